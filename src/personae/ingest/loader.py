@@ -1,0 +1,234 @@
+"""Load files of one source kind into ``raw_<kind>``, conserving every row.
+
+For each file: stage the records (a DuckDB view over Parquet, or Arrow batches from the
+streaming readers), type and check them with one SQL query, then in one transaction append
+good rows that are new to ``raw_<kind>`` and bad rows to ``quarantine``. The ledger
+``ingest_files`` records, per file, rows in = ingested + rejected + duplicates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from personae.engine import quote_ident as q
+from personae.engine import quote_literal as lit
+from personae.ingest.errors import IngestError
+from personae.ingest.mapping import resolve_columns
+from personae.ingest.readers import detect_format, read_batches
+from personae.ingest.schema import SourceKind
+from personae.ingest.tables import raw_columns
+from personae.ingest.validate import ParseOptions, build_validation_sql
+
+ProgressFn = Callable[[Path, int, int], None]
+
+
+@dataclass
+class FileReport:
+    """What happened to one file."""
+
+    kind: str
+    path: str
+    format: str
+    rows_in: int = 0
+    ingested: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    bytes: int = 0
+
+    @property
+    def conserved(self) -> bool:
+        return self.rows_in == self.ingested + self.rejected + self.duplicates
+
+
+@dataclass
+class IngestReport:
+    """What happened to every file of one ingest run."""
+
+    run_id: str
+    files: list[FileReport] = field(default_factory=list)
+
+    def _sum(self, attr: str) -> int:
+        return sum(getattr(f, attr) for f in self.files)
+
+    @property
+    def rows_in(self) -> int:
+        return self._sum("rows_in")
+
+    @property
+    def ingested(self) -> int:
+        return self._sum("ingested")
+
+    @property
+    def rejected(self) -> int:
+        return self._sum("rejected")
+
+    @property
+    def duplicates(self) -> int:
+        return self._sum("duplicates")
+
+    @property
+    def reasons(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for f in self.files:
+            total.update(f.reasons)
+        return total
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str], list[str]]:
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()
+    except duckdb.Error as exc:
+        if not path.exists():
+            raise IngestError(path, "file not found", "check the path") from None
+        first = str(exc).splitlines()[0]
+        raise IngestError(path, f"cannot be read as Parquet ({first})",
+                          "check that the file is a complete Parquet file, or set its format") from None
+    columns = [r[0] for r in described]
+    types = [r[1] for r in described]
+    cols = ", ".join(f"{q(c)} AS __s{i}" for i, c in enumerate(columns))
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _stage AS
+        SELECT file_row_number + 1 AS _source_row, CAST(NULL AS VARCHAR) AS _raw,
+               CAST(NULL AS VARCHAR) AS _reject, CAST(NULL AS VARCHAR) AS _reject_detail
+               {', ' + cols if cols else ''}
+        FROM read_parquet({lit(str(path))}, file_row_number = true)""")
+    return columns, types
+
+
+def _load_validated(con: duckdb.DuckDBPyConnection, kind: SourceKind, report: FileReport,
+                    run_id: str, now: datetime) -> None:
+    """Move ``_validated`` into quarantine and ``raw_<kind>``; update the file report."""
+    total, rejected = con.execute(
+        "SELECT count(*), count(_reason) FROM _validated").fetchall()[0]
+    report.rows_in += total
+    report.rejected += rejected
+    if rejected:
+        for reason, n in con.execute(
+                "SELECT _reason, count(*) FROM _validated WHERE _reason IS NOT NULL GROUP BY 1"
+        ).fetchall():
+            report.reasons[reason] += n
+        con.execute(f"""
+            INSERT INTO quarantine
+            SELECT {lit(run_id)}, {lit(kind.name)}, {lit(report.path)}, _source_row, _reason,
+                   _reason_column, _reason_detail, _raw_text, md5(_raw_text), {lit(now.isoformat())}
+            FROM _validated v
+            WHERE _reason IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM quarantine qq
+                              WHERE qq.source_file = {lit(report.path)}
+                                AND qq.source_row = v._source_row
+                                AND qq.raw_hash = md5(v._raw_text))""")
+    key = q(kind.dedup_key or "_row_hash")
+    names = [n for n, _ in raw_columns(kind)]
+    values = []
+    for n in names:
+        if n == "_source_file":
+            values.append(lit(report.path))
+        elif n == "_ingested_at":
+            values.append(f"TIMESTAMP {lit(now.strftime('%Y-%m-%d %H:%M:%S.%f'))}")
+        elif n == "_run_id":
+            values.append(lit(run_id))
+        else:
+            values.append(f"v.{q(n)}")
+    inserted = con.execute(f"""
+        INSERT INTO {kind.table} ({", ".join(q(n) for n in names)})
+        SELECT {", ".join(values)}
+        FROM _validated v
+        WHERE v._reason IS NULL
+          AND NOT EXISTS (SELECT 1 FROM {kind.table} r WHERE r.{key} = v.{key})
+        QUALIFY row_number() OVER (PARTITION BY v.{key} ORDER BY v._source_row) = 1""").fetchall()
+    n_inserted = inserted[0][0] if inserted else 0
+    report.ingested += n_inserted
+    report.duplicates += total - rejected - n_inserted
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path, *, run_id: str,
+                mapping: Mapping[str, str] | None = None, fmt: str = "auto",
+                options: ParseOptions | None = None, batch_rows: int = 50_000,
+                delimiter: str | None = None, source_name: str | None = None,
+                progress: ProgressFn | None = None) -> FileReport:
+    """Ingest one file in one transaction and return its report."""
+    options = options or ParseOptions()
+    explicit = dict(mapping or {})
+    path = path.resolve()
+    fmt = detect_format(path, fmt)
+    size = path.stat().st_size if path.exists() else 0
+    report = FileReport(kind.name, str(path), fmt, bytes=size)
+    started = time.perf_counter()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    done = 0
+
+    def on_bytes(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(path, min(done, size), size)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if fmt == "parquet":
+            columns, types = _stage_parquet(con, path)
+            cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
+            sql = build_validation_sql(kind, "_stage", columns, types, cols, options)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _validated AS {sql}")
+            _load_validated(con, kind, report, run_id, now)
+        else:
+            first = True
+            for batch in read_batches(path, fmt, batch_rows=batch_rows, delimiter=delimiter,
+                                      progress=on_bytes):
+                cols = resolve_columns(kind, batch.columns, explicit, path,
+                                       source_name=source_name, require=first or fmt == "csv")
+                first = False
+                con.register("_stage_src", batch.table)
+                sql = build_validation_sql(kind, "_stage_src", batch.columns,
+                                           ["VARCHAR"] * len(batch.columns), cols, options)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _validated AS {sql}")
+                con.unregister("_stage_src")
+                _load_validated(con, kind, report, run_id, now)
+        report.seconds = time.perf_counter() - started
+        con.execute(
+            "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, kind.name, source_name, report.path, fmt, size, report.rows_in,
+             report.ingested, report.rejected, report.duplicates, report.seconds, now])
+        con.execute("DROP TABLE IF EXISTS _validated")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    if progress:
+        progress(path, size, size)
+    return report
+
+
+def expand_paths(patterns: Sequence[str | Path], base: Path | None = None) -> list[Path]:
+    """Expand globs (relative to ``base``) into a sorted, de-duplicated file list."""
+    out: list[Path] = []
+    for pattern in patterns:
+        p = Path(pattern).expanduser()
+        if not p.is_absolute() and base is not None:
+            p = base / p
+        if any(ch in str(pattern) for ch in "*?["):
+            matches = sorted(m for m in p.parent.glob(p.name) if m.is_file())
+            if not matches:
+                raise IngestError(p, "no files match this pattern",
+                                  "check the folder and the pattern")
+            out.extend(matches)
+        else:
+            if not p.exists():
+                raise IngestError(p, "file not found", "check the path (relative paths in "
+                                  "personae.toml start at the workspace folder)")
+            out.append(p)
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        if p.resolve() not in seen:
+            seen.add(p.resolve())
+            unique.append(p)
+    return unique

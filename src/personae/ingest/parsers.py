@@ -1,0 +1,216 @@
+"""Parsers for messy values, written once as SQL macros so every engine row runs the same rules.
+
+Why SQL and not Python: ingestion must keep up with a plain DuckDB copy of the data, so
+parsing has to run vectorised inside the engine. The macros are installed on every
+connection (:func:`install`) and the Python helpers at the bottom evaluate the very same
+macros, so tests (including the hypothesis tests) exercise the code that ingests.
+
+What is accepted, per type:
+- timestamps: ISO 8601 with or without ``T``, fractional seconds, ``Z``/``±HH:MM``/``UTC``;
+  ``MM/DD/YYYY[ HH:MM[:SS]][ AM/PM]`` (or ``DD/MM/YYYY`` with ``date_order = "DMY"``);
+  ``DD.MM.YYYY``; ``YYYY/MM/DD``; ``1 Mar 2024``; ``Mar 1, 2024``; Unix seconds or
+  milliseconds. Values without an offset are read in the configured time zone; all are
+  stored as naive UTC. Years outside 1900–2100 are rejected as implausible.
+- numbers: currency symbols or ISO codes before or after (``$1,234.50``, ``EUR 12``,
+  ``12,50 €``), thousands separators (``,`` ``.`` space ``'``), decimal comma, accounting
+  negatives ``(12.00)``. A lone comma followed by exactly three digits (``1,234``) is a
+  thousands separator.
+- booleans: yes/no, true/false, y/n, t/f, 1/0, on/off, granted/denied, opted in/out.
+- phones: any punctuation, ``+`` or ``00`` international prefix, national trunk ``0``,
+  extensions dropped; the default calling code is used when none is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+_MISSING = "('', 'null', 'none', 'n/a', 'na', 'nan', 'nat', '-', '--', '?')"
+
+_MDY = [
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y",
+]
+_DMY = [
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %I:%M %p", "%d/%m/%Y %I:%M:%S %p",
+    "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y",
+]
+_UNAMBIGUOUS = [
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
+    "%d.%m.%Y", "%d %b %Y %H:%M", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y",
+    "%b %d %Y", "%a, %d %b %Y %H:%M:%S", "%Y%m%d",
+]
+_MONTHS = ["%Y-%m", "%Y/%m", "%m/%Y", "%b %Y", "%B %Y", "%Y%m"]
+
+_TRUE = "('true', 't', 'yes', 'y', '1', 'on', 'granted', 'opt-in', 'opted in', 'opted-in', " \
+        "'subscribed', 'x')"
+_FALSE = "('false', 'f', 'no', 'n', '0', 'off', 'denied', 'revoked', 'opt-out', 'opted out', " \
+         "'opted-out', 'unsubscribed')"
+
+# An explicit offset after a time of day: 10:00Z, 10:00:00+02:00, 10:00:00.5 -0500, 10:00 UTC.
+_OFFSET_RE = r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def _list(formats: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + f + "'" for f in formats) + "]"
+
+
+def macro_sql(calling_code: str = "1") -> list[str]:
+    """The ``CREATE MACRO`` statements, in dependency order."""
+    cc = calling_code.lstrip("+")
+    if not cc.isdigit():
+        raise ValueError(f"calling code must be digits, got {calling_code!r}")
+    return [
+        f"""CREATE OR REPLACE MACRO personae_clean(s) AS
+            CASE WHEN lower(trim(CAST(s AS VARCHAR))) IN {_MISSING} THEN NULL
+                 ELSE trim(CAST(s AS VARCHAR)) END""",
+        # --- numbers ---------------------------------------------------------------------
+        r"""CREATE OR REPLACE MACRO personae__num_body(c) AS
+            regexp_replace(
+              regexp_replace(
+                regexp_replace(
+                  regexp_replace(c, '^\((.*)\)$', '-\1'),
+                  '^([-+]?)\s*(?:[A-Za-z]{3}|R\$|[$£€¥₹])\s*', '\1'),
+                '\s*(?:[A-Za-z]{3}|[$£€¥₹])$', ''),
+              '[\s''\x{00A0}]', '', 'g')""",
+        r"""CREATE OR REPLACE MACRO personae__num_std(b) AS
+            CASE
+              WHEN b IS NULL OR NOT regexp_full_match(b, '[-+]?[0-9][0-9.,]*') THEN NULL
+              WHEN strpos(b, '.') > 0 AND strpos(b, ',') > 0 THEN
+                CASE WHEN strpos(reverse(b), '.') < strpos(reverse(b), ',')
+                     THEN replace(b, ',', '')
+                     ELSE replace(replace(b, '.', ''), ',', '.') END
+              WHEN strpos(b, ',') > 0 THEN
+                CASE WHEN regexp_full_match(b, '[-+]?[0-9]{1,3}(,[0-9]{3})+') THEN replace(b, ',', '')
+                     WHEN regexp_full_match(b, '[-+]?[0-9]+,[0-9]+') THEN replace(b, ',', '.')
+                     ELSE NULL END
+              WHEN regexp_full_match(b, '[-+]?[0-9]{1,3}(\.[0-9]{3}){2,}') THEN replace(b, '.', '')
+              ELSE b END""",
+        """CREATE OR REPLACE MACRO personae_decimal(s) AS
+            TRY_CAST(personae__num_std(personae__num_body(personae_clean(s))) AS DOUBLE)""",
+        """CREATE OR REPLACE MACRO personae__whole(d) AS
+            CASE WHEN d = round(d) AND abs(d) < 9.0e18 THEN CAST(d AS BIGINT) END""",
+        "CREATE OR REPLACE MACRO personae_integer(s) AS personae__whole(personae_decimal(s))",
+        # --- booleans --------------------------------------------------------------------
+        f"""CREATE OR REPLACE MACRO personae_boolean(s) AS
+            CASE WHEN lower(trim(CAST(s AS VARCHAR))) IN {_TRUE} THEN true
+                 WHEN lower(trim(CAST(s AS VARCHAR))) IN {_FALSE} THEN false END""",
+        # --- JSON ------------------------------------------------------------------------
+        """CREATE OR REPLACE MACRO personae_json(s) AS
+            CASE WHEN json_valid(personae_clean(s)) THEN personae_clean(s) END""",
+        # --- timestamps ------------------------------------------------------------------
+        """CREATE OR REPLACE MACRO personae__plausible(t) AS
+            CASE WHEN t >= TIMESTAMP '1900-01-01' AND t < TIMESTAMP '2101-01-01' THEN t END""",
+        f"""CREATE OR REPLACE MACRO personae__naive(c, dmy) AS
+            COALESCE(
+              TRY_CAST(c AS TIMESTAMP),
+              CASE WHEN dmy THEN try_strptime(c, {_list(_DMY)})
+                   ELSE try_strptime(c, {_list(_MDY)}) END,
+              try_strptime(c, {_list(_UNAMBIGUOUS)}))""",
+        f"""CREATE OR REPLACE MACRO personae__timestamp(c, tz, dmy) AS
+            CASE
+              WHEN c IS NULL THEN NULL
+              WHEN regexp_full_match(c, '[0-9]{{9,10}}') THEN CAST(to_timestamp(CAST(c AS BIGINT)) AS TIMESTAMP)
+              WHEN regexp_full_match(c, '[0-9]{{12,13}}') THEN epoch_ms(CAST(c AS BIGINT))
+              WHEN regexp_matches(c, '{_OFFSET_RE}')
+                THEN CAST(TRY_CAST(regexp_replace(c, '\\s*(UTC|GMT)$', 'Z') AS TIMESTAMPTZ) AS TIMESTAMP)
+              WHEN tz = 'UTC' THEN personae__naive(c, dmy)
+              ELSE CAST(timezone(tz, personae__naive(c, dmy)) AS TIMESTAMP)
+            END""",
+        """CREATE OR REPLACE MACRO personae_timestamp(s, tz, dmy) AS
+            personae__plausible(personae__timestamp(personae_clean(s), tz, dmy))""",
+        """CREATE OR REPLACE MACRO personae_date(s, dmy) AS
+            CAST(personae_timestamp(s, 'UTC', dmy) AS DATE)""",
+        f"""CREATE OR REPLACE MACRO personae_month(s) AS
+            COALESCE(
+              CAST(personae__plausible(try_strptime(personae_clean(s), {_list(_MONTHS)})) AS DATE),
+              CAST(date_trunc('month', personae_date(s, false)) AS DATE))""",
+        # --- phones ----------------------------------------------------------------------
+        r"""CREATE OR REPLACE MACRO personae__phone_digits(s) AS
+            regexp_replace(
+              regexp_replace(lower(trim(CAST(s AS VARCHAR))),
+                             '\s*(x|ext\.?|extension)\s*[0-9]+$', ''),
+              '[^0-9]', '', 'g')""",
+        f"""CREATE OR REPLACE MACRO personae__phone_national(s, d, cc) AS
+            CASE
+              WHEN d = '' THEN NULL
+              WHEN starts_with(trim(CAST(s AS VARCHAR)), '+') THEN d
+              WHEN starts_with(d, '00') THEN substr(d, 3)
+              WHEN cc = '1' AND length(d) = 11 AND starts_with(d, '1') THEN d
+              WHEN starts_with(d, '0') THEN cc || substr(d, 2)
+              ELSE cc || d END""",
+        """CREATE OR REPLACE MACRO personae__phone_check(n) AS
+            CASE WHEN regexp_full_match(n, '[1-9][0-9]{7,14}')
+                  AND (NOT starts_with(n, '1') OR length(n) = 11)
+                 THEN '+' || n END""",
+        f"""CREATE OR REPLACE MACRO personae_phone_e164(s, cc := '{cc}') AS
+            personae__phone_check(
+              personae__phone_national(s, personae__phone_digits(s), cc))""",
+    ]
+
+
+def install(con: duckdb.DuckDBPyConnection, calling_code: str = "1") -> None:
+    """Create the parsing macros on a connection (idempotent, cheap)."""
+    for stmt in macro_sql(calling_code):
+        con.execute(stmt)
+
+
+# ---------------------------------------------------------------------------------------
+# Python helpers: evaluate the same macros on a list of values (tests, one-off checks).
+
+_helper_con: duckdb.DuckDBPyConnection | None = None
+
+
+def _con() -> duckdb.DuckDBPyConnection:
+    global _helper_con
+    if _helper_con is None:
+        from personae.engine import connect
+
+        _helper_con = connect()
+        install(_helper_con)
+    return _helper_con
+
+
+def _evaluate(expr: str, values: Sequence[Any]) -> list[Any]:
+    import pyarrow as pa
+
+    con = _con().cursor()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("_vals", pa.table({"v": pa.array([None if v is None else str(v) for v in values],
+                                                   pa.string())}))
+    rows = con.execute(f"SELECT {expr} FROM _vals").fetchall()
+    con.close()
+    return [r[0] for r in rows]
+
+
+def parse_timestamps(values: Sequence[Any], tz: str = "UTC", date_order: str = "MDY") -> list[Any]:
+    """Parse strings to naive-UTC ``datetime`` (``None`` where unreadable)."""
+    dmy = "true" if date_order.upper() == "DMY" else "false"
+    return _evaluate(f"personae_timestamp(v, '{tz}', {dmy})", values)
+
+
+def parse_dates(values: Sequence[Any], date_order: str = "MDY") -> list[Any]:
+    dmy = "true" if date_order.upper() == "DMY" else "false"
+    return _evaluate(f"personae_date(v, {dmy})", values)
+
+
+def parse_decimals(values: Sequence[Any]) -> list[float | None]:
+    return _evaluate("personae_decimal(v)", values)
+
+
+def parse_integers(values: Sequence[Any]) -> list[int | None]:
+    return _evaluate("personae_integer(v)", values)
+
+
+def parse_booleans(values: Sequence[Any]) -> list[bool | None]:
+    return _evaluate("personae_boolean(v)", values)
+
+
+def parse_phones(values: Sequence[Any], calling_code: str = "1") -> list[str | None]:
+    return _evaluate(f"personae_phone_e164(v, cc := '{calling_code}')", values)
+
+
+def parse_json(values: Sequence[Any]) -> list[str | None]:
+    return _evaluate("personae_json(v)", values)

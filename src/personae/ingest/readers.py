@@ -1,0 +1,356 @@
+"""Streaming readers: turn a file into batches of text cells, catching structural damage.
+
+A reader only splits records; it does not judge values. Records that cannot even be split
+(non-UTF-8 bytes, a broken JSON line, the wrong number of CSV fields) come out marked with a
+reason and their raw text so they land in quarantine. Everything else is passed on as
+strings (CSV, JSON) and typed by the SQL in :mod:`personae.ingest.validate`.
+
+Record numbers (``_source_row``) are 1-based within the file, header excluded: the CSV
+data record (a quoted field may span lines), the JSON Lines line, the index in a Segment
+``batch`` array. Parquet files are not read here: DuckDB scans them directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+
+from personae.ingest.errors import IngestError
+
+FORMATS = ("csv", "jsonl", "json", "parquet")
+
+ProgressFn = Callable[[int], None]
+
+
+@dataclass
+class Batch:
+    """A batch of records: ``table`` holds ``_source_row``, ``_raw``, ``_reject``,
+    ``_reject_detail`` and one string column ``__s<i>`` per entry of ``columns``."""
+
+    columns: list[str]
+    table: pa.Table
+
+
+def detect_format(path: Path, declared: str = "auto") -> str:
+    """Pick a reader from the declared format or the file name (``.csv.gz`` works too)."""
+    if declared != "auto":
+        if declared not in FORMATS:
+            raise IngestError(path, f"unknown format {declared!r}", f"use one of: {', '.join(FORMATS)}")
+        return declared
+    name = path.name.lower().removesuffix(".gz")
+    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+    by_suffix = {"csv": "csv", "tsv": "csv", "txt": "csv", "jsonl": "jsonl", "ndjson": "jsonl",
+                 "json": "json", "parquet": "parquet", "pq": "parquet"}
+    if suffix not in by_suffix:
+        raise IngestError(path, f"cannot tell the format from the file name (.{suffix})",
+                          "name it .csv, .jsonl, .json or .parquet, or set format = ... for the source")
+    return by_suffix[suffix]
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts bytes read from the underlying (possibly compressed) file, for progress bars."""
+
+    def __init__(self, raw: IO[bytes], counter: Callable[[int], None] | None) -> None:
+        self._raw = raw
+        self._counter = counter
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._raw.read(len(b))
+        n = len(data)
+        b[:n] = data
+        if self._counter and n:
+            self._counter(n)
+        return n
+
+
+def _open_binary(path: Path, progress: ProgressFn | None) -> IO[bytes]:
+    try:
+        fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+    except FileNotFoundError:
+        raise IngestError(path, "file not found", "check the path (globs are expanded relative to "
+                                                  "the workspace folder)") from None
+    except IsADirectoryError:
+        raise IngestError(path, "is a folder, not a file", "name the files inside it") from None
+    except PermissionError:
+        raise IngestError(path, "cannot be read (permission denied)",
+                          "check the file's permissions") from None
+    counted: IO[bytes] = io.BufferedReader(_CountingReader(fh, progress), buffer_size=1 << 20)
+    if path.name.lower().endswith(".gz"):
+        return gzip.GzipFile(fileobj=counted)  # type: ignore[return-value]
+    return counted
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate-escaped bytes that were not UTF-8
+        return False
+    return True
+
+
+def _visible(text: str) -> str:
+    """Show undecodable bytes as ``\\xNN`` so the raw text can be stored and read."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+class _BatchBuilder:
+    """Collects records column-wise and emits Arrow batches of a bounded size."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self._reset()
+
+    def _reset(self) -> None:
+        self.rows: list[int] = []
+        self.raw: list[str | None] = []
+        self.reject: list[str | None] = []
+        self.detail: list[str | None] = []
+        self.cells: list[list[str | None]] = [[] for _ in self.columns]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, row: int, values: list[str | None]) -> None:
+        self.rows.append(row)
+        self.raw.append(None)
+        self.reject.append(None)
+        self.detail.append(None)
+        for col, value in zip(self.cells, values, strict=True):
+            col.append(value)
+
+    def add_reject(self, row: int, raw: str, reason: str, detail: str) -> None:
+        self.rows.append(row)
+        self.raw.append(raw)
+        self.reject.append(reason)
+        self.detail.append(detail)
+        for col in self.cells:
+            col.append(None)
+
+    def build(self) -> Batch:
+        data: dict[str, pa.Array] = {
+            "_source_row": pa.array(self.rows, pa.int64()),
+            "_raw": pa.array(self.raw, pa.string()),
+            "_reject": pa.array(self.reject, pa.string()),
+            "_reject_detail": pa.array(self.detail, pa.string()),
+        }
+        for i, col in enumerate(self.cells):
+            data[f"__s{i}"] = pa.array(col, pa.string())
+        batch = Batch(list(self.columns), pa.table(data))
+        self._reset()
+        return batch
+
+
+def _unique_headers(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(header):
+        name = _visible(name).strip() or f"column_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def read_csv(path: Path, *, batch_rows: int = 50_000, delimiter: str | None = None,
+             progress: ProgressFn | None = None) -> Iterator[Batch]:
+    """Yield batches of CSV records; the first non-blank record is the header."""
+    with _open_binary(path, progress) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        peek = text.readline()
+        if not peek.strip():
+            # Skip leading blank lines but refuse a file with no header at all.
+            while peek and not peek.strip():
+                peek = text.readline()
+            if not peek:
+                raise IngestError(path, "the file is empty (no header row, no data)",
+                                  "export the data again, with a header row naming the columns")
+        delim = delimiter or _sniff_delimiter(peek)
+        reader = csv.reader(_chain_first(peek, text), delimiter=delim, strict=False)
+        header = _unique_headers(next(reader))
+        width = len(header)
+        builder = _BatchBuilder(header)
+        record = 0
+        try:
+            for fields in reader:
+                if not fields or (len(fields) == 1 and not fields[0].strip() and width > 1):
+                    continue  # blank line: not a record
+                record += 1
+                joined = delim.join(fields)
+                if not _is_utf8(joined):
+                    builder.add_reject(record, _visible(joined), "bad_encoding",
+                                       "the record contains bytes that are not UTF-8; re-export "
+                                       "the file as UTF-8")
+                elif len(fields) != width:
+                    builder.add_reject(record, joined, "column_count",
+                                       f"expected {width} fields as in the header, found "
+                                       f"{len(fields)}; check for an unquoted delimiter")
+                else:
+                    builder.add(record, [f if f != "" else None for f in fields])
+                if len(builder) >= batch_rows:
+                    yield builder.build()
+        except csv.Error as exc:
+            raise IngestError(path, f"CSV syntax error near record {record + 1}: {exc}",
+                              "check the quoting around that record") from None
+        if len(builder) or record == 0:
+            yield builder.build()
+
+
+def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value)
+
+
+class _JsonBatcher:
+    """Collects JSON objects whose keys may differ from record to record."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, dict[str, Any] | None, str | None, str | None, str | None]] = []
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, row: int, obj: dict[str, Any]) -> None:
+        self.items.append((row, obj, None, None, None))
+
+    def add_reject(self, row: int, raw: str, reason: str, detail: str) -> None:
+        self.items.append((row, None, raw, reason, detail))
+
+    def build(self) -> Batch:
+        columns: dict[str, None] = {}
+        for _, obj, *_ in self.items:
+            if obj:
+                columns.update(dict.fromkeys(obj))
+        builder = _BatchBuilder(list(columns))
+        names = list(columns)
+        for row, obj, raw, reason, detail in self.items:
+            if obj is None:
+                builder.add_reject(row, raw or "", reason or "bad_json", detail or "")
+            else:
+                builder.add(row, [_cell(obj.get(k)) for k in names])
+        self.items = []
+        return builder.build()
+
+
+def read_jsonl(path: Path, *, batch_rows: int = 50_000,
+               progress: ProgressFn | None = None) -> Iterator[Batch]:
+    """Yield batches of JSON Lines records; each line must hold one JSON object."""
+    batcher = _JsonBatcher()
+    seen_any = False
+    with _open_binary(path, progress) as raw:
+        for line_no, line in enumerate(raw, start=1):
+            if not line.strip():
+                continue
+            seen_any = True
+            try:
+                text = line.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                batcher.add_reject(line_no, line.decode("utf-8", "backslashreplace").strip(),
+                                   "bad_encoding", "the line contains bytes that are not UTF-8")
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                batcher.add_reject(line_no, text, "bad_json",
+                                   f"not valid JSON ({exc.msg} at column {exc.colno}); each line "
+                                   "must be one complete JSON object")
+                continue
+            if not isinstance(obj, dict):
+                batcher.add_reject(line_no, text, "bad_json",
+                                   f"expected a JSON object, found {type(obj).__name__}")
+                continue
+            batcher.add(line_no, obj)
+            if len(batcher) >= batch_rows:
+                yield batcher.build()
+    if not seen_any:
+        raise IngestError(path, "the file is empty (no JSON lines)",
+                          "export the data again; each line should be one JSON object")
+    if len(batcher):
+        yield batcher.build()
+
+
+def read_json(path: Path, *, batch_rows: int = 50_000,
+              progress: ProgressFn | None = None) -> Iterator[Batch]:
+    """Yield a Segment batch file (``{"batch": [...]}``) or a JSON array of objects.
+
+    Batch-level ``sentAt`` and ``context`` apply to every message that lacks its own, as in
+    Segment's batch API.
+    """
+    with _open_binary(path, progress) as raw:
+        data = raw.read()
+    if not data.strip():
+        raise IngestError(path, "the file is empty", "export the data again")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise IngestError(path, f"not UTF-8 (byte {exc.start})", "re-export the file as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise IngestError(path, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                          "fix the file or export it as JSON Lines (one object per line)") from None
+    defaults: dict[str, Any] = {}
+    if isinstance(doc, dict) and isinstance(doc.get("batch"), list):
+        messages = doc["batch"]
+        defaults = {k: doc[k] for k in ("sentAt", "context") if k in doc}
+    elif isinstance(doc, list):
+        messages = doc
+    elif isinstance(doc, dict):
+        messages = [doc]
+    else:
+        raise IngestError(path, "expected a JSON object, an array of objects or a Segment batch",
+                          'wrap records as {"batch": [...]} or use JSON Lines')
+    batcher = _JsonBatcher()
+    for i, message in enumerate(messages, start=1):
+        if not isinstance(message, dict):
+            batcher.add_reject(i, _cell(message) or "", "bad_json",
+                               f"expected a JSON object, found {type(message).__name__}")
+        else:
+            for key, value in defaults.items():
+                message.setdefault(key, value)
+            batcher.add(i, message)
+        if len(batcher) >= batch_rows:
+            yield batcher.build()
+    if len(batcher) or not messages:
+        yield batcher.build()
+
+
+def read_batches(path: Path, fmt: str, *, batch_rows: int, delimiter: str | None = None,
+                 progress: ProgressFn | None = None) -> Iterator[Batch]:
+    """Dispatch to the reader for ``fmt`` (not Parquet, which DuckDB reads itself)."""
+    if fmt == "csv":
+        return read_csv(path, batch_rows=batch_rows, delimiter=delimiter, progress=progress)
+    if fmt == "jsonl":
+        return read_jsonl(path, batch_rows=batch_rows, progress=progress)
+    if fmt == "json":
+        return read_json(path, batch_rows=batch_rows, progress=progress)
+    raise ValueError(f"no batch reader for {fmt}")

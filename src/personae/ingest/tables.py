@@ -1,0 +1,43 @@
+"""DDL for the ingestion tables: one ``raw_<kind>`` per source kind, ``quarantine`` and
+``ingest_files`` (one row per file per run: the row-conservation ledger)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from personae.engine import quote_ident as q
+from personae.ingest.schema import KINDS, SourceKind
+
+LINEAGE_COLUMNS = (
+    ("_source_file", "VARCHAR"),
+    ("_source_row", "BIGINT"),
+    ("_ingested_at", "TIMESTAMP"),
+    ("_row_hash", "VARCHAR"),
+    ("_run_id", "VARCHAR"),
+)
+
+
+def raw_columns(kind: SourceKind) -> list[tuple[str, str]]:
+    """Every column of ``raw_<kind>``, lineage first, then fields, derived, ``_extra``."""
+    cols = list(LINEAGE_COLUMNS)
+    cols += [(f.name, f.sql_type) for f in kind.fields]
+    cols += [(d.name, d.sql_type) for d in kind.derived]
+    cols.append(("_extra", "VARCHAR"))
+    return cols
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create any missing ingestion table (idempotent)."""
+    for kind in KINDS.values():
+        cols = ", ".join(f"{q(n)} {t}" for n, t in raw_columns(kind))
+        con.execute(f"CREATE TABLE IF NOT EXISTS {kind.table} ({cols})")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS quarantine (
+            run_id VARCHAR, kind VARCHAR, source_file VARCHAR, source_row BIGINT,
+            reason VARCHAR, column_name VARCHAR, detail VARCHAR, raw VARCHAR,
+            raw_hash VARCHAR, quarantined_at TIMESTAMP)""")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS ingest_files (
+            run_id VARCHAR, kind VARCHAR, source VARCHAR, source_file VARCHAR, format VARCHAR,
+            bytes BIGINT, rows_in BIGINT, ingested BIGINT, rejected BIGINT, duplicates BIGINT,
+            seconds DOUBLE, ingested_at TIMESTAMP)""")

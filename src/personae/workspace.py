@@ -1,0 +1,174 @@
+"""A workspace: one folder holding ``personae.toml``, the DuckDB database and exports.
+
+:class:`Workspace` is the Python face of the CLI: each command is a method with the same
+name and options, and results come back as Arrow tables (``.to_pandas()`` for pandas).
+A connection is opened per call and closed after, so the CLI, notebooks and the web app
+can take turns on the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from personae import engine
+from personae.config import (
+    CONFIG_FILE,
+    Config,
+    SourceConfig,
+    default_toml,
+    load_config,
+    source_toml,
+)
+from personae.ingest import parsers
+from personae.ingest.loader import IngestReport, expand_paths, ingest_file
+from personae.ingest.schema import KINDS, get_kind
+from personae.ingest.tables import ensure_tables
+from personae.ingest.validate import ParseOptions
+from personae.runs import RUNS_DDL, config_hash, record_run
+
+ProgressFn = Callable[[Path, int, int], None]
+
+
+class WorkspaceError(Exception):
+    """The folder is not a usable workspace."""
+
+
+class Workspace:
+    """An existing workspace folder. Create one with :meth:`Workspace.init`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser().resolve()
+        if not (self.path / CONFIG_FILE).is_file():
+            raise WorkspaceError(
+                f"{self.path} is not a personae workspace (no {CONFIG_FILE}). "
+                f"Fix: run `personae init {path}` first, or pass the right folder with -w.")
+        self.config: Config = load_config(self.path / CONFIG_FILE)
+
+    # -- creation -------------------------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | Path, *, name: str | None = None) -> Workspace:
+        """Create the folder, a documented ``personae.toml`` and the database (idempotent)."""
+        folder = Path(path).expanduser().resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        cfg = folder / CONFIG_FILE
+        if not cfg.exists():
+            cfg.write_text(default_toml(name or folder.name), encoding="utf-8")
+        ws = cls(folder)
+        with ws.connect():
+            pass
+        return ws
+
+    @property
+    def database_path(self) -> Path:
+        return self.path / self.config.workspace.database
+
+    def reload(self) -> None:
+        self.config = load_config(self.path / CONFIG_FILE)
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with the tables and parsing macros in place."""
+        con = engine.connect(self.database_path, read_only=read_only)
+        try:
+            parsers.install(con, self.config.ingest.default_calling_code)
+            if not read_only:
+                ensure_tables(con)
+                con.execute(RUNS_DDL)
+            yield con
+        finally:
+            con.close()
+
+    def _config_hash(self) -> str:
+        return config_hash(self.config.model_dump_json())
+
+    # -- sources --------------------------------------------------------------------------
+    def add_source(self, name: str, kind: str, paths: Sequence[str], *,
+                   columns: Mapping[str, str] | None = None, fmt: str = "auto") -> None:
+        """Declare a source in ``personae.toml`` (appended as a ``[sources.NAME]`` block)."""
+        if name in self.config.sources:
+            raise WorkspaceError(f"a source named {name!r} already exists in {CONFIG_FILE}. "
+                                 "Fix: pick another name or edit the file.")
+        source = SourceConfig(kind=kind, paths=list(paths), columns=dict(columns or {}),
+                              format=fmt)  # type: ignore[arg-type]
+        with open(self.path / CONFIG_FILE, "a", encoding="utf-8") as fh:
+            fh.write(source_toml(name, source))
+        self.reload()
+
+    # -- ingest ---------------------------------------------------------------------------
+    def ingest(self, kind: str | None = None, paths: Sequence[str | Path] | None = None, *,
+               mapping: Mapping[str, str] | None = None, fmt: str = "auto",
+               progress: ProgressFn | None = None) -> IngestReport:
+        """Ingest files of one kind, or (without arguments) every source in the config.
+
+        Relative paths given here start at the current directory; those in the config at
+        the workspace folder.
+        """
+        jobs: list[tuple[str | None, str, list[Path], dict[str, str], str, ParseOptions,
+                         str | None]] = []
+        settings = self.config.ingest
+        if kind is not None:
+            get_kind(kind)
+            if not paths:
+                raise WorkspaceError("name at least one file to ingest after the kind")
+            jobs.append((None, kind, expand_paths(paths), dict(mapping or {}), fmt,
+                         ParseOptions(settings.timezone, settings.date_order), None))
+        else:
+            if not self.config.sources:
+                raise WorkspaceError(
+                    f"no sources are declared in {self.path / CONFIG_FILE}. Fix: add a "
+                    "[sources.NAME] block, or run `personae ingest KIND FILE...`.")
+            for name, src in self.config.sources.items():
+                jobs.append((name, src.kind, expand_paths(src.paths, self.path),
+                             {**src.columns, **(mapping or {})}, src.format,
+                             ParseOptions(src.timezone or settings.timezone,
+                                          src.date_order or settings.date_order),
+                             src.delimiter))
+        with self.connect() as con, record_run(con, "ingest", self._config_hash()) as run:
+            report = IngestReport(run.run_id)
+            for name, kind_name, files, cols, file_fmt, options, delimiter in jobs:
+                source_kind = KINDS[kind_name]
+                for path in files:
+                    run.inputs.append(str(path))
+                    report.files.append(ingest_file(
+                        con, source_kind, path, run_id=run.run_id, mapping=cols, fmt=file_fmt,
+                        options=options, batch_rows=settings.batch_rows, delimiter=delimiter,
+                        source_name=name, progress=progress))
+            run.counts = {"rows_in": report.rows_in, "ingested": report.ingested,
+                          "rejected": report.rejected, "duplicates": report.duplicates,
+                          "files": len(report.files)}
+        return report
+
+    # -- reading --------------------------------------------------------------------------
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a read-only query against the workspace database; an Arrow table."""
+        with self.connect() as con:
+            return con.sql(query, params=params or None).to_arrow_table()
+
+    def table(self, name: str) -> pa.Table:
+        return self.sql(f"SELECT * FROM {engine.quote_ident(name)}")
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of every table in the workspace."""
+        with self.connect() as con:
+            names = [r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' ORDER BY table_name").fetchall()]
+            return {n: con.execute(f"SELECT count(*) FROM {engine.quote_ident(n)}").fetchall()[0][0]
+                    for n in names}
+
+    def quarantine(self, *, reason: str | None = None, limit: int | None = None) -> pa.Table:
+        """Rejected rows, newest first (optionally one reason only)."""
+        where = "WHERE reason = ?" if reason else ""
+        lim = f"LIMIT {int(limit)}" if limit else ""
+        return self.sql(f"SELECT kind, source_file, source_row, reason, column_name, detail, raw "
+                        f"FROM quarantine {where} ORDER BY quarantined_at DESC, source_file, "
+                        f"source_row {lim}", [reason] if reason else [])
+
+    def runs(self) -> pa.Table:
+        return self.sql("SELECT * FROM runs ORDER BY started_at")
