@@ -24,7 +24,7 @@ from personae.ingest.mapping import resolve_columns
 from personae.ingest.readers import detect_format, read_batches
 from personae.ingest.schema import SourceKind
 from personae.ingest.tables import raw_columns
-from personae.ingest.validate import ParseOptions, build_validation_sql
+from personae.ingest.validate import ParseOptions, build_checked_sql, build_typed_sql
 
 ProgressFn = Callable[[Path, int, int], None]
 
@@ -95,12 +95,43 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str
     columns = [r[0] for r in described]
     types = [r[1] for r in described]
     cols = ", ".join(f"{q(c)} AS __s{i}" for i, c in enumerate(columns))
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW _stage AS
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _stage_view AS
         SELECT file_row_number + 1 AS _source_row, CAST(NULL AS VARCHAR) AS _raw,
                CAST(NULL AS VARCHAR) AS _reject, CAST(NULL AS VARCHAR) AS _reject_detail
                {', ' + cols if cols else ''}
         FROM read_parquet({lit(str(path))}, file_row_number = true)""")
     return columns, types
+
+
+def _stage_batches(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path, fmt: str,
+                   explicit: Mapping[str, str], batch_rows: int, delimiter: str | None,
+                   source_name: str | None, on_bytes: Callable[[int], None]) -> list[str]:
+    """Append the reader's batches to a temp table ``_stage``; return the file's columns.
+
+    JSON records may bring new keys in later batches: each new key becomes a new ``__s<i>``
+    column, so the whole file is typed by one query (one plan) whatever its size.
+    """
+    columns: list[str] = []
+    position: dict[str, int] = {}
+    con.execute("""CREATE OR REPLACE TEMP TABLE _stage (_source_row BIGINT, _raw VARCHAR,
+                   _reject VARCHAR, _reject_detail VARCHAR)""")
+    for batch in read_batches(path, fmt, batch_rows=batch_rows, delimiter=delimiter,
+                              progress=on_bytes):
+        if not columns and fmt == "csv":
+            # Fail fast on a CSV whose header cannot provide the required fields.
+            resolve_columns(kind, batch.columns, explicit, path, source_name=source_name)
+        renames = {}
+        for i, name in enumerate(batch.columns):
+            if name not in position:
+                position[name] = len(columns)
+                columns.append(name)
+                con.execute(f"ALTER TABLE _stage ADD COLUMN __s{position[name]} VARCHAR")
+            renames[f"__s{i}"] = f"__s{position[name]}"
+        table = batch.table.rename_columns([renames.get(c, c) for c in batch.table.column_names])
+        con.register("_batch", table)
+        con.execute("INSERT INTO _stage BY NAME SELECT * FROM _batch")
+        con.unregister("_batch")
+    return columns
 
 
 def _load_validated(con: duckdb.DuckDBPyConnection, kind: SourceKind, report: FileReport,
@@ -173,31 +204,27 @@ def ingest_file(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path, *,
 
     con.execute("BEGIN TRANSACTION")
     try:
+        stage = "_stage_view" if fmt == "parquet" else "_stage"
         if fmt == "parquet":
             columns, types = _stage_parquet(con, path)
-            cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
-            sql = build_validation_sql(kind, "_stage", columns, types, cols, options)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _validated AS {sql}")
-            _load_validated(con, kind, report, run_id, now)
         else:
-            first = True
-            for batch in read_batches(path, fmt, batch_rows=batch_rows, delimiter=delimiter,
-                                      progress=on_bytes):
-                cols = resolve_columns(kind, batch.columns, explicit, path,
-                                       source_name=source_name, require=first or fmt == "csv")
-                first = False
-                con.register("_stage_src", batch.table)
-                sql = build_validation_sql(kind, "_stage_src", batch.columns,
-                                           ["VARCHAR"] * len(batch.columns), cols, options)
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _validated AS {sql}")
-                con.unregister("_stage_src")
-                _load_validated(con, kind, report, run_id, now)
+            columns = _stage_batches(con, kind, path, fmt, explicit, batch_rows, delimiter,
+                                     source_name, on_bytes)
+            types = ["VARCHAR"] * len(columns)
+        cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
+        con.execute("CREATE OR REPLACE TEMP TABLE _typed AS "
+                    + build_typed_sql(kind, stage, columns, types, cols, options))
+        con.execute("CREATE OR REPLACE TEMP TABLE _validated AS "
+                    + build_checked_sql(kind, "_typed", columns, cols))
+        con.execute("DROP TABLE _typed")
+        _load_validated(con, kind, report, run_id, now)
         report.seconds = time.perf_counter() - started
         con.execute(
             "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, kind.name, source_name, report.path, fmt, size, report.rows_in,
              report.ingested, report.rejected, report.duplicates, report.seconds, now])
         con.execute("DROP TABLE IF EXISTS _validated")
+        con.execute(f"DROP {'VIEW' if fmt == 'parquet' else 'TABLE'} {stage}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -53,6 +53,16 @@ _FALSE = "('false', 'f', 'no', 'n', '0', 'off', 'denied', 'revoked', 'opt-out', 
 _OFFSET_RE = r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
+def _let(value: str, var: str, body: str) -> str:
+    """Bind ``value`` to ``var`` inside ``body`` so it is planned and computed once.
+
+    A macro parameter is substituted textually; a parameter used ten times would copy its
+    argument ten times and planning time grows with every nested macro. A one-element list
+    and a lambda is DuckDB's way to say "let var = value in body".
+    """
+    return f"list_transform([{value}], lambda {var}: {body})[1]"
+
+
 def _list(formats: Sequence[str]) -> str:
     return "[" + ", ".join("'" + f + "'" for f in formats) + "]"
 
@@ -88,18 +98,20 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                      ELSE NULL END
               WHEN regexp_full_match(b, '[-+]?[0-9]{1,3}(\.[0-9]{3}){2,}') THEN replace(b, '.', '')
               ELSE b END""",
-        """CREATE OR REPLACE MACRO personae_decimal(s) AS
-            TRY_CAST(personae__num_std(personae__num_body(personae_clean(s))) AS DOUBLE)""",
+        f"""CREATE OR REPLACE MACRO personae_decimal(s) AS
+            TRY_CAST({_let("personae__num_body(personae_clean(s))", "b", "personae__num_std(b)")}
+                     AS DOUBLE)""",
         """CREATE OR REPLACE MACRO personae__whole(d) AS
             CASE WHEN d = round(d) AND abs(d) < 9.0e18 THEN CAST(d AS BIGINT) END""",
-        "CREATE OR REPLACE MACRO personae_integer(s) AS personae__whole(personae_decimal(s))",
+        f"""CREATE OR REPLACE MACRO personae_integer(s) AS
+            {_let("personae_decimal(s)", "d", "personae__whole(d)")}""",
         # --- booleans --------------------------------------------------------------------
         f"""CREATE OR REPLACE MACRO personae_boolean(s) AS
             CASE WHEN lower(trim(CAST(s AS VARCHAR))) IN {_TRUE} THEN true
                  WHEN lower(trim(CAST(s AS VARCHAR))) IN {_FALSE} THEN false END""",
         # --- JSON ------------------------------------------------------------------------
-        """CREATE OR REPLACE MACRO personae_json(s) AS
-            CASE WHEN json_valid(personae_clean(s)) THEN personae_clean(s) END""",
+        f"""CREATE OR REPLACE MACRO personae_json(s) AS
+            {_let("personae_clean(s)", "c", "CASE WHEN json_valid(c) THEN c END")}""",
         # --- timestamps ------------------------------------------------------------------
         """CREATE OR REPLACE MACRO personae__plausible(t) AS
             CASE WHEN t >= TIMESTAMP '1900-01-01' AND t < TIMESTAMP '2101-01-01' THEN t END""",
@@ -119,13 +131,15 @@ def macro_sql(calling_code: str = "1") -> list[str]:
               WHEN tz = 'UTC' THEN personae__naive(c, dmy)
               ELSE CAST(timezone(tz, personae__naive(c, dmy)) AS TIMESTAMP)
             END""",
-        """CREATE OR REPLACE MACRO personae_timestamp(s, tz, dmy) AS
-            personae__plausible(personae__timestamp(personae_clean(s), tz, dmy))""",
+        f"""CREATE OR REPLACE MACRO personae_timestamp(s, tz, dmy) AS
+            {_let(_let("personae_clean(s)", "c", "personae__timestamp(c, tz, dmy)"), "t",
+                  "personae__plausible(t)")}""",
         """CREATE OR REPLACE MACRO personae_date(s, dmy) AS
             CAST(personae_timestamp(s, 'UTC', dmy) AS DATE)""",
         f"""CREATE OR REPLACE MACRO personae_month(s) AS
             COALESCE(
-              CAST(personae__plausible(try_strptime(personae_clean(s), {_list(_MONTHS)})) AS DATE),
+              CAST({_let(f"try_strptime(personae_clean(s), {_list(_MONTHS)})", "t",
+                         "personae__plausible(t)")} AS DATE),
               CAST(date_trunc('month', personae_date(s, false)) AS DATE))""",
         # --- phones ----------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO personae__phone_digits(s) AS
@@ -146,8 +160,8 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                   AND (NOT starts_with(n, '1') OR length(n) = 11)
                  THEN '+' || n END""",
         f"""CREATE OR REPLACE MACRO personae_phone_e164(s, cc := '{cc}') AS
-            personae__phone_check(
-              personae__phone_national(s, personae__phone_digits(s), cc))""",
+            {_let(_let("personae__phone_digits(s)", "d", "personae__phone_national(s, d, cc)"),
+                  "n", "personae__phone_check(n)")}""",
     ]
 
 

@@ -10,6 +10,9 @@ The query is layered so each layer reads like a step of the rules:
 5. ``checked``– ``_reason``/``_reason_column``/``_reason_detail``: the first rule the row breaks,
    in a fixed order (structure, required, type, range, row rules).
 
+Layers 1-2 (:func:`build_typed_sql`) and 3-5 (:func:`build_checked_sql`) are two statements
+with a temp table between them; see the note on the first.
+
 Only the column-to-field mapping and the source column types differ between files, so the
 same function serves CSV, JSON and Parquet.
 """
@@ -103,9 +106,13 @@ def _present_expr(f: Field, src: str, src_type: str) -> str:
     return f"(personae_clean({src}) IS NOT NULL)"
 
 
-def build_validation_sql(kind: SourceKind, stage: str, columns: list[str], types: list[str],
-                         mapping: dict[str, str], opt: ParseOptions) -> str:
-    """The SELECT over ``stage`` producing typed fields, derived columns, reasons and hash."""
+def build_typed_sql(kind: SourceKind, stage: str, columns: list[str], types: list[str],
+                    mapping: dict[str, str], opt: ParseOptions) -> str:
+    """Layers 1-2: the staged cells, a row hash, and every field parsed to its type.
+
+    Materialise this before :func:`build_checked_sql`: the checks refer to each typed field
+    several times, and DuckDB would otherwise inline (and re-plan) every parse expression.
+    """
     index = {c: i for i, c in enumerate(columns)}
     src_of = {name: f"__s{index[col]}" for name, col in mapping.items()}
     type_of = {name: types[index[col]] for name, col in mapping.items()}
@@ -124,34 +131,38 @@ def build_validation_sql(kind: SourceKind, stage: str, columns: list[str], types
     unmapped = [c for c in columns if c not in set(mapping.values())]
     if unmapped:
         pairs = ", ".join(f"{q(c)} := __s{index[c]}" for c in unmapped)
-        extra = f"CAST(to_json(struct_pack({pairs})) AS VARCHAR)"
+        typed_cols.append(f"CAST(to_json(struct_pack({pairs})) AS VARCHAR) AS _extra")
     else:
-        extra = "CAST(NULL AS VARCHAR)"
-    typed_cols.append(f"{extra} AS _extra")
+        typed_cols.append("CAST(NULL AS VARCHAR) AS _extra")
 
-    if columns:
+    if kind.dedup_key is None and columns:
         hash_parts = ", ".join(f"coalesce(CAST(__s{i} AS VARCHAR), chr(0))"
                                for i in range(len(columns)))
         row_hash = f"md5(concat_ws(chr(31), {hash_parts}))"
+    else:  # records are identified by their key (Segment messageId), no hash needed
+        row_hash = "CAST(NULL AS VARCHAR)"
+    return f"SELECT *, {row_hash} AS _row_hash, {', '.join(typed_cols)} FROM {stage}"
+
+
+def build_checked_sql(kind: SourceKind, typed: str, columns: list[str],
+                      mapping: dict[str, str]) -> str:
+    """Layers 3-5 over the materialised typed rows: lets, derived columns, the reason."""
+    index = {c: i for i, c in enumerate(columns)}
+    src_of = {name: f"__s{index[col]}" for name, col in mapping.items()}
+    if columns:
         raw_pairs = ", ".join(f"{q(c)} := __s{i}" for i, c in enumerate(columns))
         raw_json = f"CAST(to_json(struct_pack({raw_pairs})) AS VARCHAR)"
     else:
-        row_hash, raw_json = "md5('')", "'{}'"
-
+        raw_json = "'{}'"
     lets = ", ".join(f"{sql} AS {q(name)}" for name, sql in kind.lets) or "1 AS __nolets"
     derived = ", ".join(f"CAST({d.sql} AS {d.sql_type}) AS {q(d.name)}" for d in kind.derived) \
         or "1 AS __noderived"
-
     checks = _checks(kind, mapping, src_of)
     reason = _case([(cond, code) for cond, code, _, _ in checks])
     reason_col = _case([(cond, col) for cond, _, col, _ in checks])
     detail = _case([(cond, det) for cond, _, _, det in checks])
-
     return f"""
-WITH typed AS (
-  SELECT *, {row_hash} AS _row_hash, {", ".join(typed_cols)}
-  FROM {stage}
-), lets AS (SELECT *, {lets} FROM typed),
+WITH lets AS (SELECT *, {lets} FROM {typed}),
 derived AS (SELECT *, {derived} FROM lets),
 checked AS (
   SELECT *, {reason} AS _reason, {reason_col} AS _reason_column, {detail} AS _reason_detail

@@ -1,0 +1,299 @@
+"""The ``personae`` command line: one Typer app whose commands mirror :class:`Workspace`.
+
+Exit codes: 0 success; 1 rows were rejected under ``--strict``; 2 bad input (a file, a
+mapping or a setting that stops the command, with the message naming the fix).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from personae import __version__
+from personae.config import ConfigError
+from personae.ingest.errors import IngestError
+from personae.ingest.loader import IngestReport
+from personae.ingest.schema import KINDS, get_kind
+from personae.workspace import Workspace, WorkspaceError
+
+app = typer.Typer(
+    help="personae: unified customer profiles and evidence-backed buyer personas from raw "
+         "customer data.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+WorkspaceOpt = typer.Option(
+    Path(os.environ.get("PERSONAE_WORKSPACE", ".")), "--workspace", "-w",
+    help="Workspace folder (default: $PERSONAE_WORKSPACE or the current folder).",
+    show_default=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"personae {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")) -> None:
+    """personae turns CRM, orders, events, email, surveys, tickets, reviews and social posts
+    into unified customer profiles and personas."""
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Print input problems as one clear message and exit 2, never a traceback."""
+    try:
+        yield
+    except (IngestError, WorkspaceError, ConfigError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except KeyError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.args[0]}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _open(path: Path) -> Workspace:
+    with _user_errors():
+        return Workspace(path)
+
+
+@contextmanager
+def _file_progress() -> Iterator[Callable[[Path, int, int], None]]:
+    """A Rich bar per file, advanced by bytes read."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        tasks: dict[Path, TaskID] = {}
+
+        def update(path: Path, done: int, total: int) -> None:
+            if path not in tasks:
+                tasks[path] = progress.add_task(path.name, total=max(total, 1))
+            progress.update(tasks[path], completed=done)
+
+        yield update
+
+
+def _print_report(report: IngestReport, top: int = 5) -> None:
+    table = Table(title="Ingest", title_justify="left", show_lines=False)
+    for col in ("kind", "file", "rows in", "ingested", "rejected", "duplicates"):
+        table.add_column(col, justify="right" if col not in ("kind", "file") else "left")
+    for f in report.files:
+        table.add_row(f.kind, Path(f.path).name, f"{f.rows_in:,}", f"{f.ingested:,}",
+                      f"[red]{f.rejected:,}[/]" if f.rejected else "0", f"{f.duplicates:,}")
+    table.add_row("[bold]total", "", f"[bold]{report.rows_in:,}", f"[bold]{report.ingested:,}",
+                  f"[bold]{report.rejected:,}", f"[bold]{report.duplicates:,}")
+    console.print(table)
+    if report.rejected:
+        reasons = ", ".join(f"{r} {n:,}" for r, n in report.reasons.most_common(top))
+        console.print(f"Top rejection reasons: {reasons}")
+        console.print("Rejected rows are kept in the [bold]quarantine[/] table: "
+                      "`personae quarantine` lists them with file, row, column and reason.")
+
+
+@app.command()
+def init(path: Path = typer.Argument(..., help="Folder to create (or reuse)."),
+         name: str = typer.Option(None, help="Workspace name (default: the folder name).")) -> None:
+    """Create a workspace: a folder with a documented personae.toml and a DuckDB database."""
+    with _user_errors():
+        ws = Workspace.init(path, name=name)
+    console.print(f"Workspace ready at [bold]{ws.path}[/]")
+    console.print(f"  settings: {ws.path / 'personae.toml'}\n  database: {ws.database_path}")
+    console.print("Next: declare sources in personae.toml and run `personae ingest`, or "
+                  "`personae ingest KIND FILE...`.")
+
+
+@app.command("demo-data")
+def demo_data(
+    scenario: str = typer.Option("retail", help="retail (B2C shop) or saas (B2B software)."),
+    customers: int = typer.Option(5000, min=10, help="Customers (accounts for saas)."),
+    seed: int = typer.Option(42, help="Random seed; the same seed gives the same files."),
+    out: Path = typer.Option(Path("demo-data"), help="Output folder."),
+    fmt: str = typer.Option("auto", "--format",
+                            help="csv (CSV + JSON Lines + Segment batch JSON), parquet, or auto "
+                                 "(parquet above 50,000 customers)."),
+) -> None:
+    """Generate realistic multi-source demo data with planted ground truth (in OUT/truth)."""
+    from personae.demo import generate
+
+    if scenario not in ("retail", "saas"):
+        err_console.print("[bold red]error:[/] --scenario must be retail or saas")
+        raise typer.Exit(2)
+    with Progress(TextColumn("[bold]generating"), BarColumn(), TextColumn("{task.completed:,}/"
+                  "{task.total:,} customers"), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("gen", total=customers)
+        manifest = generate(scenario, customers, seed, out, fmt=fmt,
+                            progress=lambda done, total: progress.update(task, completed=done,
+                                                                         total=total))
+    table = Table(title=f"Demo data in {out}", title_justify="left")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    for name, rows in manifest.files.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    console.print(f"Ground truth (never read by the pipeline): {Path(out) / 'truth'}")
+
+
+@app.command()
+def ingest(
+    kind: str = typer.Argument(None, help=f"Source kind: {', '.join(KINDS)}. Omit to ingest "
+                                          "every source declared in personae.toml."),
+    paths: list[Path] = typer.Argument(None, help="Files (CSV, JSON Lines, JSON, Parquet; "
+                                                  ".gz works) or glob patterns."),
+    workspace: Path = WorkspaceOpt,
+    map_: list[str] = typer.Option(None, "--map", help="Column mapping FIELD=COLUMN "
+                                                       "(repeatable)."),
+    fmt: str = typer.Option("auto", "--format", help="auto, csv, jsonl, json or parquet."),
+    strict: bool = typer.Option(None, "--strict/--no-strict",
+                                help="Exit 1 when any row is rejected (default from "
+                                     "[ingest] strict)."),
+) -> None:
+    """Ingest files into the workspace; bad rows go to quarantine, re-ingesting adds nothing."""
+    ws = _open(workspace)
+    mapping: dict[str, str] = {}
+    for item in map_ or []:
+        if "=" not in item:
+            err_console.print(f"[bold red]error:[/] --map {item!r} must look like FIELD=COLUMN")
+            raise typer.Exit(2)
+        field, column = item.split("=", 1)
+        mapping[field.strip()] = column.strip()
+    with _user_errors():
+        if kind is not None:
+            get_kind(kind)
+        started = time.perf_counter()
+        with _file_progress() as progress:
+            report = ws.ingest(kind, [str(p) for p in paths or []] or None, mapping=mapping,
+                               fmt=fmt, progress=progress)
+    _print_report(report)
+    console.print(f"Done in {time.perf_counter() - started:.1f} s (run {report.run_id}).")
+    if report.rejected and (strict if strict is not None else ws.config.ingest.strict):
+        err_console.print(f"[bold red]strict:[/] {report.rejected:,} rows were rejected")
+        raise typer.Exit(1)
+
+
+@app.command()
+def quarantine(
+    workspace: Path = WorkspaceOpt,
+    reason: str = typer.Option(None, help="Only this reason (e.g. bad_timestamp)."),
+    limit: int = typer.Option(20, help="How many rows to show (0 = all)."),
+) -> None:
+    """List rejected rows: file, row, column, reason, and the raw record."""
+    ws = _open(workspace)
+    summary = ws.sql("SELECT reason, count(*) AS n FROM quarantine GROUP BY 1 ORDER BY 2 DESC")
+    if summary.num_rows == 0:
+        console.print("Quarantine is empty: every row was ingested.")
+        return
+    console.print("Rejected rows by reason: " + ", ".join(
+        f"{r} {n:,}" for r, n in zip(summary["reason"].to_pylist(), summary["n"].to_pylist(),
+                                     strict=True)))
+    rows = ws.quarantine(reason=reason, limit=limit or None).to_pylist()
+    table = Table(show_lines=False)
+    for col in ("file", "row", "reason", "column", "detail", "raw"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(Path(r["source_file"]).name, str(r["source_row"]), r["reason"],
+                      r["column_name"] or "", r["detail"] or "", (r["raw"] or "")[:120])
+    console.print(table)
+
+
+@app.command()
+def status(workspace: Path = WorkspaceOpt) -> None:
+    """Show the workspace's tables with row counts, and the latest runs."""
+    ws = _open(workspace)
+    table = Table(title=f"Workspace {ws.path}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in ws.counts().items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    runs = ws.sql("SELECT step, started_at, round(seconds, 2) AS s, status, counts FROM runs "
+                  "ORDER BY started_at DESC LIMIT 5").to_pylist()
+    for r in runs:
+        console.print(f"{r['started_at']:%Y-%m-%d %H:%M:%S}  {r['step']:<8} {r['status']:<6} "
+                      f"{r['s']:>7.2f}s  {r['counts']}")
+
+
+@app.command()
+def kinds(kind: str = typer.Argument(None, help="Show the fields of one kind.")) -> None:
+    """List the source kinds, or the fields (and accepted spellings) of one kind."""
+    if kind is None:
+        table = Table(title="Source kinds", title_justify="left")
+        table.add_column("kind")
+        table.add_column("table")
+        table.add_column("what it holds")
+        for k in KINDS.values():
+            table.add_row(k.name, k.table, k.description)
+        console.print(table)
+        return
+    with _user_errors():
+        k = get_kind(kind)
+    table = Table(title=f"{k.name}: {k.description}", title_justify="left")
+    for col in ("field", "type", "required", "also recognised as"):
+        table.add_column(col, overflow="fold")
+    for f in k.fields:
+        table.add_row(f.name, f.type.value, "yes" if f.required else "", ", ".join(f.aliases))
+    console.print(table)
+
+
+@app.command()
+def demo(
+    path: Path = typer.Argument(Path("demo-workspace"), help="Workspace folder for the demo "
+                                                             "(recreated each run)."),
+    scenario: str = typer.Option("retail", help="retail or saas."),
+    customers: int = typer.Option(5000, min=50, help="Customers to generate."),
+    seed: int = typer.Option(42, help="Random seed."),
+) -> None:
+    """The main job on generated data: demo data -> workspace -> ingest -> summary."""
+    from personae.pipeline import run_demo
+
+    started = time.perf_counter()
+    console.rule(f"[bold]personae demo[/] · {scenario} · {customers:,} customers · seed {seed}")
+    with _user_errors(), Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                                  console=console) as progress:
+        gen = progress.add_task("1/2 generate demo data", total=customers)
+        ing = progress.add_task("2/2 ingest sources", total=None)
+        sizes: dict[Path, tuple[int, int]] = {}
+
+        def on_ingest(p: Path, done: int, total: int) -> None:
+            sizes[p] = (done, total)
+            progress.update(ing, completed=sum(d for d, _ in sizes.values()),
+                            total=sum(t for _, t in sizes.values()))
+
+        result = run_demo(path, scenario=scenario, customers=customers, seed=seed,
+                          on_generate=lambda d, t: progress.update(gen, completed=d, total=t),
+                          on_ingest=on_ingest)
+    _print_report(result.report)
+    ws = result.workspace
+    console.rule("[bold]summary")
+    console.print(f"Workspace:    [bold]{ws.path}[/]")
+    console.print(f"Database:     {ws.database_path}")
+    console.print(f"Demo data:    {result.data_dir}  (ground truth in {result.data_dir / 'truth'})")
+    console.print(f"Rows:         {result.report.rows_in:,} read, {result.report.ingested:,} "
+                  f"ingested, {result.report.rejected:,} quarantined, "
+                  f"{result.report.duplicates:,} duplicates skipped")
+    console.print(f"Explore:      personae status -w {path}   ·   personae quarantine -w {path}")
+    console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,84 @@
+"""The main job, step by step: today generate demo data, declare it as sources, ingest it.
+
+``personae demo`` runs :func:`run_demo`. Later steps (identity, profiles, value, segments,
+personas, reports) append themselves here so the demo always ends with the furthest result
+the pipeline can produce.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from personae.config import CONFIG_FILE
+from personae.ingest.loader import IngestReport
+from personae.workspace import Workspace, WorkspaceError
+
+# Demo file stem -> (source name, kind). Event batch files share the events source via a glob.
+DEMO_FILES: dict[str, tuple[str, str]] = {
+    "crm_accounts": ("crm_accounts", "accounts"),
+    "crm_contacts": ("crm_contacts", "contacts"),
+    "orders": ("orders", "orders"),
+    "events": ("events", "events"),
+    "email_activity": ("email_activity", "email_events"),
+    "survey_responses": ("surveys", "survey_responses"),
+    "support_tickets": ("support_tickets", "tickets"),
+    "reviews": ("reviews", "reviews"),
+    "social_posts": ("social_posts", "social_posts"),
+    "marketing_spend": ("marketing_spend", "marketing_spend"),
+}
+
+
+@dataclass
+class DemoResult:
+    workspace: Workspace
+    data_dir: Path
+    report: IngestReport
+    customers: int
+    scenario: str
+
+
+def demo_sources(data_dir: Path, relative_to: Path) -> list[tuple[str, str, list[str]]]:
+    """(source name, kind, path patterns) for every demo file present in ``data_dir``."""
+    out = []
+    for stem, (name, kind) in DEMO_FILES.items():
+        files = sorted(p for p in data_dir.iterdir()
+                       if p.is_file() and p.name.split(".")[0] == stem)
+        if not files:
+            continue
+        patterns = [str(p.relative_to(relative_to)) for p in files]
+        if stem == "events" and any(data_dir.glob("events_batch_*.json")):
+            patterns.append(str((data_dir / "events_batch_*.json").relative_to(relative_to)))
+        out.append((name, kind, patterns))
+    return out
+
+
+def _fresh_folder(path: Path) -> None:
+    """Empty a demo folder, refusing to touch one that is not a personae workspace."""
+    if not path.exists():
+        return
+    if not any(path.iterdir()):
+        return
+    if not (path / CONFIG_FILE).exists():
+        raise WorkspaceError(f"{path} exists and is not a personae workspace; the demo will not "
+                             "overwrite it. Fix: choose another folder or remove it.")
+    shutil.rmtree(path)
+
+
+def run_demo(path: Path, *, scenario: str = "retail", customers: int = 5000, seed: int = 42,
+             fmt: str = "auto", on_generate: Callable[[int, int], None] | None = None,
+             on_ingest: Callable[[Path, int, int], None] | None = None) -> DemoResult:
+    """Generate the demo into a fresh workspace at ``path`` and run the pipeline on it."""
+    from personae.demo import generate
+
+    path = Path(path).expanduser().resolve()
+    _fresh_folder(path)
+    ws = Workspace.init(path, name=f"personae demo ({scenario})")
+    data_dir = path / "data"
+    generate(scenario, customers, seed, data_dir, fmt=fmt, progress=on_generate)
+    for name, kind, patterns in demo_sources(data_dir, path):
+        ws.add_source(name, kind, patterns)
+    report = ws.ingest(progress=on_ingest)
+    return DemoResult(ws, data_dir, report, customers, scenario)
