@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -60,16 +61,20 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     into unified customer profiles and personas."""
 
 
+def _error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Print input problems as one clear message and exit 2, never a traceback."""
     try:
         yield
     except (IngestError, WorkspaceError, ConfigError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from None
     except KeyError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.args[0]}", highlight=False)
+        _error(str(exc.args[0]))
         raise typer.Exit(2) from None
 
 
@@ -136,7 +141,7 @@ def demo_data(
     from personae.demo import generate
 
     if scenario not in ("retail", "saas"):
-        err_console.print("[bold red]error:[/] --scenario must be retail or saas")
+        _error("--scenario must be retail or saas")
         raise typer.Exit(2)
     with Progress(TextColumn("[bold]generating"), BarColumn(), TextColumn("{task.completed:,}/"
                   "{task.total:,} customers"), TimeElapsedColumn(), console=console) as progress:
@@ -172,7 +177,7 @@ def ingest(
     mapping: dict[str, str] = {}
     for item in map_ or []:
         if "=" not in item:
-            err_console.print(f"[bold red]error:[/] --map {item!r} must look like FIELD=COLUMN")
+            _error(f"--map {item!r} must look like FIELD=COLUMN")
             raise typer.Exit(2)
         field, column = item.split("=", 1)
         mapping[field.strip()] = column.strip()
