@@ -24,7 +24,13 @@ from personae.ingest.mapping import resolve_columns
 from personae.ingest.readers import detect_format, read_batches
 from personae.ingest.schema import SourceKind
 from personae.ingest.tables import raw_columns
-from personae.ingest.validate import ParseOptions, build_checked_sql, build_typed_sql
+from personae.ingest.validate import (
+    ParseOptions,
+    build_good_rows_sql,
+    build_rejected_sql,
+    build_typed_sql,
+    reason_sql,
+)
 
 ProgressFn = Callable[[Path, int, int], None]
 
@@ -134,50 +140,60 @@ def _stage_batches(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path,
     return columns
 
 
-def _load_validated(con: duckdb.DuckDBPyConnection, kind: SourceKind, report: FileReport,
-                    run_id: str, now: datetime) -> None:
-    """Move ``_validated`` into quarantine and ``raw_<kind>``; update the file report."""
-    total, rejected = con.execute(
-        "SELECT count(*), count(_reason) FROM _validated").fetchall()[0]
-    report.rows_in += total
-    report.rejected += rejected
-    if rejected:
-        for reason, n in con.execute(
-                "SELECT _reason, count(*) FROM _validated WHERE _reason IS NOT NULL GROUP BY 1"
-        ).fetchall():
-            report.reasons[reason] += n
+def _load(con: duckdb.DuckDBPyConnection, kind: SourceKind, report: FileReport, stage: str,
+          columns: list[str], mapping: dict[str, str], run_id: str, now: datetime) -> None:
+    """Move the rows of ``_typed`` into ``raw_<kind>`` or quarantine; fill the report."""
+    reason = reason_sql(kind, mapping)
+    counts = con.execute(f"SELECT {reason} AS r, count(*) FROM _typed GROUP BY 1").fetchall()
+    for code, n in counts:
+        report.rows_in += n
+        if code is not None:
+            report.rejected += n
+            report.reasons[code] += n
+    if report.rejected:
         con.execute(f"""
             INSERT INTO quarantine
             SELECT {lit(run_id)}, {lit(kind.name)}, {lit(report.path)}, _source_row, _reason,
-                   _reason_column, _reason_detail, _raw_text, md5(_raw_text), {lit(now.isoformat())}
-            FROM _validated v
-            WHERE _reason IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM quarantine qq
+                   _reason_column, _reason_detail, _raw_text, md5(_raw_text),
+                   {_timestamp(now)}
+            FROM ({build_rejected_sql(kind, "_typed", stage, columns, mapping)}) v
+            WHERE NOT EXISTS (SELECT 1 FROM quarantine qq
                               WHERE qq.source_file = {lit(report.path)}
                                 AND qq.source_row = v._source_row
                                 AND qq.raw_hash = md5(v._raw_text))""")
+    good = report.rows_in - report.rejected
+    if not good:
+        return
     key = q(kind.dedup_key or "_row_hash")
+    # Records repeated inside the file: keep the first. Finding them is one hash aggregate;
+    # the ordering work is only done for the (few) repeated keys.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _repeats AS
+        SELECT _source_row FROM (
+            SELECT _source_row,
+                   row_number() OVER (PARTITION BY {key} ORDER BY _source_row) AS n
+            FROM _typed
+            WHERE {reason} IS NULL AND {key} IN (
+                SELECT {key} FROM _typed WHERE {reason} IS NULL
+                GROUP BY {key} HAVING count(*) > 1))
+        WHERE n > 1""")
     names = [n for n, _ in raw_columns(kind)]
-    values = []
-    for n in names:
-        if n == "_source_file":
-            values.append(lit(report.path))
-        elif n == "_ingested_at":
-            values.append(f"TIMESTAMP {lit(now.strftime('%Y-%m-%d %H:%M:%S.%f'))}")
-        elif n == "_run_id":
-            values.append(lit(run_id))
-        else:
-            values.append(f"v.{q(n)}")
+    fixed = {"_source_file": lit(report.path), "_ingested_at": _timestamp(now),
+             "_run_id": lit(run_id)}
+    values = ", ".join(fixed.get(n, f"v.{q(n)}") for n in names)
     inserted = con.execute(f"""
         INSERT INTO {kind.table} ({", ".join(q(n) for n in names)})
-        SELECT {", ".join(values)}
-        FROM _validated v
-        WHERE v._reason IS NULL
-          AND NOT EXISTS (SELECT 1 FROM {kind.table} r WHERE r.{key} = v.{key})
-        QUALIFY row_number() OVER (PARTITION BY v.{key} ORDER BY v._source_row) = 1""").fetchall()
-    n_inserted = inserted[0][0] if inserted else 0
-    report.ingested += n_inserted
-    report.duplicates += total - rejected - n_inserted
+        SELECT {values}
+        FROM ({build_good_rows_sql(kind, "_typed", mapping)}) v
+        WHERE NOT EXISTS (SELECT 1 FROM {kind.table} r WHERE r.{key} = v.{key})
+          AND v._source_row NOT IN (SELECT _source_row FROM _repeats)""").fetchall()
+    con.execute("DROP TABLE _repeats")
+    report.ingested += inserted[0][0] if inserted else 0
+    report.duplicates += good - (inserted[0][0] if inserted else 0)
+
+
+def _timestamp(now: datetime) -> str:
+    return f"TIMESTAMP {lit(now.strftime('%Y-%m-%d %H:%M:%S.%f'))}"
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path, *, run_id: str,
@@ -214,16 +230,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path, *,
         cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
         con.execute("CREATE OR REPLACE TEMP TABLE _typed AS "
                     + build_typed_sql(kind, stage, columns, types, cols, options))
-        con.execute("CREATE OR REPLACE TEMP TABLE _validated AS "
-                    + build_checked_sql(kind, "_typed", columns, cols))
+        _load(con, kind, report, stage, columns, cols, run_id, now)
         con.execute("DROP TABLE _typed")
-        _load_validated(con, kind, report, run_id, now)
         report.seconds = time.perf_counter() - started
         con.execute(
             "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, kind.name, source_name, report.path, fmt, size, report.rows_in,
              report.ingested, report.rejected, report.duplicates, report.seconds, now])
-        con.execute("DROP TABLE IF EXISTS _validated")
         con.execute(f"DROP {'VIEW' if fmt == 'parquet' else 'TABLE'} {stage}")
         con.execute("COMMIT")
     except BaseException:

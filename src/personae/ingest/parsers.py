@@ -10,7 +10,7 @@ What is accepted, per type:
   ``MM/DD/YYYY[ HH:MM[:SS]][ AM/PM]`` (or ``DD/MM/YYYY`` with ``date_order = "DMY"``);
   ``DD.MM.YYYY``; ``YYYY/MM/DD``; ``1 Mar 2024``; ``Mar 1, 2024``; Unix seconds or
   milliseconds. Values without an offset are read in the configured time zone; all are
-  stored as naive UTC. Years outside 1900–2100 are rejected as implausible.
+  stored as naive UTC. (Ingestion rejects years outside 1900–2100 as implausible.)
 - numbers: currency symbols or ISO codes before or after (``$1,234.50``, ``EUR 12``,
   ``12,50 €``), thousands separators (``,`` ``.`` space ``'``), decimal comma, accounting
   negatives ``(12.00)``. A lone comma followed by exactly three digits (``1,234``) is a
@@ -73,8 +73,10 @@ def macro_sql(calling_code: str = "1") -> list[str]:
     if not cc.isdigit():
         raise ValueError(f"calling code must be digits, got {calling_code!r}")
     return [
+        # Every "missing" token is at most 4 characters: test the length before lower/trim.
         f"""CREATE OR REPLACE MACRO personae_clean(s) AS
-            CASE WHEN lower(trim(CAST(s AS VARCHAR))) IN {_MISSING} THEN NULL
+            CASE WHEN length(CAST(s AS VARCHAR)) <= 8
+                      AND lower(trim(CAST(s AS VARCHAR))) IN {_MISSING} THEN NULL
                  ELSE trim(CAST(s AS VARCHAR)) END""",
         # --- numbers ---------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO personae__num_body(c) AS
@@ -98,13 +100,27 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                      ELSE NULL END
               WHEN regexp_full_match(b, '[-+]?[0-9]{1,3}(\.[0-9]{3}){2,}') THEN replace(b, '.', '')
               ELSE b END""",
-        f"""CREATE OR REPLACE MACRO personae_decimal(s) AS
-            TRY_CAST({_let("personae__num_body(personae_clean(s))", "b", "personae__num_std(b)")}
-                     AS DOUBLE)""",
+        # Three paths, cheapest first (COALESCE only evaluates a path for rows still NULL):
+        # a plain number is a cast; "$1,234.50" style (leading symbol, comma thousands,
+        # dot decimals) is a strip and a cast; everything else takes the regular expressions.
+        """CREATE OR REPLACE MACRO personae__finite(d) AS CASE WHEN isfinite(d) THEN d END""",
+        """CREATE OR REPLACE MACRO personae__us_money(m) AS
+            CASE WHEN strpos(m, ',') = 0 THEN TRY_CAST(m AS DOUBLE)
+                 WHEN strpos(m, '.') > 0
+                      AND strpos(reverse(m), '.') < strpos(reverse(m), ',')
+                      AND regexp_full_match(m, '[0-9]{1,3}(,[0-9]{3})*\\.[0-9]*')
+                   THEN TRY_CAST(replace(m, ',', '') AS DOUBLE) END""",
+        f"""CREATE OR REPLACE MACRO personae__decimal_slow(c) AS
+            TRY_CAST({_let("personae__num_body(c)", "b", "personae__num_std(b)")} AS DOUBLE)""",
+        """CREATE OR REPLACE MACRO personae_decimal(s) AS
+            COALESCE(personae__finite(TRY_CAST(s AS DOUBLE)),
+                     personae__finite(personae__us_money(ltrim(CAST(s AS VARCHAR), '$£€ '))),
+                     personae__decimal_slow(personae_clean(s)))""",
         """CREATE OR REPLACE MACRO personae__whole(d) AS
             CASE WHEN d = round(d) AND abs(d) < 9.0e18 THEN CAST(d AS BIGINT) END""",
         f"""CREATE OR REPLACE MACRO personae_integer(s) AS
-            {_let("personae_decimal(s)", "d", "personae__whole(d)")}""",
+            COALESCE(personae__whole(personae__finite(TRY_CAST(s AS DOUBLE))),
+                     {_let("personae_decimal(s)", "d", "personae__whole(d)")})""",
         # --- booleans --------------------------------------------------------------------
         f"""CREATE OR REPLACE MACRO personae_boolean(s) AS
             CASE WHEN lower(trim(CAST(s AS VARCHAR))) IN {_TRUE} THEN true
@@ -113,17 +129,14 @@ def macro_sql(calling_code: str = "1") -> list[str]:
         f"""CREATE OR REPLACE MACRO personae_json(s) AS
             {_let("personae_clean(s)", "c", "CASE WHEN json_valid(c) THEN c END")}""",
         # --- timestamps ------------------------------------------------------------------
-        """CREATE OR REPLACE MACRO personae__plausible(t) AS
-            CASE WHEN t >= TIMESTAMP '1900-01-01' AND t < TIMESTAMP '2101-01-01' THEN t END""",
         f"""CREATE OR REPLACE MACRO personae__naive(c, dmy) AS
             COALESCE(
               TRY_CAST(c AS TIMESTAMP),
               CASE WHEN dmy THEN try_strptime(c, {_list(_DMY)})
                    ELSE try_strptime(c, {_list(_MDY)}) END,
               try_strptime(c, {_list(_UNAMBIGUOUS)}))""",
-        f"""CREATE OR REPLACE MACRO personae__timestamp(c, tz, dmy) AS
+        f"""CREATE OR REPLACE MACRO personae__ts_slow(c, tz, dmy) AS
             CASE
-              WHEN c IS NULL THEN NULL
               WHEN regexp_full_match(c, '[0-9]{{9,10}}') THEN CAST(to_timestamp(CAST(c AS BIGINT)) AS TIMESTAMP)
               WHEN regexp_full_match(c, '[0-9]{{12,13}}') THEN epoch_ms(CAST(c AS BIGINT))
               WHEN regexp_matches(c, '{_OFFSET_RE}')
@@ -131,15 +144,20 @@ def macro_sql(calling_code: str = "1") -> list[str]:
               WHEN tz = 'UTC' THEN personae__naive(c, dmy)
               ELSE CAST(timezone(tz, personae__naive(c, dmy)) AS TIMESTAMP)
             END""",
+        # Fast path in UTC: DuckDB's own cast reads ISO 8601 with or without an offset.
+        # Plausibility (years 1900-2100) is a check of the ingest, not of the parser.
         f"""CREATE OR REPLACE MACRO personae_timestamp(s, tz, dmy) AS
-            {_let(_let("personae_clean(s)", "c", "personae__timestamp(c, tz, dmy)"), "t",
-                  "personae__plausible(t)")}""",
+            CASE
+              WHEN tz = 'UTC' THEN COALESCE(
+                  CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP),
+                  {_let("personae_clean(s)", "c", "personae__ts_slow(c, tz, dmy)")})
+              ELSE {_let("personae_clean(s)", "c", "personae__ts_slow(c, tz, dmy)")}
+            END""",
         """CREATE OR REPLACE MACRO personae_date(s, dmy) AS
             CAST(personae_timestamp(s, 'UTC', dmy) AS DATE)""",
         f"""CREATE OR REPLACE MACRO personae_month(s) AS
             COALESCE(
-              CAST({_let(f"try_strptime(personae_clean(s), {_list(_MONTHS)})", "t",
-                         "personae__plausible(t)")} AS DATE),
+              CAST(try_strptime(personae_clean(s), {_list(_MONTHS)}) AS DATE),
               CAST(date_trunc('month', personae_date(s, false)) AS DATE))""",
         # --- phones ----------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO personae__phone_digits(s) AS

@@ -251,6 +251,13 @@ def _ctx(name: str) -> str:
     return f"_ctx[{list(_CONTEXT_PATHS).index(name) + 1}]"
 
 
+_PROPERTY_PATHS = {"url": "$.url", "path": "$.path", "referrer": "$.referrer", "email": "$.email"}
+
+
+def _prop(name: str) -> str:
+    return f"_props[{list(_PROPERTY_PATHS).index(name) + 1}]"
+
+
 def _ctx_bool(name: str) -> str:
     return f"personae_boolean({_ctx(name)})"
 
@@ -279,15 +286,12 @@ EVENTS = SourceKind(
         Field("received_at", FieldType.TIMESTAMP, aliases=("receivedat", "received at")),
     ),
     derived=(
-        Derived("email", "coalesce(json_extract_string(traits, '$.email'), "
-                         f"{_ctx('context_email')}, json_extract_string(properties, '$.email'))",
+        Derived("email", f"coalesce(json_extract_string(traits, '$.email'), "
+                         f"{_ctx('context_email')}, {_prop('email')})",
                 "VARCHAR", "Email from traits, context.traits or properties."),
-        Derived("page_url", f"coalesce({_ctx('page_url')}, json_extract_string(properties, '$.url'))",
-                "VARCHAR"),
-        Derived("page_path", f"coalesce({_ctx('page_path')}, "
-                             "json_extract_string(properties, '$.path'))", "VARCHAR"),
-        Derived("referrer", f"coalesce({_ctx('referrer')}, "
-                            "json_extract_string(properties, '$.referrer'))", "VARCHAR"),
+        Derived("page_url", f"coalesce({_ctx('page_url')}, {_prop('url')})", "VARCHAR"),
+        Derived("page_path", f"coalesce({_ctx('page_path')}, {_prop('path')})", "VARCHAR"),
+        Derived("referrer", f"coalesce({_ctx('referrer')}, {_prop('referrer')})", "VARCHAR"),
         Derived("utm_source", _ctx("utm_source"), "VARCHAR"),
         Derived("utm_medium", _ctx("utm_medium"), "VARCHAR"),
         Derived("utm_campaign", _ctx("utm_campaign"), "VARCHAR"),
@@ -309,7 +313,9 @@ EVENTS = SourceKind(
                 "a group message needs a groupId"),
     ),
     lets=(("_ctx", "json_extract_string(context, ["
-                   + ", ".join(f"'{p}'" for p in _CONTEXT_PATHS.values()) + "])"),),
+                   + ", ".join(f"'{p}'" for p in _CONTEXT_PATHS.values()) + "])"),
+          ("_props", "json_extract_string(properties, ["
+                     + ", ".join(f"'{p}'" for p in _PROPERTY_PATHS.values()) + "])")),
     dedup_key="message_id",
 )
 

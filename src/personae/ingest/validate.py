@@ -1,20 +1,18 @@
-"""Build the SQL that types a staged batch and gives every bad row one clear reason.
+"""Build the SQL that types a staged file and gives every bad row one clear reason.
 
-The query is layered so each layer reads like a step of the rules:
+Three statements per file, each a function here:
 
-1. ``stage``  – source columns renamed ``__s<i>`` next to ``_source_row``/``_raw``/``_reject``.
-2. ``typed``  – each canonical field parsed from its column (or NULL when the file lacks it),
-   plus a ``__p_<field>`` flag telling whether the cell held anything at all.
-3. ``lets``   – helper values shared by derived columns (e.g. a parsed Segment context).
-4. ``derived``– columns computed from the typed fields (E.164 phone, line total, …).
-5. ``checked``– ``_reason``/``_reason_column``/``_reason_detail``: the first rule the row breaks,
-   in a fixed order (structure, required, type, range, row rules).
-
-Layers 1-2 (:func:`build_typed_sql`) and 3-5 (:func:`build_checked_sql`) are two statements
-with a temp table between them; see the note on the first.
+1. :func:`build_typed_sql` – every canonical field parsed from its column (or NULL when the
+   file lacks it), a ``__p_<field>`` flag telling whether the cell held anything at all, a
+   row hash, unmapped columns as ``_extra``. Materialised as ``_typed``.
+2. :func:`build_good_rows_sql` – rows that break no rule, plus helper ``lets`` and
+   ``derived`` columns (E.164 phone, line total, fields read from a Segment context).
+3. :func:`build_rejected_sql` – rows that break a rule, with the first rule broken, in a
+   fixed order (structure, required, type, range, row rules), the column, a readable detail
+   and the raw record (joined back from the stage by record number).
 
 Only the column-to-field mapping and the source column types differ between files, so the
-same function serves CSV, JSON and Parquet.
+same functions serve CSV, JSON and Parquet.
 """
 
 from __future__ import annotations
@@ -36,6 +34,9 @@ _TYPE_REASON = {
 }
 
 _TEXT_TYPES = ("VARCHAR", "JSON")
+
+# Dates outside [from, to) are typos or placeholders (0001-01-01, 2999-12-31), not facts.
+PLAUSIBLE = ("1900-01-01", "2101-01-01")
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,18 @@ def _present_expr(f: Field, src: str, src_type: str) -> str:
     return f"(personae_clean({src}) IS NOT NULL)"
 
 
+def _needs_presence(f: Field) -> bool:
+    return f.required or f.type in _TYPE_REASON or bool(f.choices)
+
+
 def build_typed_sql(kind: SourceKind, stage: str, columns: list[str], types: list[str],
                     mapping: dict[str, str], opt: ParseOptions) -> str:
-    """Layers 1-2: the staged cells, a row hash, and every field parsed to its type.
+    """Layers 1-2: lineage, a row hash, every field parsed to its type, presence flags.
 
-    Materialise this before :func:`build_checked_sql`: the checks refer to each typed field
-    several times, and DuckDB would otherwise inline (and re-plan) every parse expression.
+    The result is materialised (``_typed``) before anything refers to it: the checks use
+    each typed field several times, and DuckDB would otherwise inline (and re-plan and
+    re-run) every parse expression. Source cells are not copied; a rejected row's raw text
+    is fetched back from the stage by record number.
     """
     index = {c: i for i, c in enumerate(columns)}
     src_of = {name: f"__s{index[col]}" for name, col in mapping.items()}
@@ -122,11 +129,11 @@ def build_typed_sql(kind: SourceKind, stage: str, columns: list[str], types: lis
         if f.name in src_of:
             typed_cols.append(f"{_typed_expr(f, src_of[f.name], type_of[f.name], opt)} "
                               f"AS {q(f.name)}")
-            typed_cols.append(f"{_present_expr(f, src_of[f.name], type_of[f.name])} "
-                              f"AS {q('__p_' + f.name)}")
+            if _needs_presence(f):
+                typed_cols.append(f"{_present_expr(f, src_of[f.name], type_of[f.name])} "
+                                  f"AS {q('__p_' + f.name)}")
         else:
             typed_cols.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
-            typed_cols.append(f"false AS {q('__p_' + f.name)}")
 
     unmapped = [c for c in columns if c not in set(mapping.values())]
     if unmapped:
@@ -141,35 +148,45 @@ def build_typed_sql(kind: SourceKind, stage: str, columns: list[str], types: lis
         row_hash = f"md5(concat_ws(chr(31), {hash_parts}))"
     else:  # records are identified by their key (Segment messageId), no hash needed
         row_hash = "CAST(NULL AS VARCHAR)"
-    return f"SELECT *, {row_hash} AS _row_hash, {', '.join(typed_cols)} FROM {stage}"
+    return (f"SELECT _source_row, _raw, _reject, _reject_detail, {row_hash} AS _row_hash, "
+            f"{', '.join(typed_cols)} FROM {stage}")
 
 
-def build_checked_sql(kind: SourceKind, typed: str, columns: list[str],
-                      mapping: dict[str, str]) -> str:
-    """Layers 3-5 over the materialised typed rows: lets, derived columns, the reason."""
+def reason_sql(kind: SourceKind, mapping: dict[str, str]) -> str:
+    """The reason code of a ``_typed`` row (NULL for a good row)."""
+    return _case([(cond, code) for cond, code, _, _ in _checks(kind, mapping, {})])
+
+
+def build_good_rows_sql(kind: SourceKind, typed: str, mapping: dict[str, str]) -> str:
+    """Good rows of ``typed`` with their derived columns (lets first, then derived)."""
+    lets = "".join(f", {sql} AS {q(name)}" for name, sql in kind.lets)
+    derived = "".join(f", CAST({d.sql} AS {d.sql_type}) AS {q(d.name)}" for d in kind.derived)
+    return f"""
+SELECT *{derived} FROM (
+  SELECT *{lets} FROM {typed} WHERE {reason_sql(kind, mapping)} IS NULL
+)"""
+
+
+def build_rejected_sql(kind: SourceKind, typed: str, stage: str, columns: list[str],
+                       mapping: dict[str, str]) -> str:
+    """Rejected rows of ``typed``: reason, column, detail and raw text (from the stage)."""
     index = {c: i for i, c in enumerate(columns)}
-    src_of = {name: f"__s{index[col]}" for name, col in mapping.items()}
+    src_of = {name: f"s.__s{index[col]}" for name, col in mapping.items()}
     if columns:
-        raw_pairs = ", ".join(f"{q(c)} := __s{i}" for i, c in enumerate(columns))
+        raw_pairs = ", ".join(f"{q(c)} := s.__s{i}" for i, c in enumerate(columns))
         raw_json = f"CAST(to_json(struct_pack({raw_pairs})) AS VARCHAR)"
     else:
         raw_json = "'{}'"
-    lets = ", ".join(f"{sql} AS {q(name)}" for name, sql in kind.lets) or "1 AS __nolets"
-    derived = ", ".join(f"CAST({d.sql} AS {d.sql_type}) AS {q(d.name)}" for d in kind.derived) \
-        or "1 AS __noderived"
+    cells = "".join(f", __s{i}" for i in range(len(columns)))
     checks = _checks(kind, mapping, src_of)
     reason = _case([(cond, code) for cond, code, _, _ in checks])
     reason_col = _case([(cond, col) for cond, _, col, _ in checks])
     detail = _case([(cond, det) for cond, _, _, det in checks])
     return f"""
-WITH lets AS (SELECT *, {lets} FROM {typed}),
-derived AS (SELECT *, {derived} FROM lets),
-checked AS (
-  SELECT *, {reason} AS _reason, {reason_col} AS _reason_column, {detail} AS _reason_detail
-  FROM derived
-)
-SELECT *, CASE WHEN _reason IS NOT NULL THEN coalesce(_raw, {raw_json}) END AS _raw_text
-FROM checked"""
+SELECT t._source_row, {reason} AS _reason, {reason_col} AS _reason_column,
+       {detail} AS _reason_detail, coalesce(t._raw, {raw_json}) AS _raw_text
+FROM (SELECT * FROM {typed} WHERE {reason_sql(kind, mapping)} IS NOT NULL) t
+JOIN (SELECT _source_row AS __row{cells} FROM {stage}) s ON s.__row = t._source_row"""
 
 
 def _case(branches: list[tuple[str, str]]) -> str:
@@ -179,36 +196,45 @@ def _case(branches: list[tuple[str, str]]) -> str:
 
 def _checks(kind: SourceKind, mapping: dict[str, str],
             src_of: dict[str, str]) -> list[tuple[str, str, str, str]]:
-    """(condition, reason SQL, column SQL, detail SQL) in the order they are tried."""
+    """(condition, reason SQL, column SQL, detail SQL) in the order they are tried.
+
+    Conditions use ``_typed`` columns only; detail messages may quote the source cell
+    (``src_of``), which only the rejected-rows query joins in.
+    """
     checks: list[tuple[str, str, str, str]] = [
         # Damage the reader found (bad bytes, broken JSON, wrong field count) comes first.
         ("_reject IS NOT NULL", "_reject", "CAST(NULL AS VARCHAR)", "_reject_detail"),
     ]
     for f in kind.fields:
-        col = lit(mapping.get(f.name, f.name))
+        if f.name not in mapping:
+            continue  # absent from the file: nothing to check (required ones stop earlier)
+        column = mapping[f.name]
+        col = lit(column)
         p, v = q("__p_" + f.name), q(f.name)
         if f.required:
             checks.append((f"NOT {p}", lit("missing_required"), col,
-                           lit(f"the required field {f.name!r} (column {mapping.get(f.name, f.name)!r})"
-                               " is empty; fill it in or remove the row")))
+                           lit(f"the required field {f.name!r} (column {column!r}) is empty; "
+                               "fill it in or remove the row")))
         if f.type in _TYPE_REASON:
             code, what = _TYPE_REASON[f.type]
             src = src_of.get(f.name)
             shown = (f"'cannot read \"' || coalesce(CAST({src} AS VARCHAR), '?') || "
                      f"'\" as {what}'") if src else lit("")
             checks.append((f"{p} AND {v} IS NULL", lit(code), col, shown))
+            if f.type in (FieldType.TIMESTAMP, FieldType.DATE, FieldType.MONTH):
+                checks.append((f"({v} < DATE '{PLAUSIBLE[0]}' OR {v} >= DATE '{PLAUSIBLE[1]}')",
+                               lit(code), col,
+                               f"'the date ' || CAST({v} AS VARCHAR) || ' is implausible "
+                               f"(outside {PLAUSIBLE[0][:4]}-{int(PLAUSIBLE[1][:4]) - 1})'"))
         elif f.choices:
             checks.append((f"{p} AND {v} IS NULL", lit("bad_value"), col,
                            lit(f"must be one of: {', '.join(f.choices)}")))
         if f.minimum is not None:
-            code = "negative_value" if f.minimum >= 0 else "out_of_range"
-            checks.append((f"{v} < 0" if f.minimum >= 0 else f"{v} < {f.minimum}", lit(code), col,
-                           f"'value ' || CAST({v} AS VARCHAR) || ' is below the minimum "
-                           f"{_num(f.minimum)}'"))
-            if f.minimum > 0:
-                checks.append((f"{v} < {f.minimum}", lit("out_of_range"), col,
-                               f"'value ' || CAST({v} AS VARCHAR) || ' is below the minimum "
-                               f"{_num(f.minimum)}'"))
+            below = f"'value ' || CAST({v} AS VARCHAR) || ' is below the minimum {_num(f.minimum)}'"
+            if f.minimum >= 0:
+                checks.append((f"{v} < 0", lit("negative_value"), col, below))
+            if f.minimum != 0:
+                checks.append((f"{v} < {f.minimum}", lit("out_of_range"), col, below))
         if f.maximum is not None:
             checks.append((f"{v} > {f.maximum}", lit("out_of_range"), col,
                            f"'value ' || CAST({v} AS VARCHAR) || ' is above the maximum "

@@ -1,0 +1,37 @@
+"""Shared fixtures: demo data sets generated once per test session, and ingested workspaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from personae.demo import generate
+from tests.helpers import ingest_demo
+
+RETAIL_CUSTOMERS = 1500
+SAAS_ACCOUNTS = 250
+
+
+@pytest.fixture(scope="session")
+def retail_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("retail") / "data"
+    generate("retail", RETAIL_CUSTOMERS, 11, out, fmt="csv")
+    return out
+
+
+@pytest.fixture(scope="session")
+def saas_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("saas") / "data"
+    generate("saas", SAAS_ACCOUNTS, 12, out, fmt="csv")
+    return out
+
+
+@pytest.fixture(scope="session")
+def retail_ws(retail_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    return ingest_demo(retail_data, tmp_path_factory.mktemp("retail-ws") / "ws")
+
+
+@pytest.fixture(scope="session")
+def saas_ws(saas_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    return ingest_demo(saas_data, tmp_path_factory.mktemp("saas-ws") / "ws")
