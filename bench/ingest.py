@@ -71,8 +71,9 @@ def main() -> int:
     base: dict[Path, tuple[int, float]] = {}
     for i, (_, path) in enumerate(files):
         t0 = time.perf_counter()
-        base_con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_parquet("
-                         f"{quote_literal(str(path))})")
+        base_con.execute(
+            f"CREATE TABLE t{i} AS SELECT * FROM read_parquet({quote_literal(str(path))})"
+        )
         rows = base_con.execute(f"SELECT count(*) FROM t{i}").fetchall()[0][0]
         base[path] = (rows, time.perf_counter() - t0)
     base_con.close()
@@ -89,10 +90,21 @@ def main() -> int:
         ours[path] = (f.rows_in, time.perf_counter() - t0, f.rejected)
     rss = _peak_rss_mb()
 
-    table = Table(title=f"Ingest of the {args.customers:,}-customer retail demo (Parquet)",
-                  title_justify="left")
-    for col in ("file", "kind", "rows", "baseline s", "personae s", "baseline rows/s",
-                "personae rows/s", "ratio", "rejected"):
+    table = Table(
+        title=f"Ingest of the {args.customers:,}-customer retail demo (Parquet)",
+        title_justify="left",
+    )
+    for col in (
+        "file",
+        "kind",
+        "rows",
+        "baseline s",
+        "personae s",
+        "baseline rows/s",
+        "personae rows/s",
+        "ratio",
+        "rejected",
+    ):
         table.add_column(col, justify="left" if col in ("file", "kind") else "right")
     total_rows = total_base = total_ours = 0.0
     for kind, path in files:
@@ -102,12 +114,29 @@ def main() -> int:
         total_rows += rows
         total_base += tb
         total_ours += to
-        table.add_row(path.name, kind, f"{rows:,}", f"{tb:.2f}", f"{to:.2f}",
-                      f"{rows / tb:,.0f}", f"{rows / to:,.0f}", f"{to / tb:.2f}×", f"{rejected:,}")
+        table.add_row(
+            path.name,
+            kind,
+            f"{rows:,}",
+            f"{tb:.2f}",
+            f"{to:.2f}",
+            f"{rows / tb:,.0f}",
+            f"{rows / to:,.0f}",
+            f"{to / tb:.2f}×",
+            f"{rejected:,}",
+        )
     ratio = total_ours / total_base
-    table.add_row("[bold]total", "", f"[bold]{total_rows:,.0f}", f"[bold]{total_base:.2f}",
-                  f"[bold]{total_ours:.2f}", f"[bold]{total_rows / total_base:,.0f}",
-                  f"[bold]{total_rows / total_ours:,.0f}", f"[bold]{ratio:.2f}×", "")
+    table.add_row(
+        "[bold]total",
+        "",
+        f"[bold]{total_rows:,.0f}",
+        f"[bold]{total_base:.2f}",
+        f"[bold]{total_ours:.2f}",
+        f"[bold]{total_rows / total_base:,.0f}",
+        f"[bold]{total_rows / total_ours:,.0f}",
+        f"[bold]{ratio:.2f}×",
+        "",
+    )
     console.print(table)
     console.print(f"peak RSS: {base_rss:,.0f} MB after the baseline, {rss:,.0f} MB after personae")
     verdict = "[green]meets[/]" if ratio <= 3 else "[red]misses[/]"

@@ -34,20 +34,29 @@ def test_every_kind_round_trips_through_every_format(fmt, retail_ws, saas_ws, tm
         out = tmp_path / f"{kind.name}.{fmt}"
         con = connect(source_ws.database_path, read_only=True)
         try:
-            con.execute(f"COPY (SELECT {fields} FROM {kind.table} ORDER BY _source_file, "
-                        f"_source_row) TO {quote_literal(str(out))} {FORMATS[fmt]}")
+            con.execute(
+                f"COPY (SELECT {fields} FROM {kind.table} ORDER BY _source_file, "
+                f"_source_row) TO {quote_literal(str(out))} {FORMATS[fmt]}"
+            )
             expected = con.execute(
                 f"SELECT {', '.join(quote_ident(c) for c in _columns(kind))} FROM {kind.table} "
-                "ORDER BY _source_file, _source_row").fetchall()
+                "ORDER BY _source_file, _source_row"
+            ).fetchall()
         finally:
             con.close()
         assert expected, f"no {kind.name} rows in the demo workspace"
         report = target.ingest(kind.name, [out])
-        assert (report.rows_in, report.ingested, report.rejected) == \
-            (len(expected), len(expected), 0), (kind.name, report.reasons)
-        got = target.sql(f"SELECT {', '.join(quote_ident(c) for c in _columns(kind))} "
-                         f"FROM {kind.table} ORDER BY _source_row")
+        assert (report.rows_in, report.ingested, report.rejected) == (
+            len(expected),
+            len(expected),
+            0,
+        ), (kind.name, report.reasons)
+        got = target.sql(
+            f"SELECT {', '.join(quote_ident(c) for c in _columns(kind))} "
+            f"FROM {kind.table} ORDER BY _source_row"
+        )
         got_rows = [tuple(r.values()) for r in got.to_pylist()]
-        mismatches = [(i, e, g) for i, (e, g) in enumerate(zip(expected, got_rows, strict=True))
-                      if e != g]
+        mismatches = [
+            (i, e, g) for i, (e, g) in enumerate(zip(expected, got_rows, strict=True)) if e != g
+        ]
         assert not mismatches, f"{kind.name}/{fmt}: first mismatch {mismatches[0]}"

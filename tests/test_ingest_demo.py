@@ -34,16 +34,27 @@ def _count_records(path: Path) -> int:
 
 
 def test_every_kind_present_and_rows_conserved(scenario):
-    data, ws, report = scenario
+    _, ws, report = scenario
     kinds = {f.kind for f in report.files}
-    expected = {"contacts", "orders", "events", "email_events", "survey_responses", "tickets",
-                "reviews", "social_posts", "marketing_spend"}
+    expected = {
+        "contacts",
+        "orders",
+        "events",
+        "email_events",
+        "survey_responses",
+        "tickets",
+        "reviews",
+        "social_posts",
+        "marketing_spend",
+    }
     assert expected <= kinds
     for f in report.files:
         assert f.rows_in == _count_records(Path(f.path)), f.path
         assert f.rows_in == f.ingested + f.rejected + f.duplicates, f.path
-    ledger = ws.sql("SELECT sum(rows_in) AS i, sum(ingested) AS g, sum(rejected) AS r, "
-                    "sum(duplicates) AS d FROM ingest_files").to_pylist()[0]
+    ledger = ws.sql(
+        "SELECT sum(rows_in) AS i, sum(ingested) AS g, sum(rejected) AS r, "
+        "sum(duplicates) AS d FROM ingest_files"
+    ).to_pylist()[0]
     assert ledger["i"] == ledger["g"] + ledger["r"] + ledger["d"] == report.rows_in
     raw_total = sum(n for t, n in ws.counts().items() if t.startswith("raw_"))
     assert raw_total == report.ingested
@@ -52,11 +63,15 @@ def test_every_kind_present_and_rows_conserved(scenario):
 
 def test_every_planted_bad_row_is_quarantined_with_its_reason(scenario):
     data, ws, _ = scenario
-    planted = {(r["source_file"], int(r["source_row"])): r["reason"]
-               for r in read_truth(data, "bad_rows.csv")}
+    planted = {
+        (r["source_file"], int(r["source_row"])): r["reason"]
+        for r in read_truth(data, "bad_rows.csv")
+    }
     assert planted, "the generator planted no bad rows"
-    got = {(Path(r["source_file"]).name, r["source_row"]): r["reason"]
-           for r in ws.sql("SELECT source_file, source_row, reason FROM quarantine").to_pylist()}
+    got = {
+        (Path(r["source_file"]).name, r["source_row"]): r["reason"]
+        for r in ws.sql("SELECT source_file, source_row, reason FROM quarantine").to_pylist()
+    }
     missing = {k: v for k, v in planted.items() if k not in got}
     unexpected = {k: v for k, v in got.items() if k not in planted}
     wrong = {k: (planted[k], got[k]) for k in planted.keys() & got.keys() if planted[k] != got[k]}
@@ -82,10 +97,20 @@ def test_planted_duplicate_messages_are_skipped(scenario):
 def test_lineage_matches_the_truth(scenario):
     """Every ingested record's (file, record number) is one the generator wrote for a person."""
     data, ws, _ = scenario
-    truth = {(r["source_file"], int(r["source_row"])): r["person_id"]
-             for r in read_truth(data, "records.csv")}
-    for table in ("raw_contacts", "raw_orders", "raw_events", "raw_email_events",
-                  "raw_survey_responses", "raw_tickets", "raw_reviews", "raw_social_posts"):
+    truth = {
+        (r["source_file"], int(r["source_row"])): r["person_id"]
+        for r in read_truth(data, "records.csv")
+    }
+    for table in (
+        "raw_contacts",
+        "raw_orders",
+        "raw_events",
+        "raw_email_events",
+        "raw_survey_responses",
+        "raw_tickets",
+        "raw_reviews",
+        "raw_social_posts",
+    ):
         rows = ws.sql(f"SELECT _source_file, _source_row FROM {table}").to_pylist()
         assert rows, table
         keys = [(Path(r["_source_file"]).name, r["_source_row"]) for r in rows]
@@ -103,8 +128,10 @@ def test_values_are_typed_and_normalised(retail_ws):
     assert orders["first"].year >= 2024 and orders["last"].year <= 2026
     assert orders["min_q"] >= 1 and orders["min_p"] >= 0
     assert orders["returned"] > 0 and orders["guests"] > 0
-    phones = ws.sql("SELECT phone, phone_e164 FROM raw_contacts WHERE phone IS NOT NULL "
-                    "AND phone <> '0000000000'").to_pylist()
+    phones = ws.sql(
+        "SELECT phone, phone_e164 FROM raw_contacts WHERE phone IS NOT NULL "
+        "AND phone <> '0000000000'"
+    ).to_pylist()
     readable = [p for p in phones if p["phone_e164"]]
     assert len(readable) / len(phones) > 0.95
     assert all(p["phone_e164"].startswith("+") for p in readable)
@@ -122,11 +149,14 @@ def test_values_are_typed_and_normalised(retail_ws):
 
 def test_saas_accounts_and_contacts(saas_ws):
     ws, _ = saas_ws
-    acc = ws.sql("SELECT count(*) AS n, count(employees) AS e, count(plan) AS p, "
-                 "count(renewal_date) AS r FROM raw_accounts").to_pylist()[0]
+    acc = ws.sql(
+        "SELECT count(*) AS n, count(employees) AS e, count(plan) AS p, "
+        "count(renewal_date) AS r FROM raw_accounts"
+    ).to_pylist()[0]
     assert acc["n"] > 0 and acc["e"] > 0 and acc["p"] > 0 and acc["r"] > 0
-    linked = ws.sql("SELECT count(*) AS n FROM raw_contacts c JOIN raw_accounts a "
-                    "USING (account_id)")["n"][0].as_py()
+    linked = ws.sql(
+        "SELECT count(*) AS n FROM raw_contacts c JOIN raw_accounts a USING (account_id)"
+    )["n"][0].as_py()
     assert linked > 0
     groups = ws.sql("SELECT count(*) AS n FROM raw_events WHERE type = 'group'")["n"][0].as_py()
     assert groups > 0

@@ -86,17 +86,20 @@ def test_cli_reports_errors_with_exit_code_2_and_no_traceback(ws, tmp_path):
     f = tmp_path / "orders.csv"
     f.write_text("Ref,Qty\n1,2\n")
     cli = [sys.executable, "-m", "personae.cli"]
-    out = subprocess.run([*cli, "ingest", "orders", str(f), "-w", str(ws.path)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [*cli, "ingest", "orders", str(f), "-w", str(ws.path)], capture_output=True, text=True
+    )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert "order_id" in out.stderr and "orders.csv" in out.stderr
     assert "[sources.<name>.columns]" in out.stderr.replace("\n", " ")
-    out = subprocess.run([*cli, "ingest", "nonsense", str(f), "-w", str(ws.path)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [*cli, "ingest", "nonsense", str(f), "-w", str(ws.path)], capture_output=True, text=True
+    )
     assert out.returncode == 2 and "unknown source kind 'nonsense'" in out.stderr
-    out = subprocess.run([*cli, "status", "-w", str(tmp_path / "not-a-workspace")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [*cli, "status", "-w", str(tmp_path / "not-a-workspace")], capture_output=True, text=True
+    )
     assert out.returncode == 2 and "personae init" in out.stderr
 
 
@@ -112,24 +115,29 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_reason(ws, tmp_path):
     f = tmp_path / "orders.csv"
     rows = [
         "Order ID,Order Date,Qty,Unit Price,Email",
-        "A1,2024-01-05 10:00:00,1,$12.50,a@example.com",        # 1 ok
-        "A2,31/31/2023,1,3,b@example.com",                      # 2 bad date
-        "A3,2024-01-05,-2,3,c@example.com",                     # 3 negative
-        ",2024-01-05,1,3,d@example.com",                        # 4 missing key
-        "A5,2024-01-05,two,3,e@example.com",                    # 5 wrong type
-        "A6,2024-01-05,1,3,e@example.com,extra",                # 6 column count
+        "A1,2024-01-05 10:00:00,1,$12.50,a@example.com",  # 1 ok
+        "A2,31/31/2023,1,3,b@example.com",  # 2 bad date
+        "A3,2024-01-05,-2,3,c@example.com",  # 3 negative
+        ",2024-01-05,1,3,d@example.com",  # 4 missing key
+        "A5,2024-01-05,two,3,e@example.com",  # 5 wrong type
+        "A6,2024-01-05,1,3,e@example.com,extra",  # 6 column count
         '"A7","2024-01-05","1","3","multi\nline@example.com"',  # 7 ok, spans two lines
     ]
     data = "\n".join(rows).encode() + b"\nA8,2024-01-05,1,3,caf\xe9@example.com\n"  # 8 latin-1
     f.write_bytes(data)
     report = ws.ingest("orders", [f])
     assert report.rows_in == 8 and report.ingested == 2 and report.rejected == 6
-    got = ws.sql("SELECT source_row, reason, column_name, source_file FROM quarantine "
-                 "ORDER BY source_row").to_pylist()
+    got = ws.sql(
+        "SELECT source_row, reason, column_name, source_file FROM quarantine ORDER BY source_row"
+    ).to_pylist()
     assert [(r["source_row"], r["reason"], r["column_name"]) for r in got] == [
-        (2, "bad_timestamp", "Order Date"), (3, "negative_value", "Qty"),
-        (4, "missing_required", "Order ID"), (5, "bad_number", "Qty"),
-        (6, "column_count", None), (8, "bad_encoding", None)]
+        (2, "bad_timestamp", "Order Date"),
+        (3, "negative_value", "Qty"),
+        (4, "missing_required", "Order ID"),
+        (5, "bad_number", "Qty"),
+        (6, "column_count", None),
+        (8, "bad_encoding", None),
+    ]
     assert {r["source_file"] for r in got} == {str(f.resolve())}
     raw = ws.sql("SELECT raw FROM quarantine WHERE source_row = 8")["raw"][0].as_py()
     assert "\\xe9" in raw  # the undecodable byte is shown, not lost
@@ -139,45 +147,86 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_reason(ws, tmp_path):
 
 def test_jsonl_broken_lines_and_segment_batch(ws, tmp_path):
     lines = [
-        {"messageId": "m1", "type": "identify", "userId": "u1", "timestamp": "2024-01-01T10:00:00Z",
-         "traits": {"email": "A@b.com"}},
+        {
+            "messageId": "m1",
+            "type": "identify",
+            "userId": "u1",
+            "timestamp": "2024-01-01T10:00:00Z",
+            "traits": {"email": "A@b.com"},
+        },
         "{broken",
-        {"messageId": "m2", "type": "track", "anonymousId": "a1", "event": "Product Viewed",
-         "timestamp": "2024-01-01T10:01:00Z",
-         "context": {"page": {"url": "https://shop.example/p/1"},
-                     "campaign": {"source": "google", "medium": "cpc"},
-                     "consent": {"categoryPreferences": {"Analytics": True, "Advertising": False}}}},
+        {
+            "messageId": "m2",
+            "type": "track",
+            "anonymousId": "a1",
+            "event": "Product Viewed",
+            "timestamp": "2024-01-01T10:01:00Z",
+            "context": {
+                "page": {"url": "https://shop.example/p/1"},
+                "campaign": {"source": "google", "medium": "cpc"},
+                "consent": {"categoryPreferences": {"Analytics": True, "Advertising": False}},
+            },
+        },
         {"messageId": "m3", "type": "track", "timestamp": "2024-01-01T10:01:00Z", "event": "X"},
         {"messageId": "m4", "type": "launch", "userId": "u1", "timestamp": "2024-01-01T10:01:00Z"},
         [1, 2],
-        {"messageId": "m1", "type": "identify", "userId": "u1", "timestamp": "2024-01-01T10:00:00Z"},
+        {
+            "messageId": "m1",
+            "type": "identify",
+            "userId": "u1",
+            "timestamp": "2024-01-01T10:00:00Z",
+        },
     ]
     f = tmp_path / "events.jsonl"
     f.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
     report = ws.ingest("events", [f])
     assert (report.rows_in, report.ingested, report.rejected, report.duplicates) == (7, 2, 4, 1)
-    reasons = dict(ws.sql("SELECT source_row, reason FROM quarantine").to_pylist()
-                   and [(r["source_row"], r["reason"]) for r in
-                        ws.sql("SELECT source_row, reason FROM quarantine").to_pylist()])
+    reasons = dict(
+        ws.sql("SELECT source_row, reason FROM quarantine").to_pylist()
+        and [
+            (r["source_row"], r["reason"])
+            for r in ws.sql("SELECT source_row, reason FROM quarantine").to_pylist()
+        ]
+    )
     assert reasons == {2: "bad_json", 4: "missing_identifier", 5: "bad_value", 6: "bad_json"}
     ev = ws.sql("SELECT * FROM raw_events WHERE message_id = 'm2'").to_pylist()[0]
     assert ev["page_url"] == "https://shop.example/p/1" and ev["utm_source"] == "google"
     assert ev["consent_analytics"] is True and ev["consent_advertising"] is False
-    assert ws.sql("SELECT email FROM raw_events WHERE message_id = 'm1'")["email"][0].as_py() \
+    assert (
+        ws.sql("SELECT email FROM raw_events WHERE message_id = 'm1'")["email"][0].as_py()
         == "A@b.com"
+    )
 
     batch = tmp_path / "batch.json.gz"
     with gzip.open(batch, "wt") as fh:
-        json.dump({"batch": [
-            {"messageId": "b1", "type": "page", "anonymousId": "a9", "name": "Home",
-             "timestamp": "2024-02-01T09:00:00+01:00"},
-            {"messageId": "b2", "type": "alias", "previousId": "a9", "userId": "u9",
-             "timestamp": "2024-02-01T09:05:00Z"},
-        ], "sentAt": "2024-02-01T09:06:00Z"}, fh)
+        json.dump(
+            {
+                "batch": [
+                    {
+                        "messageId": "b1",
+                        "type": "page",
+                        "anonymousId": "a9",
+                        "name": "Home",
+                        "timestamp": "2024-02-01T09:00:00+01:00",
+                    },
+                    {
+                        "messageId": "b2",
+                        "type": "alias",
+                        "previousId": "a9",
+                        "userId": "u9",
+                        "timestamp": "2024-02-01T09:05:00Z",
+                    },
+                ],
+                "sentAt": "2024-02-01T09:06:00Z",
+            },
+            fh,
+        )
     report = ws.ingest("events", [batch])
     assert report.ingested == 2
-    rows = ws.sql("SELECT message_id, timestamp, sent_at, _source_row FROM raw_events "
-                  "WHERE message_id LIKE 'b%' ORDER BY 1").to_pylist()
+    rows = ws.sql(
+        "SELECT message_id, timestamp, sent_at, _source_row FROM raw_events "
+        "WHERE message_id LIKE 'b%' ORDER BY 1"
+    ).to_pylist()
     assert [r["_source_row"] for r in rows] == [1, 2]
     assert str(rows[0]["timestamp"]) == "2024-02-01 08:00:00"  # converted to UTC
     assert str(rows[0]["sent_at"]) == "2024-02-01 09:06:00"  # batch-level sentAt applied

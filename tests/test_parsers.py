@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from personae.ingest import parsers
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 naive_times = st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(2090, 12, 31))
 offsets = st.integers(min_value=-12 * 60, max_value=14 * 60).map(lambda m: m - m % 15)
@@ -38,11 +37,13 @@ def _with_offset(dt: datetime, minutes: int, style: int) -> tuple[str, datetime]
     if style == 1:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + _offset_text(minutes), utc
     if style == 2:
-        return dt.strftime("%Y-%m-%d %H:%M:%S") + _offset_text(minutes, colon=False), \
-            utc.replace(microsecond=0)
+        return dt.strftime("%Y-%m-%d %H:%M:%S") + _offset_text(minutes, colon=False), utc.replace(
+            microsecond=0
+        )
     # Z: the value is already UTC
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", dt.replace(
-        microsecond=dt.microsecond // 1000 * 1000)
+        microsecond=dt.microsecond // 1000 * 1000
+    )
 
 
 @SETTINGS
@@ -53,9 +54,14 @@ def test_timestamps_with_offsets_become_utc(cases):
 
 
 NAIVE_FORMATS = [
-    ("%Y-%m-%d %H:%M:%S", "seconds"), ("%Y-%m-%dT%H:%M:%S", "seconds"),
-    ("%m/%d/%Y %H:%M", "minutes"), ("%m/%d/%Y", "days"), ("%Y-%m-%d", "days"),
-    ("%d %b %Y", "days"), ("%b %d, %Y", "days"), ("%Y/%m/%d %H:%M:%S", "seconds"),
+    ("%Y-%m-%d %H:%M:%S", "seconds"),
+    ("%Y-%m-%dT%H:%M:%S", "seconds"),
+    ("%m/%d/%Y %H:%M", "minutes"),
+    ("%m/%d/%Y", "days"),
+    ("%Y-%m-%d", "days"),
+    ("%d %b %Y", "days"),
+    ("%b %d, %Y", "days"),
+    ("%Y/%m/%d %H:%M:%S", "seconds"),
     ("%d.%m.%Y", "days"),
 ]
 
@@ -69,16 +75,20 @@ def _truncate(dt: datetime, unit: str) -> datetime:
 
 
 @SETTINGS
-@given(st.lists(st.tuples(naive_times, st.sampled_from(NAIVE_FORMATS)), min_size=1, max_size=40),
-       st.sampled_from(["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata"]))
+@given(
+    st.lists(st.tuples(naive_times, st.sampled_from(NAIVE_FORMATS)), min_size=1, max_size=40),
+    st.sampled_from(["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata"]),
+)
 def test_naive_timestamps_are_read_in_the_configured_zone(cases, tz):
     zone = zoneinfo.ZoneInfo(tz)
     texts, expected = [], []
     for dt, (fmt, unit) in cases:
         local = _truncate(dt, unit)
         # Skip wall-clock times that DST makes ambiguous or impossible.
-        assume(local.replace(tzinfo=zone, fold=0).utcoffset()
-               == local.replace(tzinfo=zone, fold=1).utcoffset())
+        assume(
+            local.replace(tzinfo=zone, fold=0).utcoffset()
+            == local.replace(tzinfo=zone, fold=1).utcoffset()
+        )
         texts.append(dt.strftime(fmt))
         expected.append(local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None))
     assert parsers.parse_timestamps(texts, tz=tz) == expected
@@ -88,17 +98,28 @@ def test_naive_timestamps_are_read_in_the_configured_zone(cases, tz):
 @given(st.lists(naive_times, min_size=1, max_size=40))
 def test_day_month_order_is_configurable(times):
     days = [_truncate(t, "days") for t in times]
-    assert parsers.parse_timestamps([d.strftime("%d/%m/%Y") for d in days], date_order="DMY") == days
-    assert parsers.parse_timestamps([d.strftime("%m/%d/%Y") for d in days], date_order="MDY") == days
+    assert (
+        parsers.parse_timestamps([d.strftime("%d/%m/%Y") for d in days], date_order="DMY") == days
+    )
+    assert (
+        parsers.parse_timestamps([d.strftime("%m/%d/%Y") for d in days], date_order="MDY") == days
+    )
 
 
 @SETTINGS
-@given(st.lists(st.datetimes(min_value=datetime(1974, 1, 1), max_value=datetime(2090, 1, 1)),
-                min_size=1, max_size=40), st.booleans())
+@given(
+    st.lists(
+        st.datetimes(min_value=datetime(1974, 1, 1), max_value=datetime(2090, 1, 1)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.booleans(),
+)
 def test_unix_epochs(times, millis):
     """9-10 digit seconds or 12-13 digit milliseconds (8 digits would read as YYYYMMDD)."""
-    times = [t.replace(microsecond=0 if not millis else t.microsecond // 1000 * 1000)
-             for t in times]
+    times = [
+        t.replace(microsecond=0 if not millis else t.microsecond // 1000 * 1000) for t in times
+    ]
     epoch = datetime(1970, 1, 1)
     texts = [str(int((t - epoch).total_seconds() * (1000 if millis else 1))) for t in times]
     assert parsers.parse_timestamps(texts) == times
@@ -132,9 +153,18 @@ def _render_money(value: Decimal, style: int) -> str:
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.decimals(min_value=-10**9, max_value=10**9, places=2,
-                                      allow_nan=False, allow_infinity=False),
-                          st.integers(0, 5)), min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.tuples(
+            st.decimals(
+                min_value=-(10**9), max_value=10**9, places=2, allow_nan=False, allow_infinity=False
+            ),
+            st.integers(0, 5),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_money_with_symbols_and_separators(cases):
     texts = [_render_money(v, s) for v, s in cases]
     got = parsers.parse_decimals(texts)
@@ -143,7 +173,7 @@ def test_money_with_symbols_and_separators(cases):
 
 
 @SETTINGS
-@given(st.lists(st.integers(min_value=-10**12, max_value=10**12), min_size=1, max_size=40))
+@given(st.lists(st.integers(min_value=-(10**12), max_value=10**12), min_size=1, max_size=40))
 def test_integers_with_thousands_separators(values):
     texts = [f"{v:,}" if i % 2 else str(v) for i, v in enumerate(values)]
     assert parsers.parse_integers(texts) == values
@@ -159,14 +189,20 @@ area = st.integers(200, 999).filter(lambda n: n % 100 != 11)
 exchange = st.integers(200, 999)
 line = st.integers(0, 9999)
 US_STYLES = [
-    "+1 {a}-{e}-{l}", "({a}) {e}-{l}", "{a}.{e}.{l}", "{a}{e}{l}", "001 {a} {e} {l}",
-    "1-{a}-{e}-{l}", "+1 ({a}) {e} {l} x12",
+    "+1 {a}-{e}-{l}",
+    "({a}) {e}-{l}",
+    "{a}.{e}.{l}",
+    "{a}{e}{l}",
+    "001 {a} {e} {l}",
+    "1-{a}-{e}-{l}",
+    "+1 ({a}) {e} {l} x12",
 ]
 
 
 @SETTINGS
-@given(st.lists(st.tuples(area, exchange, line, st.sampled_from(US_STYLES)), min_size=1,
-                max_size=40))
+@given(
+    st.lists(st.tuples(area, exchange, line, st.sampled_from(US_STYLES)), min_size=1, max_size=40)
+)
 def test_us_phone_formats(cases):
     texts = [style.format(a=a, e=e, l=f"{ln:04d}") for a, e, ln, style in cases]
     expected = [f"+1{a}{e}{ln:04d}" for a, e, ln, _ in cases]
@@ -174,9 +210,13 @@ def test_us_phone_formats(cases):
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.integers(10**9, 10**10 - 1),
-                          st.sampled_from(["+44 {n}", "0044 {n}", "0{n}"])), min_size=1,
-                max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.integers(10**9, 10**10 - 1), st.sampled_from(["+44 {n}", "0044 {n}", "0{n}"])),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_international_phones_and_national_trunk_prefix(cases):
     texts = [style.format(n=n) for n, style in cases]
     expected = [f"+44{n}" for n, _ in cases]
@@ -189,14 +229,21 @@ def test_junk_phones_are_not_numbers():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5),
-                                                                      children, max_size=4),
-    max_leaves=10)
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=10,
+)
 
 
 @SETTINGS
-@given(st.lists(st.dictionaries(st.text(max_size=5), json_values, min_size=1, max_size=4),
-                min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=5), json_values, min_size=1, max_size=4),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_json_objects_round_trip_and_truncated_ones_fail(objects):
     texts = [json.dumps(o) for o in objects]
     assert [json.loads(t) for t in parsers.parse_json(texts)] == objects
@@ -204,9 +251,31 @@ def test_json_objects_round_trip_and_truncated_ones_fail(objects):
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(["yes", "no", "TRUE", "false", "Y", "n", "1", "0",
-                                           "granted", "denied", "Opted In", "opted out"]),
-                          st.sampled_from(["", " ", "  "])), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "yes",
+                    "no",
+                    "TRUE",
+                    "false",
+                    "Y",
+                    "n",
+                    "1",
+                    "0",
+                    "granted",
+                    "denied",
+                    "Opted In",
+                    "opted out",
+                ]
+            ),
+            st.sampled_from(["", " ", "  "]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_booleans(tokens):
     truthy = {"yes", "true", "y", "1", "granted", "opted in"}
     texts = [pad + t + pad for t, pad in tokens]

@@ -34,7 +34,7 @@ from personae.workspace import Workspace, WorkspaceError
 
 app = typer.Typer(
     help="personae: unified customer profiles and evidence-backed buyer personas from raw "
-         "customer data.",
+    "customer data.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -43,9 +43,12 @@ console = Console()
 err_console = Console(stderr=True)
 
 WorkspaceOpt = typer.Option(
-    Path(os.environ.get("PERSONAE_WORKSPACE", ".")), "--workspace", "-w",
+    Path(os.environ.get("PERSONAE_WORKSPACE", ".")),
+    "--workspace",
+    "-w",
     help="Workspace folder (default: $PERSONAE_WORKSPACE or the current folder).",
-    show_default=False)
+    show_default=False,
+)
 
 
 def _version(value: bool) -> None:
@@ -55,8 +58,11 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Show the version and exit.")) -> None:
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
     """personae turns CRM, orders, events, email, surveys, tickets, reviews and social posts
     into unified customer profiles and personas."""
 
@@ -86,8 +92,14 @@ def _open(path: Path) -> Workspace:
 @contextmanager
 def _file_progress() -> Iterator[Callable[[Path, int, int], None]]:
     """A Rich bar per file, advanced by bytes read."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         tasks: dict[Path, TaskID] = {}
 
         def update(path: Path, done: int, total: int) -> None:
@@ -99,32 +111,58 @@ def _file_progress() -> Iterator[Callable[[Path, int, int], None]]:
 
 
 def _print_report(report: IngestReport, top: int = 5) -> None:
-    table = Table(title="Ingest", title_justify="left", show_lines=False)
-    for col in ("kind", "file", "rows in", "ingested", "rejected", "duplicates"):
-        table.add_column(col, justify="right" if col not in ("kind", "file") else "left")
+    """One row per file, or per source when a source spans many files (event batches)."""
+    rows: dict[tuple[str, str], list[int]] = {}
     for f in report.files:
-        table.add_row(f.kind, Path(f.path).name, f"{f.rows_in:,}", f"{f.ingested:,}",
-                      f"[red]{f.rejected:,}[/]" if f.rejected else "0", f"{f.duplicates:,}")
-    table.add_row("[bold]total", "", f"[bold]{report.rows_in:,}", f"[bold]{report.ingested:,}",
-                  f"[bold]{report.rejected:,}", f"[bold]{report.duplicates:,}")
+        many = sum(1 for g in report.files if g.source == f.source and g.kind == f.kind) > 3
+        label = f"{f.source} ({'{n}'} files)" if many and f.source else Path(f.path).name
+        acc = rows.setdefault((f.kind, label), [0, 0, 0, 0, 0])
+        for i, v in enumerate((f.rows_in, f.ingested, f.rejected, f.duplicates, 1)):
+            acc[i] += v
+    table = Table(title="Ingest", title_justify="left")
+    for col in ("kind", "source", "rows in", "ingested", "rejected", "duplicates"):
+        table.add_column(col, justify="right" if col not in ("kind", "source") else "left")
+    for (kind, label), (n_in, n_ok, n_bad, n_dup, n_files) in rows.items():
+        table.add_row(
+            kind,
+            escape(label.replace("{n}", str(n_files))),
+            f"{n_in:,}",
+            f"{n_ok:,}",
+            f"[red]{n_bad:,}[/]" if n_bad else "0",
+            f"{n_dup:,}",
+        )
+    table.add_row(
+        "[bold]total",
+        f"{len(report.files)} files",
+        f"[bold]{report.rows_in:,}",
+        f"[bold]{report.ingested:,}",
+        f"[bold]{report.rejected:,}",
+        f"[bold]{report.duplicates:,}",
+    )
     console.print(table)
     if report.rejected:
         reasons = ", ".join(f"{r} {n:,}" for r, n in report.reasons.most_common(top))
         console.print(f"Top rejection reasons: {reasons}")
-        console.print("Rejected rows are kept in the [bold]quarantine[/] table: "
-                      "`personae quarantine` lists them with file, row, column and reason.")
+        console.print(
+            "Rejected rows are kept in the [bold]quarantine[/] table: "
+            "`personae quarantine` lists them with file, row, column and reason."
+        )
 
 
 @app.command()
-def init(path: Path = typer.Argument(..., help="Folder to create (or reuse)."),
-         name: str = typer.Option(None, help="Workspace name (default: the folder name).")) -> None:
+def init(
+    path: Path = typer.Argument(..., help="Folder to create (or reuse)."),
+    name: str = typer.Option(None, help="Workspace name (default: the folder name)."),
+) -> None:
     """Create a workspace: a folder with a documented personae.toml and a DuckDB database."""
     with _user_errors():
         ws = Workspace.init(path, name=name)
     console.print(f"Workspace ready at [bold]{ws.path}[/]")
     console.print(f"  settings: {ws.path / 'personae.toml'}\n  database: {ws.database_path}")
-    console.print("Next: declare sources in personae.toml and run `personae ingest`, or "
-                  "`personae ingest KIND FILE...`.")
+    console.print(
+        "Next: declare sources in personae.toml and run `personae ingest`, or "
+        "`personae ingest KIND FILE...`."
+    )
 
 
 @app.command("demo-data")
@@ -133,9 +171,12 @@ def demo_data(
     customers: int = typer.Option(5000, min=10, help="Customers (accounts for saas)."),
     seed: int = typer.Option(42, help="Random seed; the same seed gives the same files."),
     out: Path = typer.Option(Path("demo-data"), help="Output folder."),
-    fmt: str = typer.Option("auto", "--format",
-                            help="csv (CSV + JSON Lines + Segment batch JSON), parquet, or auto "
-                                 "(parquet above 50,000 customers)."),
+    fmt: str = typer.Option(
+        "auto",
+        "--format",
+        help="csv (CSV + JSON Lines + Segment batch JSON), parquet, or auto "
+        "(parquet above 50,000 customers).",
+    ),
 ) -> None:
     """Generate realistic multi-source demo data with planted ground truth (in OUT/truth)."""
     from personae.demo import generate
@@ -143,12 +184,22 @@ def demo_data(
     if scenario not in ("retail", "saas"):
         _error("--scenario must be retail or saas")
         raise typer.Exit(2)
-    with Progress(TextColumn("[bold]generating"), BarColumn(), TextColumn("{task.completed:,}/"
-                  "{task.total:,} customers"), TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("[bold]generating"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} customers"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("gen", total=customers)
-        manifest = generate(scenario, customers, seed, out, fmt=fmt,
-                            progress=lambda done, total: progress.update(task, completed=done,
-                                                                         total=total))
+        manifest = generate(
+            scenario,
+            customers,
+            seed,
+            out,
+            fmt=fmt,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     table = Table(title=f"Demo data in {out}", title_justify="left")
     table.add_column("file")
     table.add_column("rows", justify="right")
@@ -160,17 +211,22 @@ def demo_data(
 
 @app.command()
 def ingest(
-    kind: str = typer.Argument(None, help=f"Source kind: {', '.join(KINDS)}. Omit to ingest "
-                                          "every source declared in personae.toml."),
-    paths: list[Path] = typer.Argument(None, help="Files (CSV, JSON Lines, JSON, Parquet; "
-                                                  ".gz works) or glob patterns."),
+    kind: str = typer.Argument(
+        None,
+        help=f"Source kind: {', '.join(KINDS)}. Omit to ingest "
+        "every source declared in personae.toml.",
+    ),
+    paths: list[Path] = typer.Argument(
+        None, help="Files (CSV, JSON Lines, JSON, Parquet; .gz works) or glob patterns."
+    ),
     workspace: Path = WorkspaceOpt,
-    map_: list[str] = typer.Option(None, "--map", help="Column mapping FIELD=COLUMN "
-                                                       "(repeatable)."),
+    map_: list[str] = typer.Option(None, "--map", help="Column mapping FIELD=COLUMN (repeatable)."),
     fmt: str = typer.Option("auto", "--format", help="auto, csv, jsonl, json or parquet."),
-    strict: bool = typer.Option(None, "--strict/--no-strict",
-                                help="Exit 1 when any row is rejected (default from "
-                                     "[ingest] strict)."),
+    strict: bool = typer.Option(
+        None,
+        "--strict/--no-strict",
+        help="Exit 1 when any row is rejected (default from [ingest] strict).",
+    ),
 ) -> None:
     """Ingest files into the workspace; bad rows go to quarantine, re-ingesting adds nothing."""
     ws = _open(workspace)
@@ -186,8 +242,13 @@ def ingest(
             get_kind(kind)
         started = time.perf_counter()
         with _file_progress() as progress:
-            report = ws.ingest(kind, [str(p) for p in paths or []] or None, mapping=mapping,
-                               fmt=fmt, progress=progress)
+            report = ws.ingest(
+                kind,
+                [str(p) for p in paths or []] or None,
+                mapping=mapping,
+                fmt=fmt,
+                progress=progress,
+            )
     _print_report(report)
     console.print(f"Done in {time.perf_counter() - started:.1f} s (run {report.run_id}).")
     if report.rejected and (strict if strict is not None else ws.config.ingest.strict):
@@ -207,16 +268,26 @@ def quarantine(
     if summary.num_rows == 0:
         console.print("Quarantine is empty: every row was ingested.")
         return
-    console.print("Rejected rows by reason: " + ", ".join(
-        f"{r} {n:,}" for r, n in zip(summary["reason"].to_pylist(), summary["n"].to_pylist(),
-                                     strict=True)))
+    console.print(
+        "Rejected rows by reason: "
+        + ", ".join(
+            f"{r} {n:,}"
+            for r, n in zip(summary["reason"].to_pylist(), summary["n"].to_pylist(), strict=True)
+        )
+    )
     rows = ws.quarantine(reason=reason, limit=limit or None).to_pylist()
     table = Table(show_lines=False)
     for col in ("file", "row", "reason", "column", "detail", "raw"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(Path(r["source_file"]).name, str(r["source_row"]), r["reason"],
-                      r["column_name"] or "", r["detail"] or "", (r["raw"] or "")[:120])
+        table.add_row(
+            Path(r["source_file"]).name,
+            str(r["source_row"]),
+            r["reason"],
+            r["column_name"] or "",
+            r["detail"] or "",
+            (r["raw"] or "")[:120],
+        )
     console.print(table)
 
 
@@ -230,11 +301,15 @@ def status(workspace: Path = WorkspaceOpt) -> None:
     for name, n in ws.counts().items():
         table.add_row(name, f"{n:,}")
     console.print(table)
-    runs = ws.sql("SELECT step, started_at, round(seconds, 2) AS s, status, counts FROM runs "
-                  "ORDER BY started_at DESC LIMIT 5").to_pylist()
+    runs = ws.sql(
+        "SELECT step, started_at, round(seconds, 2) AS s, status, counts FROM runs "
+        "ORDER BY started_at DESC LIMIT 5"
+    ).to_pylist()
     for r in runs:
-        console.print(f"{r['started_at']:%Y-%m-%d %H:%M:%S}  {r['step']:<8} {r['status']:<6} "
-                      f"{r['s']:>7.2f}s  {r['counts']}")
+        console.print(
+            f"{r['started_at']:%Y-%m-%d %H:%M:%S}  {r['step']:<8} {r['status']:<6} "
+            f"{r['s']:>7.2f}s  {r['counts']}"
+        )
 
 
 @app.command()
@@ -261,8 +336,9 @@ def kinds(kind: str = typer.Argument(None, help="Show the fields of one kind."))
 
 @app.command()
 def demo(
-    path: Path = typer.Argument(Path("demo-workspace"), help="Workspace folder for the demo "
-                                                             "(recreated each run)."),
+    path: Path = typer.Argument(
+        Path("demo-workspace"), help="Workspace folder for the demo (recreated each run)."
+    ),
     scenario: str = typer.Option("retail", help="retail or saas."),
     customers: int = typer.Option(5000, min=50, help="Customers to generate."),
     seed: int = typer.Option(42, help="Random seed."),
@@ -272,30 +348,47 @@ def demo(
 
     started = time.perf_counter()
     console.rule(f"[bold]personae demo[/] · {scenario} · {customers:,} customers · seed {seed}")
-    with _user_errors(), Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                                  console=console) as progress:
+    with (
+        _user_errors(),
+        Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+    ):
         gen = progress.add_task("1/2 generate demo data", total=customers)
         ing = progress.add_task("2/2 ingest sources", total=None)
         sizes: dict[Path, tuple[int, int]] = {}
 
         def on_ingest(p: Path, done: int, total: int) -> None:
             sizes[p] = (done, total)
-            progress.update(ing, completed=sum(d for d, _ in sizes.values()),
-                            total=sum(t for _, t in sizes.values()))
+            progress.update(
+                ing,
+                completed=sum(d for d, _ in sizes.values()),
+                total=sum(t for _, t in sizes.values()),
+            )
 
-        result = run_demo(path, scenario=scenario, customers=customers, seed=seed,
-                          on_generate=lambda d, t: progress.update(gen, completed=d, total=t),
-                          on_ingest=on_ingest)
+        result = run_demo(
+            path,
+            scenario=scenario,
+            customers=customers,
+            seed=seed,
+            on_generate=lambda d, t: progress.update(gen, completed=d, total=t),
+            on_ingest=on_ingest,
+        )
     _print_report(result.report)
     ws = result.workspace
     console.rule("[bold]summary")
     console.print(f"Workspace:    [bold]{ws.path}[/]")
     console.print(f"Database:     {ws.database_path}")
     console.print(f"Demo data:    {result.data_dir}  (ground truth in {result.data_dir / 'truth'})")
-    console.print(f"Rows:         {result.report.rows_in:,} read, {result.report.ingested:,} "
-                  f"ingested, {result.report.rejected:,} quarantined, "
-                  f"{result.report.duplicates:,} duplicates skipped")
+    console.print(
+        f"Rows:         {result.report.rows_in:,} read, {result.report.ingested:,} "
+        f"ingested, {result.report.rejected:,} quarantined, "
+        f"{result.report.duplicates:,} duplicates skipped"
+    )
     console.print(f"Explore:      personae status -w {path}   ·   personae quarantine -w {path}")
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
 

@@ -36,8 +36,10 @@ def _check_timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'UTC', "
-                         "'Europe/London' or 'America/New_York'") from None
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as 'UTC', "
+            "'Europe/London' or 'America/New_York'"
+        ) from None
     return value
 
 
@@ -93,8 +95,10 @@ def _format_errors(path: Path, exc: ValidationError) -> str:
                 elif part in KINDS or isinstance(part, str):
                     model = SourceConfig
             known = ", ".join(getattr(model, "model_fields", {}))
-            lines.append(f"  - unknown key '{key}'. Known keys here: {known}. "
-                         "Fix: correct the spelling or remove it.")
+            lines.append(
+                f"  - unknown key '{key}'. Known keys here: {known}. "
+                "Fix: correct the spelling or remove it."
+            )
         elif err["type"] == "missing":
             lines.append(f"  - missing key '{key}'. Fix: add it (see docs/configuration.md).")
         else:
@@ -108,11 +112,13 @@ def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: not found. Fix: run `personae init` to create a workspace.") \
-            from None
+        raise ConfigError(
+            f"{path}: not found. Fix: run `personae init` to create a workspace."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix: correct the line it names.") \
-            from None
+        raise ConfigError(
+            f"{path}: not valid TOML ({exc}). Fix: correct the line it names."
+        ) from None
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -127,8 +133,11 @@ def toml_string(value: str) -> str:
 
 def source_toml(name: str, source: SourceConfig) -> str:
     """The ``[sources.NAME]`` block for one source, as appended by ``add_source``."""
-    lines = [f"\n[sources.{name}]", f"kind = {toml_string(source.kind)}",
-             "paths = [" + ", ".join(toml_string(p) for p in source.paths) + "]"]
+    lines = [
+        f"\n[sources.{name}]",
+        f"kind = {toml_string(source.kind)}",
+        "paths = [" + ", ".join(toml_string(p) for p in source.paths) + "]",
+    ]
     if source.format != "auto":
         lines.append(f"format = {toml_string(source.format)}")
     for key in ("timezone", "date_order", "delimiter"):

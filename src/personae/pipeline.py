@@ -44,8 +44,9 @@ def demo_sources(data_dir: Path, relative_to: Path) -> list[tuple[str, str, list
     """(source name, kind, path patterns) for every demo file present in ``data_dir``."""
     out = []
     for stem, (name, kind) in DEMO_FILES.items():
-        files = sorted(p for p in data_dir.iterdir()
-                       if p.is_file() and p.name.split(".")[0] == stem)
+        files = sorted(
+            p for p in data_dir.iterdir() if p.is_file() and p.name.split(".")[0] == stem
+        )
         if not files:
             continue
         patterns = [str(p.relative_to(relative_to)) for p in files]
@@ -62,14 +63,23 @@ def _fresh_folder(path: Path) -> None:
     if not any(path.iterdir()):
         return
     if not (path / CONFIG_FILE).exists():
-        raise WorkspaceError(f"{path} exists and is not a personae workspace; the demo will not "
-                             "overwrite it. Fix: choose another folder or remove it.")
+        raise WorkspaceError(
+            f"{path} exists and is not a personae workspace; the demo will not "
+            "overwrite it. Fix: choose another folder or remove it."
+        )
     shutil.rmtree(path)
 
 
-def run_demo(path: Path, *, scenario: str = "retail", customers: int = 5000, seed: int = 42,
-             fmt: str = "auto", on_generate: Callable[[int, int], None] | None = None,
-             on_ingest: Callable[[Path, int, int], None] | None = None) -> DemoResult:
+def run_demo(
+    path: Path,
+    *,
+    scenario: str = "retail",
+    customers: int = 5000,
+    seed: int = 42,
+    fmt: str = "auto",
+    on_generate: Callable[[int, int], None] | None = None,
+    on_ingest: Callable[[Path, int, int], None] | None = None,
+) -> DemoResult:
     """Generate the demo into a fresh workspace at ``path`` and run the pipeline on it."""
     from personae.demo import generate
 

@@ -53,6 +53,18 @@ def record_run(con: duckdb.DuckDBPyConnection, step: str, cfg_hash: str) -> Iter
         status, run.message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
-        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            run.run_id, step, started, _utcnow(), time.perf_counter() - t0, status,
-            json.dumps(run.inputs), cfg_hash, json.dumps(run.counts, default=str), run.message])
+        con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run.run_id,
+                step,
+                started,
+                _utcnow(),
+                time.perf_counter() - t0,
+                status,
+                json.dumps(run.inputs),
+                cfg_hash,
+                json.dumps(run.counts, default=str),
+                run.message,
+            ],
+        )

@@ -47,7 +47,8 @@ class Workspace:
         if not (self.path / CONFIG_FILE).is_file():
             raise WorkspaceError(
                 f"{self.path} is not a personae workspace (no {CONFIG_FILE}). "
-                f"Fix: run `personae init {path}` first, or pass the right folder with -w.")
+                f"Fix: run `personae init {path}` first, or pass the right folder with -w."
+            )
         self.config: Config = load_config(self.path / CONFIG_FILE)
 
     # -- creation -------------------------------------------------------------------------
@@ -88,60 +89,108 @@ class Workspace:
         return config_hash(self.config.model_dump_json())
 
     # -- sources --------------------------------------------------------------------------
-    def add_source(self, name: str, kind: str, paths: Sequence[str], *,
-                   columns: Mapping[str, str] | None = None, fmt: str = "auto") -> None:
+    def add_source(
+        self,
+        name: str,
+        kind: str,
+        paths: Sequence[str],
+        *,
+        columns: Mapping[str, str] | None = None,
+        fmt: str = "auto",
+    ) -> None:
         """Declare a source in ``personae.toml`` (appended as a ``[sources.NAME]`` block)."""
         if name in self.config.sources:
-            raise WorkspaceError(f"a source named {name!r} already exists in {CONFIG_FILE}. "
-                                 "Fix: pick another name or edit the file.")
-        source = SourceConfig(kind=kind, paths=list(paths), columns=dict(columns or {}),
-                              format=fmt)  # type: ignore[arg-type]
+            raise WorkspaceError(
+                f"a source named {name!r} already exists in {CONFIG_FILE}. "
+                "Fix: pick another name or edit the file."
+            )
+        source = SourceConfig(kind=kind, paths=list(paths), columns=dict(columns or {}), format=fmt)  # type: ignore[arg-type]
         with open(self.path / CONFIG_FILE, "a", encoding="utf-8") as fh:
             fh.write(source_toml(name, source))
         self.reload()
 
     # -- ingest ---------------------------------------------------------------------------
-    def ingest(self, kind: str | None = None, paths: Sequence[str | Path] | None = None, *,
-               mapping: Mapping[str, str] | None = None, fmt: str = "auto",
-               progress: ProgressFn | None = None) -> IngestReport:
+    def ingest(
+        self,
+        kind: str | None = None,
+        paths: Sequence[str | Path] | None = None,
+        *,
+        mapping: Mapping[str, str] | None = None,
+        fmt: str = "auto",
+        progress: ProgressFn | None = None,
+    ) -> IngestReport:
         """Ingest files of one kind, or (without arguments) every source in the config.
 
         Relative paths given here start at the current directory; those in the config at
         the workspace folder.
         """
-        jobs: list[tuple[str | None, str, list[Path], dict[str, str], str, ParseOptions,
-                         str | None]] = []
+        jobs: list[
+            tuple[str | None, str, list[Path], dict[str, str], str, ParseOptions, str | None]
+        ] = []
         settings = self.config.ingest
         if kind is not None:
             get_kind(kind)
             if not paths:
                 raise WorkspaceError("name at least one file to ingest after the kind")
-            jobs.append((None, kind, expand_paths(paths), dict(mapping or {}), fmt,
-                         ParseOptions(settings.timezone, settings.date_order), None))
+            jobs.append(
+                (
+                    None,
+                    kind,
+                    expand_paths(paths),
+                    dict(mapping or {}),
+                    fmt,
+                    ParseOptions(settings.timezone, settings.date_order),
+                    None,
+                )
+            )
         else:
             if not self.config.sources:
                 raise WorkspaceError(
                     f"no sources are declared in {self.path / CONFIG_FILE}. Fix: add a "
-                    "[sources.NAME] block, or run `personae ingest KIND FILE...`.")
+                    "[sources.NAME] block, or run `personae ingest KIND FILE...`."
+                )
             for name, src in self.config.sources.items():
-                jobs.append((name, src.kind, expand_paths(src.paths, self.path),
-                             {**src.columns, **(mapping or {})}, src.format,
-                             ParseOptions(src.timezone or settings.timezone,
-                                          src.date_order or settings.date_order),
-                             src.delimiter))
+                jobs.append(
+                    (
+                        name,
+                        src.kind,
+                        expand_paths(src.paths, self.path),
+                        {**src.columns, **(mapping or {})},
+                        src.format,
+                        ParseOptions(
+                            src.timezone or settings.timezone, src.date_order or settings.date_order
+                        ),
+                        src.delimiter,
+                    )
+                )
         with self.connect() as con, record_run(con, "ingest", self._config_hash()) as run:
             report = IngestReport(run.run_id)
             for name, kind_name, files, cols, file_fmt, options, delimiter in jobs:
                 source_kind = KINDS[kind_name]
                 for path in files:
                     run.inputs.append(str(path))
-                    report.files.append(ingest_file(
-                        con, source_kind, path, run_id=run.run_id, mapping=cols, fmt=file_fmt,
-                        options=options, batch_rows=settings.batch_rows, delimiter=delimiter,
-                        source_name=name, progress=progress))
-            run.counts = {"rows_in": report.rows_in, "ingested": report.ingested,
-                          "rejected": report.rejected, "duplicates": report.duplicates,
-                          "files": len(report.files)}
+                    report.files.append(
+                        ingest_file(
+                            con,
+                            source_kind,
+                            path,
+                            run_id=run.run_id,
+                            mapping=cols,
+                            fmt=file_fmt,
+                            options=options,
+                            batch_rows=settings.batch_rows,
+                            delimiter=delimiter,
+                            source_name=name,
+                            progress=progress,
+                        )
+                    )
+            run.counts = {
+                "rows_in": report.rows_in,
+                "ingested": report.ingested,
+                "rejected": report.rejected,
+                "duplicates": report.duplicates,
+                "files": len(report.files),
+            }
         return report
 
     # -- reading --------------------------------------------------------------------------
@@ -156,19 +205,28 @@ class Workspace:
     def counts(self) -> dict[str, int]:
         """Row counts of every table in the workspace."""
         with self.connect() as con:
-            names = [r[0] for r in con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'main' ORDER BY table_name").fetchall()]
-            return {n: con.execute(f"SELECT count(*) FROM {engine.quote_ident(n)}").fetchall()[0][0]
-                    for n in names}
+            names = [
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = 'main' ORDER BY table_name"
+                ).fetchall()
+            ]
+            return {
+                n: con.execute(f"SELECT count(*) FROM {engine.quote_ident(n)}").fetchall()[0][0]
+                for n in names
+            }
 
     def quarantine(self, *, reason: str | None = None, limit: int | None = None) -> pa.Table:
         """Rejected rows, newest first (optionally one reason only)."""
         where = "WHERE reason = ?" if reason else ""
         lim = f"LIMIT {int(limit)}" if limit else ""
-        return self.sql(f"SELECT kind, source_file, source_row, reason, column_name, detail, raw "
-                        f"FROM quarantine {where} ORDER BY quarantined_at DESC, source_file, "
-                        f"source_row {lim}", [reason] if reason else [])
+        return self.sql(
+            f"SELECT kind, source_file, source_row, reason, column_name, detail, raw "
+            f"FROM quarantine {where} ORDER BY quarantined_at DESC, source_file, "
+            f"source_row {lim}",
+            [reason] if reason else [],
+        )
 
     def runs(self) -> pa.Table:
         return self.sql("SELECT * FROM runs ORDER BY started_at")

@@ -12,7 +12,7 @@ __all__ = [
     "IngestReport",
     "MappingError",
     "SourceKind",
-    "get_kind",
     "expand_paths",
+    "get_kind",
     "ingest_file",
 ]

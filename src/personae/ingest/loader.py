@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from personae.engine import quote_ident as q
 from personae.engine import quote_literal as lit
 from personae.ingest.errors import IngestError
 from personae.ingest.mapping import resolve_columns
-from personae.ingest.readers import detect_format, read_batches
+from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
 from personae.ingest.schema import SourceKind
 from personae.ingest.tables import raw_columns
 from personae.ingest.validate import (
@@ -49,6 +50,7 @@ class FileReport:
     reasons: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     bytes: int = 0
+    source: str | None = None
 
     @property
     def conserved(self) -> bool:
@@ -96,22 +98,33 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str
         if not path.exists():
             raise IngestError(path, "file not found", "check the path") from None
         first = str(exc).splitlines()[0]
-        raise IngestError(path, f"cannot be read as Parquet ({first})",
-                          "check that the file is a complete Parquet file, or set its format") from None
+        raise IngestError(
+            path,
+            f"cannot be read as Parquet ({first})",
+            "check that the file is a complete Parquet file, or set its format",
+        ) from None
     columns = [r[0] for r in described]
     types = [r[1] for r in described]
     cols = ", ".join(f"{q(c)} AS __s{i}" for i, c in enumerate(columns))
     con.execute(f"""CREATE OR REPLACE TEMP VIEW _stage_view AS
         SELECT file_row_number + 1 AS _source_row, CAST(NULL AS VARCHAR) AS _raw,
                CAST(NULL AS VARCHAR) AS _reject, CAST(NULL AS VARCHAR) AS _reject_detail
-               {', ' + cols if cols else ''}
+               {", " + cols if cols else ""}
         FROM read_parquet({lit(str(path))}, file_row_number = true)""")
     return columns, types
 
 
-def _stage_batches(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path, fmt: str,
-                   explicit: Mapping[str, str], batch_rows: int, delimiter: str | None,
-                   source_name: str | None, on_bytes: Callable[[int], None]) -> list[str]:
+def _stage_batches(
+    con: duckdb.DuckDBPyConnection,
+    kind: SourceKind,
+    path: Path,
+    fmt: str,
+    explicit: Mapping[str, str],
+    batch_rows: int,
+    delimiter: str | None,
+    source_name: str | None,
+    on_bytes: Callable[[int], None],
+) -> list[str]:
     """Append the reader's batches to a temp table ``_stage``; return the file's columns.
 
     JSON records may bring new keys in later batches: each new key becomes a new ``__s<i>``
@@ -121,8 +134,9 @@ def _stage_batches(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path,
     position: dict[str, int] = {}
     con.execute("""CREATE OR REPLACE TEMP TABLE _stage (_source_row BIGINT, _raw VARCHAR,
                    _reject VARCHAR, _reject_detail VARCHAR)""")
-    for batch in read_batches(path, fmt, batch_rows=batch_rows, delimiter=delimiter,
-                              progress=on_bytes):
+    for batch in read_batches(
+        path, fmt, batch_rows=batch_rows, delimiter=delimiter, progress=on_bytes
+    ):
         if not columns and fmt == "csv":
             # Fail fast on a CSV whose header cannot provide the required fields.
             resolve_columns(kind, batch.columns, explicit, path, source_name=source_name)
@@ -140,8 +154,85 @@ def _stage_batches(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path,
     return columns
 
 
-def _load(con: duckdb.DuckDBPyConnection, kind: SourceKind, report: FileReport, stage: str,
-          columns: list[str], mapping: dict[str, str], run_id: str, now: datetime) -> None:
+def _stage_json_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, batch_rows: int, on_bytes: Callable[[int], None]
+) -> list[str]:
+    """Stage a JSON Lines file as ``_stage``: one ``__s<i>`` text column per top-level key.
+
+    Nested objects stay JSON text; strings are unquoted; ``null`` becomes NULL. A line that
+    is not a JSON object is marked ``bad_json`` with the parser's own explanation.
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _lines (_source_row BIGINT, _line VARCHAR, _raw VARCHAR)"
+    )
+    for table in read_json_lines(path, batch_rows=batch_rows, progress=on_bytes):
+        con.register("_batch", table)
+        con.execute("INSERT INTO _lines SELECT * FROM _batch")
+        con.unregister("_batch")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _objects AS
+        SELECT _source_row, _line, _raw,
+               CASE WHEN _line IS NULL THEN 'bad_encoding'
+                    WHEN NOT json_valid(_line) THEN 'bad_json'
+                    WHEN json_type(_line) <> 'OBJECT' THEN 'bad_json' END AS _reject
+        FROM _lines""")
+    con.execute("DROP TABLE _lines")
+    columns = [
+        r[0]
+        for r in con.execute("""
+        SELECT key FROM (SELECT unnest(json_keys(_line)) AS key, _source_row
+                         FROM _objects WHERE _reject IS NULL)
+        GROUP BY key ORDER BY min(_source_row), key""").fetchall()
+    ]
+    details = [
+        (row, json_error(line))
+        for row, line in con.execute(
+            "SELECT _source_row, _line FROM _objects WHERE _reject = 'bad_json'"
+        ).fetchall()
+    ]
+    paths = ", ".join(
+        lit('$."' + c.replace("\\", "\\\\").replace('"', '\\"') + '"') for c in columns
+    )
+    unquote = (
+        "lambda e: CASE json_type(e) WHEN 'NULL' THEN NULL "
+        "WHEN 'VARCHAR' THEN json_extract_string(e, '$') ELSE CAST(e AS VARCHAR) END"
+    )
+    cells = "".join(f", _cells[{i + 1}] AS __s{i}" for i in range(len(columns)))
+    extract = (
+        f"CASE WHEN _reject IS NULL THEN list_transform(json_extract(_line, [{paths}]), "
+        f"{unquote}) END"
+        if columns
+        else "NULL"
+    )
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _stage AS
+        SELECT _source_row, CASE WHEN _reject IS NOT NULL THEN coalesce(_raw, _line) END AS _raw,
+               _reject, CASE _reject WHEN 'bad_encoding'
+                        THEN 'the line contains bytes that are not UTF-8' END AS _reject_detail
+               {cells}
+        FROM (SELECT *, {extract} AS _cells FROM _objects)""")
+    con.execute("DROP TABLE _objects")
+    if details:
+        con.register(
+            "_details",
+            pa.table({"row": [d[0] for d in details], "detail": [d[1] for d in details]}),
+        )
+        con.execute(
+            "UPDATE _stage SET _reject_detail = d.detail FROM _details d "
+            "WHERE _stage._source_row = d.row"
+        )
+        con.unregister("_details")
+    return columns
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    kind: SourceKind,
+    report: FileReport,
+    stage: str,
+    columns: list[str],
+    mapping: dict[str, str],
+    run_id: str,
+    now: datetime,
+) -> None:
     """Move the rows of ``_typed`` into ``raw_<kind>`` or quarantine; fill the report."""
     reason = reason_sql(kind, mapping)
     counts = con.execute(f"SELECT {reason} AS r, count(*) FROM _typed GROUP BY 1").fetchall()
@@ -178,8 +269,11 @@ def _load(con: duckdb.DuckDBPyConnection, kind: SourceKind, report: FileReport, 
                 GROUP BY {key} HAVING count(*) > 1))
         WHERE n > 1""")
     names = [n for n, _ in raw_columns(kind)]
-    fixed = {"_source_file": lit(report.path), "_ingested_at": _timestamp(now),
-             "_run_id": lit(run_id)}
+    fixed = {
+        "_source_file": lit(report.path),
+        "_ingested_at": _timestamp(now),
+        "_run_id": lit(run_id),
+    }
     values = ", ".join(fixed.get(n, f"v.{q(n)}") for n in names)
     inserted = con.execute(f"""
         INSERT INTO {kind.table} ({", ".join(q(n) for n in names)})
@@ -196,18 +290,27 @@ def _timestamp(now: datetime) -> str:
     return f"TIMESTAMP {lit(now.strftime('%Y-%m-%d %H:%M:%S.%f'))}"
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path, *, run_id: str,
-                mapping: Mapping[str, str] | None = None, fmt: str = "auto",
-                options: ParseOptions | None = None, batch_rows: int = 50_000,
-                delimiter: str | None = None, source_name: str | None = None,
-                progress: ProgressFn | None = None) -> FileReport:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    kind: SourceKind,
+    path: Path,
+    *,
+    run_id: str,
+    mapping: Mapping[str, str] | None = None,
+    fmt: str = "auto",
+    options: ParseOptions | None = None,
+    batch_rows: int = 50_000,
+    delimiter: str | None = None,
+    source_name: str | None = None,
+    progress: ProgressFn | None = None,
+) -> FileReport:
     """Ingest one file in one transaction and return its report."""
     options = options or ParseOptions()
     explicit = dict(mapping or {})
     path = path.resolve()
     fmt = detect_format(path, fmt)
     size = path.stat().st_size if path.exists() else 0
-    report = FileReport(kind.name, str(path), fmt, bytes=size)
+    report = FileReport(kind.name, str(path), fmt, bytes=size, source=source_name)
     started = time.perf_counter()
     now = datetime.now(UTC).replace(tzinfo=None)
     done = 0
@@ -223,20 +326,39 @@ def ingest_file(con: duckdb.DuckDBPyConnection, kind: SourceKind, path: Path, *,
         stage = "_stage_view" if fmt == "parquet" else "_stage"
         if fmt == "parquet":
             columns, types = _stage_parquet(con, path)
+        elif fmt == "jsonl":
+            columns = _stage_json_lines(con, path, batch_rows, on_bytes)
+            types = ["VARCHAR"] * len(columns)
         else:
-            columns = _stage_batches(con, kind, path, fmt, explicit, batch_rows, delimiter,
-                                     source_name, on_bytes)
+            columns = _stage_batches(
+                con, kind, path, fmt, explicit, batch_rows, delimiter, source_name, on_bytes
+            )
             types = ["VARCHAR"] * len(columns)
         cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
-        con.execute("CREATE OR REPLACE TEMP TABLE _typed AS "
-                    + build_typed_sql(kind, stage, columns, types, cols, options))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _typed AS "
+            + build_typed_sql(kind, stage, columns, types, cols, options)
+        )
         _load(con, kind, report, stage, columns, cols, run_id, now)
         con.execute("DROP TABLE _typed")
         report.seconds = time.perf_counter() - started
         con.execute(
             "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, kind.name, source_name, report.path, fmt, size, report.rows_in,
-             report.ingested, report.rejected, report.duplicates, report.seconds, now])
+            [
+                run_id,
+                kind.name,
+                source_name,
+                report.path,
+                fmt,
+                size,
+                report.rows_in,
+                report.ingested,
+                report.rejected,
+                report.duplicates,
+                report.seconds,
+                now,
+            ],
+        )
         con.execute(f"DROP {'VIEW' if fmt == 'parquet' else 'TABLE'} {stage}")
         con.execute("COMMIT")
     except BaseException:
@@ -257,13 +379,18 @@ def expand_paths(patterns: Sequence[str | Path], base: Path | None = None) -> li
         if any(ch in str(pattern) for ch in "*?["):
             matches = sorted(m for m in p.parent.glob(p.name) if m.is_file())
             if not matches:
-                raise IngestError(p, "no files match this pattern",
-                                  "check the folder and the pattern")
+                raise IngestError(
+                    p, "no files match this pattern", "check the folder and the pattern"
+                )
             out.extend(matches)
         else:
             if not p.exists():
-                raise IngestError(p, "file not found", "check the path (relative paths in "
-                                  "personae.toml start at the workspace folder)")
+                raise IngestError(
+                    p,
+                    "file not found",
+                    "check the path (relative paths in "
+                    "personae.toml start at the workspace folder)",
+                )
             out.append(p)
     seen: set[Path] = set()
     unique = []

@@ -15,23 +15,33 @@ from personae.ingest.errors import MappingError
 from personae.ingest.schema import SourceKind, normalise_header
 
 
-def resolve_columns(kind: SourceKind, columns: list[str], explicit: Mapping[str, str],
-                    path: Path, *, source_name: str | None = None,
-                    require: bool = True) -> dict[str, str]:
+def resolve_columns(
+    kind: SourceKind,
+    columns: list[str],
+    explicit: Mapping[str, str],
+    path: Path,
+    *,
+    source_name: str | None = None,
+    require: bool = True,
+) -> dict[str, str]:
     """Return ``{field name: column name}`` for every field the file provides."""
     known = {f.name for f in kind.fields}
     setting = f"[sources.{source_name or '<name>'}.columns]"
     for field_name, column in explicit.items():
         if field_name not in known:
             raise MappingError(
-                path, f"the mapping names an unknown field {field_name!r} for kind {kind.name!r}",
-                f"use one of the fields of {kind.name}: {', '.join(sorted(known))}")
+                path,
+                f"the mapping names an unknown field {field_name!r} for kind {kind.name!r}",
+                f"use one of the fields of {kind.name}: {', '.join(sorted(known))}",
+            )
         if column not in columns:
             raise MappingError(
-                path, f"the mapping sets {field_name} = {column!r} but the file has no such column "
-                      f"(columns found: {_list(columns)})",
-                f"correct {setting} {field_name} = \"...\" in personae.toml or --map "
-                f"{field_name}=COLUMN")
+                path,
+                f"the mapping sets {field_name} = {column!r} but the file has no such column "
+                f"(columns found: {_list(columns)})",
+                f'correct {setting} {field_name} = "..." in personae.toml or --map '
+                f"{field_name}=COLUMN",
+            )
     mapping: dict[str, str] = dict(explicit)
     used = set(mapping.values())
     by_norm: dict[str, str] = {}
@@ -60,7 +70,7 @@ def resolve_columns(kind: SourceKind, columns: list[str], explicit: Mapping[str,
                 path,
                 f"no column for the required field {name!r} of kind {kind.name!r} "
                 f"(looked for {spellings}; columns found: {_list(columns)})",
-                f"name the column in personae.toml: {setting} {name} = \"<column in your file>\", "
+                f'name the column in personae.toml: {setting} {name} = "<column in your file>", '
                 f"or pass --map {name}=<column> to personae ingest",
             )
     return mapping

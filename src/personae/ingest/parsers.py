@@ -30,27 +30,54 @@ import duckdb
 _MISSING = "('', 'null', 'none', 'n/a', 'na', 'nan', 'nat', '-', '--', '?')"
 
 _MDY = [
-    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y",
+    "%m-%d-%Y",
+    "%m/%d/%y",
 ]
 _DMY = [
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %I:%M %p", "%d/%m/%Y %I:%M:%S %p",
-    "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %I:%M %p",
+    "%d/%m/%Y %I:%M:%S %p",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d/%m/%y",
 ]
 _UNAMBIGUOUS = [
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
-    "%d.%m.%Y", "%d %b %Y %H:%M", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y",
-    "%b %d %Y", "%a, %d %b %Y %H:%M:%S", "%Y%m%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d %b %Y %H:%M",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%a, %d %b %Y %H:%M:%S",
+    "%Y%m%d",
 ]
 _MONTHS = ["%Y-%m", "%Y/%m", "%m/%Y", "%b %Y", "%B %Y", "%Y%m"]
 
-_TRUE = "('true', 't', 'yes', 'y', '1', 'on', 'granted', 'opt-in', 'opted in', 'opted-in', " \
-        "'subscribed', 'x')"
-_FALSE = "('false', 'f', 'no', 'n', '0', 'off', 'denied', 'revoked', 'opt-out', 'opted out', " \
-         "'opted-out', 'unsubscribed')"
+_TRUE = (
+    "('true', 't', 'yes', 'y', '1', 'on', 'granted', 'opt-in', 'opted in', 'opted-in', "
+    "'subscribed', 'x')"
+)
+_FALSE = (
+    "('false', 'f', 'no', 'n', '0', 'off', 'denied', 'revoked', 'opt-out', 'opted out', "
+    "'opted-out', 'unsubscribed')"
+)
 
 # An explicit offset after a time of day: 10:00Z, 10:00:00+02:00, 10:00:00.5 -0500, 10:00 UTC.
-_OFFSET_RE = r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_OFFSET_RE = (
+    r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)$"
+)
 
 
 def _let(value: str, var: str, body: str) -> str:
@@ -95,7 +122,8 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                      THEN replace(b, ',', '')
                      ELSE replace(replace(b, '.', ''), ',', '.') END
               WHEN strpos(b, ',') > 0 THEN
-                CASE WHEN regexp_full_match(b, '[-+]?[0-9]{1,3}(,[0-9]{3})+') THEN replace(b, ',', '')
+                CASE WHEN regexp_full_match(b, '[-+]?[0-9]{1,3}(,[0-9]{3})+')
+                       THEN replace(b, ',', '')
                      WHEN regexp_full_match(b, '[-+]?[0-9]+,[0-9]+') THEN replace(b, ',', '.')
                      ELSE NULL END
               WHEN regexp_full_match(b, '[-+]?[0-9]{1,3}(\.[0-9]{3}){2,}') THEN replace(b, '.', '')
@@ -137,10 +165,12 @@ def macro_sql(calling_code: str = "1") -> list[str]:
               try_strptime(c, {_list(_UNAMBIGUOUS)}))""",
         f"""CREATE OR REPLACE MACRO personae__ts_slow(c, tz, dmy) AS
             CASE
-              WHEN regexp_full_match(c, '[0-9]{{9,10}}') THEN CAST(to_timestamp(CAST(c AS BIGINT)) AS TIMESTAMP)
+              WHEN regexp_full_match(c, '[0-9]{{9,10}}')
+                THEN CAST(to_timestamp(CAST(c AS BIGINT)) AS TIMESTAMP)
               WHEN regexp_full_match(c, '[0-9]{{12,13}}') THEN epoch_ms(CAST(c AS BIGINT))
               WHEN regexp_matches(c, '{_OFFSET_RE}')
-                THEN CAST(TRY_CAST(regexp_replace(c, '\\s*(UTC|GMT)$', 'Z') AS TIMESTAMPTZ) AS TIMESTAMP)
+                THEN CAST(TRY_CAST(regexp_replace(c, '\\s*(UTC|GMT)$', 'Z') AS TIMESTAMPTZ)
+                          AS TIMESTAMP)
               WHEN tz = 'UTC' THEN personae__naive(c, dmy)
               ELSE CAST(timezone(tz, personae__naive(c, dmy)) AS TIMESTAMP)
             END""",
@@ -165,7 +195,7 @@ def macro_sql(calling_code: str = "1") -> list[str]:
               regexp_replace(lower(trim(CAST(s AS VARCHAR))),
                              '\s*(x|ext\.?|extension)\s*[0-9]+$', ''),
               '[^0-9]', '', 'g')""",
-        f"""CREATE OR REPLACE MACRO personae__phone_national(s, d, cc) AS
+        """CREATE OR REPLACE MACRO personae__phone_national(s, d, cc) AS
             CASE
               WHEN d = '' THEN NULL
               WHEN starts_with(trim(CAST(s AS VARCHAR)), '+') THEN d
@@ -178,8 +208,13 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                   AND (NOT starts_with(n, '1') OR length(n) = 11)
                  THEN '+' || n END""",
         f"""CREATE OR REPLACE MACRO personae_phone_e164(s, cc := '{cc}') AS
-            {_let(_let("personae__phone_digits(s)", "d", "personae__phone_national(s, d, cc)"),
-                  "n", "personae__phone_check(n)")}""",
+            {
+            _let(
+                _let("personae__phone_digits(s)", "d", "personae__phone_national(s, d, cc)"),
+                "n",
+                "personae__phone_check(n)",
+            )
+        }""",
     ]
 
 
@@ -210,8 +245,10 @@ def _evaluate(expr: str, values: Sequence[Any]) -> list[Any]:
 
     con = _con().cursor()
     con.execute("SET TimeZone = 'UTC'")
-    con.register("_vals", pa.table({"v": pa.array([None if v is None else str(v) for v in values],
-                                                   pa.string())}))
+    con.register(
+        "_vals",
+        pa.table({"v": pa.array([None if v is None else str(v) for v in values], pa.string())}),
+    )
     rows = con.execute(f"SELECT {expr} FROM _vals").fetchall()
     con.close()
     return [r[0] for r in rows]

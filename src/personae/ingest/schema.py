@@ -114,58 +114,110 @@ def normalise_header(name: str) -> str:
 
 
 # Fields several kinds share.
-_EMAIL = Field("email", aliases=("email address", "e-mail", "mail", "email_addr", "customer email",
-                                 "requester email", "requester_email", "user email"),
-               description="Email address as written; identity resolution normalises it.")
-_PHONE = Field("phone", aliases=("phone number", "phone_number", "mobile", "telephone", "tel",
-                                 "mobile phone", "cell"),
-               description="Phone number as written; `phone_e164` holds the normalised form.")
-_CUSTOMER_ID = Field("customer_id", aliases=("customer id", "customer", "user id", "userid",
-                                             "customer number", "client id", "shopper id"),
-                     description="The shop's customer/account number (Segment userId).")
-_CONTACT_ID = Field("contact_id", aliases=("contact id", "crm id", "record id", "lead id"),
-                    description="The CRM's record id for a contact.")
-_ACCOUNT_ID = Field("account_id", aliases=("account id", "company id", "account", "org id",
-                                           "organization id", "organisation id"),
-                    description="B2B account (company) id.")
+_EMAIL = Field(
+    "email",
+    aliases=(
+        "email address",
+        "e-mail",
+        "mail",
+        "email_addr",
+        "customer email",
+        "requester email",
+        "requester_email",
+        "user email",
+    ),
+    description="Email address as written; identity resolution normalises it.",
+)
+_PHONE = Field(
+    "phone",
+    aliases=("phone number", "phone_number", "mobile", "telephone", "tel", "mobile phone", "cell"),
+    description="Phone number as written; `phone_e164` holds the normalised form.",
+)
+_CUSTOMER_ID = Field(
+    "customer_id",
+    aliases=(
+        "customer id",
+        "customer",
+        "user id",
+        "userid",
+        "customer number",
+        "client id",
+        "shopper id",
+    ),
+    description="The shop's customer/account number (Segment userId).",
+)
+_CONTACT_ID = Field(
+    "contact_id",
+    aliases=("contact id", "crm id", "record id", "lead id"),
+    description="The CRM's record id for a contact.",
+)
+_ACCOUNT_ID = Field(
+    "account_id",
+    aliases=("account id", "company id", "account", "org id", "organization id", "organisation id"),
+    description="B2B account (company) id.",
+)
 _CURRENCY = Field("currency", aliases=("currency code", "ccy"), description="ISO 4217 code.")
-_CHANNEL = Field("channel", lowercase=True, aliases=("sales channel", "source channel"),
-                 description="Where it happened (online, store, app, email, chat, …).")
+_CHANNEL = Field(
+    "channel",
+    lowercase=True,
+    aliases=("sales channel", "source channel"),
+    description="Where it happened (online, store, app, email, chat, …).",
+)
 
 
 def _consent(purpose: str) -> Field:
-    return Field(f"consent_{purpose}", FieldType.BOOLEAN,
-                 aliases=(f"consent {purpose}", f"{purpose} consent",
-                          f"consent_{purpose.replace('ization', 'isation')}",
-                          f"{purpose.replace('ization', 'isation')} consent"),
-                 description=f"Consent to use the person's data for {purpose} (blank = unknown).")
+    return Field(
+        f"consent_{purpose}",
+        FieldType.BOOLEAN,
+        aliases=(
+            f"consent {purpose}",
+            f"{purpose} consent",
+            f"consent_{purpose.replace('ization', 'isation')}",
+            f"{purpose.replace('ization', 'isation')} consent",
+        ),
+        description=f"Consent to use the person's data for {purpose} (blank = unknown).",
+    )
 
 
 _CONSENT = (_consent("analytics"), _consent("personalization"), _consent("advertising"))
 
-_PHONE_E164 = Derived("phone_e164", "personae_phone_e164(phone)", "VARCHAR",
-                      "Phone in E.164 form (+15555550123), NULL where it cannot be read.")
+_PHONE_E164 = Derived(
+    "phone_e164",
+    "personae_phone_e164(phone)",
+    "VARCHAR",
+    "Phone in E.164 form (+15555550123), NULL where it cannot be read.",
+)
 
 
 CONTACTS = SourceKind(
     "contacts",
     "CRM contacts (people), one row per CRM record; CRM duplicates are expected.",
     (
-        Field("contact_id", required=True, aliases=_CONTACT_ID.aliases,
-              description=_CONTACT_ID.description),
-        _CUSTOMER_ID, _EMAIL, _PHONE,
+        Field(
+            "contact_id",
+            required=True,
+            aliases=_CONTACT_ID.aliases,
+            description=_CONTACT_ID.description,
+        ),
+        _CUSTOMER_ID,
+        _EMAIL,
+        _PHONE,
         Field("first_name", aliases=("first name", "firstname", "given name", "forename")),
         Field("last_name", aliases=("last name", "lastname", "surname", "family name")),
         Field("gender", lowercase=True, aliases=("sex",)),
-        Field("birth_date", FieldType.DATE, aliases=("date of birth", "dob", "birthday",
-                                                     "birthdate")),
+        Field(
+            "birth_date", FieldType.DATE, aliases=("date of birth", "dob", "birthday", "birthdate")
+        ),
         Field("address", aliases=("street address", "street", "address line 1", "address1")),
         Field("city", aliases=("town",)),
         Field("region", aliases=("state", "province", "county", "state/province")),
         Field("postal_code", aliases=("zip", "zip code", "zipcode", "postcode", "postal code")),
         Field("country", aliases=("country code", "nation")),
-        Field("created_at", FieldType.TIMESTAMP, aliases=("created date", "created", "signup date",
-                                                          "created on", "date created")),
+        Field(
+            "created_at",
+            FieldType.TIMESTAMP,
+            aliases=("created date", "created", "signup date", "created on", "date created"),
+        ),
         Field("loyalty_tier", aliases=("loyalty tier", "tier", "loyalty level")),
         Field("social_handle", aliases=("social handle", "twitter", "instagram", "handle")),
         _ACCOUNT_ID,
@@ -184,15 +236,29 @@ ACCOUNTS = SourceKind(
         Field("name", aliases=("account name", "company", "company name", "organization")),
         Field("domain", aliases=("website", "company domain", "web domain")),
         Field("industry", aliases=("sector", "vertical")),
-        Field("employees", FieldType.INTEGER, minimum=0,
-              aliases=("employee count", "number of employees", "headcount", "company size")),
-        Field("annual_revenue", FieldType.DECIMAL, minimum=0,
-              aliases=("annual revenue", "revenue", "arr company")),
+        Field(
+            "employees",
+            FieldType.INTEGER,
+            minimum=0,
+            aliases=("employee count", "number of employees", "headcount", "company size"),
+        ),
+        Field(
+            "annual_revenue",
+            FieldType.DECIMAL,
+            minimum=0,
+            aliases=("annual revenue", "revenue", "arr company"),
+        ),
         Field("country", aliases=("country code", "hq country")),
         Field("plan", lowercase=True, aliases=("subscription plan", "tier", "edition")),
-        Field("created_at", FieldType.TIMESTAMP, aliases=("created date", "created", "customer since")),
-        Field("renewal_date", FieldType.DATE, aliases=("renewal date", "renews on", "contract end")),
-        Field("seats", FieldType.INTEGER, minimum=0, aliases=("licenses", "licences", "seat count")),
+        Field(
+            "created_at", FieldType.TIMESTAMP, aliases=("created date", "created", "customer since")
+        ),
+        Field(
+            "renewal_date", FieldType.DATE, aliases=("renewal date", "renews on", "contract end")
+        ),
+        Field(
+            "seats", FieldType.INTEGER, minimum=0, aliases=("licenses", "licences", "seat count")
+        ),
         Field("seats_used", FieldType.INTEGER, minimum=0, aliases=("seats used", "active seats")),
         Field("mrr", FieldType.DECIMAL, minimum=0, aliases=("monthly recurring revenue",)),
     ),
@@ -202,35 +268,86 @@ ORDERS = SourceKind(
     "orders",
     "Orders, one row per line item (a one-line order is one row). Returns are a status.",
     (
-        Field("order_id", required=True, aliases=("order id", "order number", "order no",
-                                                  "invoice id", "invoice number", "transaction id")),
-        Field("line_number", FieldType.INTEGER, minimum=0, aliases=("line", "line no", "line item",
-                                                                    "item number")),
-        Field("order_date", FieldType.TIMESTAMP, required=True,
-              aliases=("order date", "ordered at", "date", "created at", "purchase date",
-                       "invoice date")),
-        _CUSTOMER_ID, _EMAIL, _PHONE, _ACCOUNT_ID,
+        Field(
+            "order_id",
+            required=True,
+            aliases=(
+                "order id",
+                "order number",
+                "order no",
+                "invoice id",
+                "invoice number",
+                "transaction id",
+            ),
+        ),
+        Field(
+            "line_number",
+            FieldType.INTEGER,
+            minimum=0,
+            aliases=("line", "line no", "line item", "item number"),
+        ),
+        Field(
+            "order_date",
+            FieldType.TIMESTAMP,
+            required=True,
+            aliases=(
+                "order date",
+                "ordered at",
+                "date",
+                "created at",
+                "purchase date",
+                "invoice date",
+            ),
+        ),
+        _CUSTOMER_ID,
+        _EMAIL,
+        _PHONE,
+        _ACCOUNT_ID,
         Field("product_id", aliases=("sku", "product id", "item id", "product code")),
         Field("product_name", aliases=("product name", "product", "item name", "description")),
         Field("category", aliases=("product category", "department")),
-        Field("quantity", FieldType.INTEGER, minimum=1, aliases=("qty", "units", "quantity ordered")),
-        Field("unit_price", FieldType.DECIMAL, minimum=0, aliases=("unit price", "price",
-                                                                   "item price")),
+        Field(
+            "quantity", FieldType.INTEGER, minimum=1, aliases=("qty", "units", "quantity ordered")
+        ),
+        Field(
+            "unit_price",
+            FieldType.DECIMAL,
+            minimum=0,
+            aliases=("unit price", "price", "item price"),
+        ),
         Field("discount", FieldType.DECIMAL, minimum=0, aliases=("discount amount", "discounts")),
-        _CURRENCY, _CHANNEL,
+        _CURRENCY,
+        _CHANNEL,
         Field("store_id", aliases=("store id", "store", "location id")),
-        Field("status", lowercase=True, aliases=("order status", "line status"),
-              synonyms={"complete": "completed", "fulfilled": "completed", "paid": "completed",
-                        "return": "returned", "refunded": "returned", "canceled": "cancelled"}),
-        Field("coupon_code", aliases=("coupon code", "coupon", "promo code", "discount code",
-                                      "voucher")),
-        Field("payment_method", lowercase=True, aliases=("payment method", "payment type",
-                                                         "tender")),
+        Field(
+            "status",
+            lowercase=True,
+            aliases=("order status", "line status"),
+            synonyms={
+                "complete": "completed",
+                "fulfilled": "completed",
+                "paid": "completed",
+                "return": "returned",
+                "refunded": "returned",
+                "canceled": "cancelled",
+            },
+        ),
+        Field(
+            "coupon_code",
+            aliases=("coupon code", "coupon", "promo code", "discount code", "voucher"),
+        ),
+        Field(
+            "payment_method", lowercase=True, aliases=("payment method", "payment type", "tender")
+        ),
     ),
     derived=(
         _PHONE_E164,
-        Derived("line_total", "coalesce(quantity, 1) * unit_price - coalesce(discount, 0)", "DOUBLE",
-                "quantity × unit price − discount."),
+        Derived(
+            "line_total",
+            "coalesce(quantity, 1) * unit_price - coalesce(discount, 0)",
+            "DOUBLE",
+            "quantity × unit price − discount.",
+        ),
     ),
 )
 
@@ -238,10 +355,16 @@ _SEGMENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 
 # JSON paths read once per row (json_extract_string with a list parses each document once).
 _CONTEXT_PATHS = {
-    "page_url": "$.page.url", "page_path": "$.page.path", "referrer": "$.page.referrer",
-    "utm_source": "$.campaign.source", "utm_medium": "$.campaign.medium",
-    "utm_campaign": "$.campaign.name", "device_type": "$.device.type", "os_name": "$.os.name",
-    "context_email": "$.traits.email", "consent_analytics": "$.consent.categoryPreferences.Analytics",
+    "page_url": "$.page.url",
+    "page_path": "$.page.path",
+    "referrer": "$.page.referrer",
+    "utm_source": "$.campaign.source",
+    "utm_medium": "$.campaign.medium",
+    "utm_campaign": "$.campaign.name",
+    "device_type": "$.device.type",
+    "os_name": "$.os.name",
+    "context_email": "$.traits.email",
+    "consent_analytics": "$.consent.categoryPreferences.Analytics",
     "consent_personalization": "$.consent.categoryPreferences.Personalization",
     "consent_advertising": "$.consent.categoryPreferences.Advertising",
 }
@@ -267,12 +390,22 @@ EVENTS = SourceKind(
     "Web and app analytics events in the Segment Spec (identify, track, page, screen, group, "
     "alias), from JSON Lines, Segment batch JSON, CSV or Parquet.",
     (
-        Field("message_id", required=True, aliases=("messageid", "message id", "event id",
-                                                     "eventid")),
-        Field("type", required=True, lowercase=True, choices=_SEGMENT_TYPES,
-              aliases=("event type", "call", "message type")),
-        Field("timestamp", FieldType.TIMESTAMP, required=True,
-              aliases=("event time", "occurred at", "time", "event timestamp")),
+        Field(
+            "message_id", required=True, aliases=("messageid", "message id", "event id", "eventid")
+        ),
+        Field(
+            "type",
+            required=True,
+            lowercase=True,
+            choices=_SEGMENT_TYPES,
+            aliases=("event type", "call", "message type"),
+        ),
+        Field(
+            "timestamp",
+            FieldType.TIMESTAMP,
+            required=True,
+            aliases=("event time", "occurred at", "time", "event timestamp"),
+        ),
         Field("user_id", aliases=("userid", "user id")),
         Field("anonymous_id", aliases=("anonymousid", "anonymous id", "device id", "cookie id")),
         Field("event", aliases=("event name", "action")),
@@ -286,9 +419,13 @@ EVENTS = SourceKind(
         Field("received_at", FieldType.TIMESTAMP, aliases=("receivedat", "received at")),
     ),
     derived=(
-        Derived("email", f"coalesce(json_extract_string(traits, '$.email'), "
-                         f"{_ctx('context_email')}, {_prop('email')})",
-                "VARCHAR", "Email from traits, context.traits or properties."),
+        Derived(
+            "email",
+            f"coalesce(json_extract_string(traits, '$.email'), "
+            f"{_ctx('context_email')}, {_prop('email')})",
+            "VARCHAR",
+            "Email from traits, context.traits or properties.",
+        ),
         Derived("page_url", f"coalesce({_ctx('page_url')}, {_prop('url')})", "VARCHAR"),
         Derived("page_path", f"coalesce({_ctx('page_path')}, {_prop('path')})", "VARCHAR"),
         Derived("referrer", f"coalesce({_ctx('referrer')}, {_prop('referrer')})", "VARCHAR"),
@@ -302,20 +439,41 @@ EVENTS = SourceKind(
         Derived("consent_advertising", _ctx_bool("consent_advertising"), "BOOLEAN"),
     ),
     rules=(
-        RowRule("missing_identifier",
-                "type <> 'alias' AND user_id IS NULL AND anonymous_id IS NULL",
-                "a Segment message needs userId or anonymousId"),
-        RowRule("missing_identifier", "type = 'alias' AND (previous_id IS NULL OR user_id IS NULL)",
-                "an alias message needs previousId and userId"),
-        RowRule("missing_required", "type = 'track' AND event IS NULL",
-                "a track message needs an event name"),
-        RowRule("missing_required", "type = 'group' AND group_id IS NULL",
-                "a group message needs a groupId"),
+        RowRule(
+            "missing_identifier",
+            "type <> 'alias' AND user_id IS NULL AND anonymous_id IS NULL",
+            "a Segment message needs userId or anonymousId",
+        ),
+        RowRule(
+            "missing_identifier",
+            "type = 'alias' AND (previous_id IS NULL OR user_id IS NULL)",
+            "an alias message needs previousId and userId",
+        ),
+        RowRule(
+            "missing_required",
+            "type = 'track' AND event IS NULL",
+            "a track message needs an event name",
+        ),
+        RowRule(
+            "missing_required",
+            "type = 'group' AND group_id IS NULL",
+            "a group message needs a groupId",
+        ),
     ),
-    lets=(("_ctx", "json_extract_string(context, ["
-                   + ", ".join(f"'{p}'" for p in _CONTEXT_PATHS.values()) + "])"),
-          ("_props", "json_extract_string(properties, ["
-                     + ", ".join(f"'{p}'" for p in _PROPERTY_PATHS.values()) + "])")),
+    lets=(
+        (
+            "_ctx",
+            "json_extract_string(context, ["
+            + ", ".join(f"'{p}'" for p in _CONTEXT_PATHS.values())
+            + "])",
+        ),
+        (
+            "_props",
+            "json_extract_string(properties, ["
+            + ", ".join(f"'{p}'" for p in _PROPERTY_PATHS.values())
+            + "])",
+        ),
+    ),
     dedup_key="message_id",
 )
 
@@ -323,13 +481,28 @@ EMAIL_EVENTS = SourceKind(
     "email_events",
     "Email engagement from the email service provider: sends, opens, clicks, unsubscribes.",
     (
-        Field("email", required=True, aliases=_EMAIL.aliases + ("recipient", "to")),
-        Field("event", required=True, lowercase=True,
-              aliases=("activity", "event type", "action", "activity type"),
-              synonyms={"send": "sent", "delivered": "sent", "opened": "open", "clicked": "click",
-                        "unsubscribed": "unsubscribe", "bounced": "bounce", "complaint": "spam"}),
-        Field("timestamp", FieldType.TIMESTAMP, required=True,
-              aliases=("event time", "date", "time", "activity date", "occurred at")),
+        Field("email", required=True, aliases=(*_EMAIL.aliases, "recipient", "to")),
+        Field(
+            "event",
+            required=True,
+            lowercase=True,
+            aliases=("activity", "event type", "action", "activity type"),
+            synonyms={
+                "send": "sent",
+                "delivered": "sent",
+                "opened": "open",
+                "clicked": "click",
+                "unsubscribed": "unsubscribe",
+                "bounced": "bounce",
+                "complaint": "spam",
+            },
+        ),
+        Field(
+            "timestamp",
+            FieldType.TIMESTAMP,
+            required=True,
+            aliases=("event time", "date", "time", "activity date", "occurred at"),
+        ),
         Field("campaign_id", aliases=("campaign id", "mailing id")),
         Field("campaign_name", aliases=("campaign name", "campaign", "mailing name")),
         Field("subject", aliases=("subject line",)),
@@ -342,17 +515,29 @@ SURVEY_RESPONSES = SourceKind(
     "survey_responses",
     "Survey answers in long form: one row per answered question, each with its question.",
     (
-        Field("response_id", required=True, aliases=("response id", "submission id", "respondent id")),
-        Field("submitted_at", FieldType.TIMESTAMP, aliases=("submitted at", "submitted",
-                                                            "response date", "date", "timestamp")),
-        _EMAIL, _CUSTOMER_ID, _CONTACT_ID,
+        Field(
+            "response_id", required=True, aliases=("response id", "submission id", "respondent id")
+        ),
+        Field(
+            "submitted_at",
+            FieldType.TIMESTAMP,
+            aliases=("submitted at", "submitted", "response date", "date", "timestamp"),
+        ),
+        _EMAIL,
+        _CUSTOMER_ID,
+        _CONTACT_ID,
         Field("survey_name", aliases=("survey", "survey name", "form")),
         Field("question_id", aliases=("question id", "question code")),
         Field("question", aliases=("question text", "prompt")),
         Field("answer", aliases=("response", "answer text", "value")),
     ),
-    rules=(RowRule("missing_required", "question IS NULL AND question_id IS NULL",
-                   "an answer needs its question (question or question_id)"),),
+    rules=(
+        RowRule(
+            "missing_required",
+            "question IS NULL AND question_id IS NULL",
+            "an answer needs its question (question or question_id)",
+        ),
+    ),
 )
 
 TICKETS = SourceKind(
@@ -360,17 +545,31 @@ TICKETS = SourceKind(
     "Customer support tickets.",
     (
         Field("ticket_id", required=True, aliases=("ticket id", "case id", "case number", "id")),
-        Field("created_at", FieldType.TIMESTAMP, required=True,
-              aliases=("created at", "opened at", "created", "date")),
-        _EMAIL, _CUSTOMER_ID, _ACCOUNT_ID, _CHANNEL,
+        Field(
+            "created_at",
+            FieldType.TIMESTAMP,
+            required=True,
+            aliases=("created at", "opened at", "created", "date"),
+        ),
+        _EMAIL,
+        _CUSTOMER_ID,
+        _ACCOUNT_ID,
+        _CHANNEL,
         Field("subject", aliases=("title", "summary")),
         Field("body", aliases=("description", "message", "comment", "text")),
         Field("category", aliases=("topic", "type", "reason")),
         Field("priority", lowercase=True),
         Field("status", lowercase=True),
-        Field("resolved_at", FieldType.TIMESTAMP, aliases=("resolved at", "closed at", "solved at")),
-        Field("satisfaction", FieldType.INTEGER, minimum=1, maximum=5,
-              aliases=("csat", "satisfaction score", "rating")),
+        Field(
+            "resolved_at", FieldType.TIMESTAMP, aliases=("resolved at", "closed at", "solved at")
+        ),
+        Field(
+            "satisfaction",
+            FieldType.INTEGER,
+            minimum=1,
+            maximum=5,
+            aliases=("csat", "satisfaction score", "rating"),
+        ),
     ),
 )
 
@@ -379,12 +578,22 @@ REVIEWS = SourceKind(
     "Product or company reviews.",
     (
         Field("review_id", required=True, aliases=("review id", "id")),
-        Field("created_at", FieldType.TIMESTAMP, aliases=("created at", "date", "review date",
-                                                          "submitted at")),
-        _CUSTOMER_ID, _EMAIL,
+        Field(
+            "created_at",
+            FieldType.TIMESTAMP,
+            aliases=("created at", "date", "review date", "submitted at"),
+        ),
+        _CUSTOMER_ID,
+        _EMAIL,
         Field("product_id", aliases=("product id", "sku", "item id")),
-        Field("rating", FieldType.INTEGER, required=True, minimum=1, maximum=5,
-              aliases=("stars", "score", "star rating")),
+        Field(
+            "rating",
+            FieldType.INTEGER,
+            required=True,
+            minimum=1,
+            maximum=5,
+            aliases=("stars", "score", "star rating"),
+        ),
         Field("title", aliases=("headline", "review title")),
         Field("body", aliases=("review", "text", "review text", "comment", "content")),
         Field("platform", aliases=("source", "site")),
@@ -397,10 +606,16 @@ SOCIAL_POSTS = SourceKind(
     "Public social media posts that mention the brand.",
     (
         Field("post_id", required=True, aliases=("post id", "id", "tweet id")),
-        Field("created_at", FieldType.TIMESTAMP, aliases=("created at", "posted at", "date",
-                                                          "timestamp")),
-        Field("handle", required=True, aliases=("author", "username", "user", "screen name",
-                                                "social handle")),
+        Field(
+            "created_at",
+            FieldType.TIMESTAMP,
+            aliases=("created at", "posted at", "date", "timestamp"),
+        ),
+        Field(
+            "handle",
+            required=True,
+            aliases=("author", "username", "user", "screen name", "social handle"),
+        ),
         Field("platform", lowercase=True, aliases=("network", "source")),
         Field("text", required=True, aliases=("body", "content", "message", "post")),
         Field("url", aliases=("link", "permalink")),
@@ -416,8 +631,13 @@ MARKETING_SPEND = SourceKind(
         Field("month", FieldType.MONTH, required=True, aliases=("period", "date", "month start")),
         Field("channel", required=True, lowercase=True, aliases=("marketing channel", "source")),
         Field("campaign", aliases=("campaign name",)),
-        Field("spend", FieldType.DECIMAL, required=True, minimum=0, aliases=("cost", "amount",
-                                                                             "spend amount")),
+        Field(
+            "spend",
+            FieldType.DECIMAL,
+            required=True,
+            minimum=0,
+            aliases=("cost", "amount", "spend amount"),
+        ),
         _CURRENCY,
         Field("impressions", FieldType.INTEGER, minimum=0),
         Field("clicks", FieldType.INTEGER, minimum=0),
@@ -426,8 +646,18 @@ MARKETING_SPEND = SourceKind(
 
 KINDS: dict[str, SourceKind] = {
     k.name: k
-    for k in (CONTACTS, ACCOUNTS, ORDERS, EVENTS, EMAIL_EVENTS, SURVEY_RESPONSES, TICKETS, REVIEWS,
-              SOCIAL_POSTS, MARKETING_SPEND)
+    for k in (
+        CONTACTS,
+        ACCOUNTS,
+        ORDERS,
+        EVENTS,
+        EMAIL_EVENTS,
+        SURVEY_RESPONSES,
+        TICKETS,
+        REVIEWS,
+        SOCIAL_POSTS,
+        MARKETING_SPEND,
+    )
 }
 
 
@@ -436,6 +666,4 @@ def get_kind(name: str) -> SourceKind:
     try:
         return KINDS[name]
     except KeyError:
-        raise KeyError(
-            f"unknown source kind {name!r}; choose one of: {', '.join(KINDS)}"
-        ) from None
+        raise KeyError(f"unknown source kind {name!r}; choose one of: {', '.join(KINDS)}") from None

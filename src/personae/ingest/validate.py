@@ -70,8 +70,11 @@ def _typed_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
             return f"CAST({src} AS TIMESTAMP)"
         if t.startswith("TIMESTAMP"):
             naive = f"CAST({src} AS TIMESTAMP)"
-            return naive if opt.timezone == "UTC" else \
-                f"CAST(timezone({lit(opt.timezone)}, {naive}) AS TIMESTAMP)"
+            return (
+                naive
+                if opt.timezone == "UTC"
+                else f"CAST(timezone({lit(opt.timezone)}, {naive}) AS TIMESTAMP)"
+            )
         if t == "DATE":
             return f"CAST({src} AS TIMESTAMP)"
         return f"personae_timestamp({src}, {lit(opt.timezone)}, {opt.dmy})"
@@ -111,8 +114,14 @@ def _needs_presence(f: Field) -> bool:
     return f.required or f.type in _TYPE_REASON or bool(f.choices)
 
 
-def build_typed_sql(kind: SourceKind, stage: str, columns: list[str], types: list[str],
-                    mapping: dict[str, str], opt: ParseOptions) -> str:
+def build_typed_sql(
+    kind: SourceKind,
+    stage: str,
+    columns: list[str],
+    types: list[str],
+    mapping: dict[str, str],
+    opt: ParseOptions,
+) -> str:
     """Layers 1-2: lineage, a row hash, every field parsed to its type, presence flags.
 
     The result is materialised (``_typed``) before anything refers to it: the checks use
@@ -127,11 +136,13 @@ def build_typed_sql(kind: SourceKind, stage: str, columns: list[str], types: lis
     typed_cols = []
     for f in kind.fields:
         if f.name in src_of:
-            typed_cols.append(f"{_typed_expr(f, src_of[f.name], type_of[f.name], opt)} "
-                              f"AS {q(f.name)}")
+            typed_cols.append(
+                f"{_typed_expr(f, src_of[f.name], type_of[f.name], opt)} AS {q(f.name)}"
+            )
             if _needs_presence(f):
-                typed_cols.append(f"{_present_expr(f, src_of[f.name], type_of[f.name])} "
-                                  f"AS {q('__p_' + f.name)}")
+                typed_cols.append(
+                    f"{_present_expr(f, src_of[f.name], type_of[f.name])} AS {q('__p_' + f.name)}"
+                )
         else:
             typed_cols.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
 
@@ -143,13 +154,16 @@ def build_typed_sql(kind: SourceKind, stage: str, columns: list[str], types: lis
         typed_cols.append("CAST(NULL AS VARCHAR) AS _extra")
 
     if kind.dedup_key is None and columns:
-        hash_parts = ", ".join(f"coalesce(CAST(__s{i} AS VARCHAR), chr(0))"
-                               for i in range(len(columns)))
+        hash_parts = ", ".join(
+            f"coalesce(CAST(__s{i} AS VARCHAR), chr(0))" for i in range(len(columns))
+        )
         row_hash = f"md5(concat_ws(chr(31), {hash_parts}))"
     else:  # records are identified by their key (Segment messageId), no hash needed
         row_hash = "CAST(NULL AS VARCHAR)"
-    return (f"SELECT _source_row, _raw, _reject, _reject_detail, {row_hash} AS _row_hash, "
-            f"{', '.join(typed_cols)} FROM {stage}")
+    return (
+        f"SELECT _source_row, _raw, _reject, _reject_detail, {row_hash} AS _row_hash, "
+        f"{', '.join(typed_cols)} FROM {stage}"
+    )
 
 
 def reason_sql(kind: SourceKind, mapping: dict[str, str]) -> str:
@@ -167,8 +181,9 @@ SELECT *{derived} FROM (
 )"""
 
 
-def build_rejected_sql(kind: SourceKind, typed: str, stage: str, columns: list[str],
-                       mapping: dict[str, str]) -> str:
+def build_rejected_sql(
+    kind: SourceKind, typed: str, stage: str, columns: list[str], mapping: dict[str, str]
+) -> str:
     """Rejected rows of ``typed``: reason, column, detail and raw text (from the stage)."""
     index = {c: i for i, c in enumerate(columns)}
     src_of = {name: f"s.__s{index[col]}" for name, col in mapping.items()}
@@ -194,8 +209,9 @@ def _case(branches: list[tuple[str, str]]) -> str:
     return f"(CASE {whens} END)" if whens else "CAST(NULL AS VARCHAR)"
 
 
-def _checks(kind: SourceKind, mapping: dict[str, str],
-            src_of: dict[str, str]) -> list[tuple[str, str, str, str]]:
+def _checks(
+    kind: SourceKind, mapping: dict[str, str], src_of: dict[str, str]
+) -> list[tuple[str, str, str, str]]:
     """(condition, reason SQL, column SQL, detail SQL) in the order they are tried.
 
     Conditions use ``_typed`` columns only; detail messages may quote the source cell
@@ -212,23 +228,45 @@ def _checks(kind: SourceKind, mapping: dict[str, str],
         col = lit(column)
         p, v = q("__p_" + f.name), q(f.name)
         if f.required:
-            checks.append((f"NOT {p}", lit("missing_required"), col,
-                           lit(f"the required field {f.name!r} (column {column!r}) is empty; "
-                               "fill it in or remove the row")))
+            checks.append(
+                (
+                    f"NOT {p}",
+                    lit("missing_required"),
+                    col,
+                    lit(
+                        f"the required field {f.name!r} (column {column!r}) is empty; "
+                        "fill it in or remove the row"
+                    ),
+                )
+            )
         if f.type in _TYPE_REASON:
             code, what = _TYPE_REASON[f.type]
             src = src_of.get(f.name)
-            shown = (f"'cannot read \"' || coalesce(CAST({src} AS VARCHAR), '?') || "
-                     f"'\" as {what}'") if src else lit("")
+            shown = (
+                (f"'cannot read \"' || coalesce(CAST({src} AS VARCHAR), '?') || '\" as {what}'")
+                if src
+                else lit("")
+            )
             checks.append((f"{p} AND {v} IS NULL", lit(code), col, shown))
             if f.type in (FieldType.TIMESTAMP, FieldType.DATE, FieldType.MONTH):
-                checks.append((f"({v} < DATE '{PLAUSIBLE[0]}' OR {v} >= DATE '{PLAUSIBLE[1]}')",
-                               lit(code), col,
-                               f"'the date ' || CAST({v} AS VARCHAR) || ' is implausible "
-                               f"(outside {PLAUSIBLE[0][:4]}-{int(PLAUSIBLE[1][:4]) - 1})'"))
+                checks.append(
+                    (
+                        f"({v} < DATE '{PLAUSIBLE[0]}' OR {v} >= DATE '{PLAUSIBLE[1]}')",
+                        lit(code),
+                        col,
+                        f"'the date ' || CAST({v} AS VARCHAR) || ' is implausible "
+                        f"(outside {PLAUSIBLE[0][:4]}-{int(PLAUSIBLE[1][:4]) - 1})'",
+                    )
+                )
         elif f.choices:
-            checks.append((f"{p} AND {v} IS NULL", lit("bad_value"), col,
-                           lit(f"must be one of: {', '.join(f.choices)}")))
+            checks.append(
+                (
+                    f"{p} AND {v} IS NULL",
+                    lit("bad_value"),
+                    col,
+                    lit(f"must be one of: {', '.join(f.choices)}"),
+                )
+            )
         if f.minimum is not None:
             below = f"'value ' || CAST({v} AS VARCHAR) || ' is below the minimum {_num(f.minimum)}'"
             if f.minimum >= 0:
@@ -236,12 +274,19 @@ def _checks(kind: SourceKind, mapping: dict[str, str],
             if f.minimum != 0:
                 checks.append((f"{v} < {f.minimum}", lit("out_of_range"), col, below))
         if f.maximum is not None:
-            checks.append((f"{v} > {f.maximum}", lit("out_of_range"), col,
-                           f"'value ' || CAST({v} AS VARCHAR) || ' is above the maximum "
-                           f"{_num(f.maximum)}'"))
+            checks.append(
+                (
+                    f"{v} > {f.maximum}",
+                    lit("out_of_range"),
+                    col,
+                    f"'value ' || CAST({v} AS VARCHAR) || ' is above the maximum "
+                    f"{_num(f.maximum)}'",
+                )
+            )
     for rule in kind.rules:
-        checks.append((f"({rule.invalid_sql})", lit(rule.code), "CAST(NULL AS VARCHAR)",
-                       lit(rule.message)))
+        checks.append(
+            (f"({rule.invalid_sql})", lit(rule.code), "CAST(NULL AS VARCHAR)", lit(rule.message))
+        )
     return checks
 
 
