@@ -65,7 +65,8 @@ class Archetype:
     extra_lines: float = 0.5
     extra_qty: float = 0.2
     # where and when
-    channels: dict[str, float] = field(default_factory=dict)  # online/store/app (SaaS: online/sales)
+    # online/store/app (SaaS: online/sales)
+    channels: dict[str, float] = field(default_factory=dict)
     devices: dict[str, float] = field(default_factory=dict)
     hours: list[float] = field(default_factory=lambda: hours({}))
     weekdays: list[float] = field(default_factory=lambda: [1.0] * 7)
@@ -79,7 +80,7 @@ class Archetype:
     discount: tuple[float, float] = (0.10, 0.20)
     return_rate: float = 0.04
     cancel_rate: float = 0.02
-    browse_sessions: float = 1.5
+    browse_sessions: float = 1.2
     # voice
     survey_rate: float = 0.25
     ticket_rate: float = 0.10
@@ -169,7 +170,7 @@ RETAIL: list[Archetype] = [
         city_tags={"suburb": 0.7, "metro": 0.25, "green": 0.05},
         categories={"kids_family_wellness": 0.38, "natural_skincare": 0.17, "supplements": 0.15,
                     "aromatherapy_home": 0.15, "herbal_tea": 0.1, "gift_sets": 0.05},
-        gap_days=25, gap_shape=6.0, extra_lines=1.5, extra_qty=0.4,
+        gap_days=25, gap_shape=6.0, extra_lines=1.0, extra_qty=0.4,
         channels={"app": 0.6, "online": 0.32, "store": 0.08},
         devices={"mobile": 0.78, "tablet": 0.14, "desktop": 0.08},
         hours=hours({20: 1.6, 21: 2.0, 22: 1.2, 13: 0.3}, base=0.08), weekdays=_WEEKDAY_EVENINGS,
@@ -196,7 +197,7 @@ RETAIL: list[Archetype] = [
         city_tags={"metro": 0.75, "green": 0.15, "suburb": 0.1},
         categories={"sports_nutrition": 0.5, "activewear": 0.25, "yoga_fitness_gear": 0.15,
                     "supplements": 0.1},
-        gap_days=13, gap_shape=4.0, extra_lines=0.2, extra_qty=0.1,
+        gap_days=15, gap_shape=4.0, extra_lines=0.15, extra_qty=0.1,
         channels={"app": 0.5, "online": 0.42, "store": 0.08},
         devices={"mobile": 0.88, "desktop": 0.1, "tablet": 0.02},
         hours=hours({6: 1.5, 7: 2.0, 8: 1.0, 12: 0.6}, base=0.1), weekdays=_WORKDAYS,
@@ -222,7 +223,7 @@ RETAIL: list[Archetype] = [
         city_tags={"sunbelt": 0.7, "suburb": 0.2, "green": 0.1},
         categories={"supplements": 0.48, "herbal_tea": 0.35, "aromatherapy_home": 0.1,
                     "gift_sets": 0.07},
-        gap_days=40, gap_shape=5.0, extra_lines=1.0, extra_qty=0.3,
+        gap_days=40, gap_shape=5.0, extra_lines=0.7, extra_qty=0.3,
         channels={"store": 0.65, "online": 0.32, "app": 0.03},
         devices={"desktop": 0.7, "tablet": 0.26, "mobile": 0.04},
         hours=hours({9: 1.5, 10: 2.0, 11: 1.5}, base=0.1),
@@ -249,7 +250,7 @@ RETAIL: list[Archetype] = [
         city_tags={"green": 0.75, "metro": 0.25},
         categories={"sustainable_home": 0.4, "natural_skincare": 0.33, "herbal_tea": 0.12,
                     "aromatherapy_home": 0.1, "yoga_fitness_gear": 0.05},
-        gap_days=32, gap_shape=3.0, extra_lines=1.0, extra_qty=0.2,
+        gap_days=32, gap_shape=3.0, extra_lines=0.6, extra_qty=0.2,
         channels={"online": 0.72, "app": 0.2, "store": 0.08},
         devices={"mobile": 0.55, "desktop": 0.42, "tablet": 0.03},
         hours=hours({19: 1.0, 20: 1.2, 10: 0.8, 11: 0.8}, base=0.15),
@@ -276,7 +277,7 @@ RETAIL: list[Archetype] = [
         city_tags={"metro": 0.5, "suburb": 0.4, "sunbelt": 0.1},
         categories={"gift_sets": 0.62, "aromatherapy_home": 0.18, "natural_skincare": 0.1,
                     "herbal_tea": 0.1},
-        rhythm="seasonal", gap_days=120, extra_lines=1.8, extra_qty=1.2,
+        rhythm="seasonal", gap_days=120, extra_lines=1.3, extra_qty=1.2,
         channels={"online": 0.7, "store": 0.25, "app": 0.05},
         devices={"desktop": 0.6, "mobile": 0.35, "tablet": 0.05},
         hours=hours({12: 1.5, 13: 1.2, 21: 0.6}, base=0.12), weekdays=_WORKDAYS,
@@ -304,7 +305,7 @@ RETAIL: list[Archetype] = [
         city_tags={"metro": 0.6, "suburb": 0.4},
         categories={"activewear": 0.55, "natural_skincare": 0.2, "yoga_fitness_gear": 0.15,
                     "gift_sets": 0.1},
-        gap_days=20, gap_shape=2.0, extra_lines=2.0, extra_qty=0.6,
+        gap_days=24, gap_shape=2.0, extra_lines=1.6, extra_qty=0.6,
         channels={"online": 0.8, "app": 0.17, "store": 0.03},
         devices={"mobile": 0.7, "desktop": 0.25, "tablet": 0.05},
         hours=hours({22: 1.2, 23: 1.0, 0: 0.4, 14: 0.5}, base=0.12),
@@ -368,7 +369,7 @@ SAAS: list[Archetype] = [
         content={"docs/automation": 0.3, "docs/api": 0.3, "docs/integrations": 0.25,
                  "blog/startup-growth": 0.15},
         utm={"launch_referrals": 0.35, "seo": 0.35, "generic_search": 0.3},
-        browse_sessions=6.0, survey_rate=0.3, ticket_rate=0.25, review_rate=0.15,
+        browse_sessions=4.0, survey_rate=0.3, ticket_rate=0.25, review_rate=0.15,
         social_rate=0.08, handle_rate=0.5, nps=(8.6, 1.0), rating=(4.5, 0.5),
         answers={"hear_about": {"Product Hunt": 0.45, "Colleague recommendation": 0.3,
                                 "Search engine": 0.25},
@@ -394,7 +395,7 @@ SAAS: list[Archetype] = [
         email_open=0.15, email_click=0.15, unsubscribe=0.004,
         content={"security": 0.35, "docs/sso": 0.3, "docs/permissions": 0.2, "customers": 0.15},
         utm={"linkedin_abm": 0.5, "brand_search": 0.3, "partner_directory": 0.2},
-        browse_sessions=3.0, survey_rate=0.2, ticket_rate=0.2, review_rate=0.06,
+        browse_sessions=2.0, survey_rate=0.2, ticket_rate=0.2, review_rate=0.06,
         social_rate=0.01, handle_rate=0.1, nps=(7.6, 1.2), rating=(4.0, 0.7),
         answers={"hear_about": {"Sales outreach": 0.45, "Conference or webinar": 0.35,
                                 "Review site (G2, Capterra)": 0.2},
@@ -418,7 +419,7 @@ SAAS: list[Archetype] = [
         email_open=0.32, email_click=0.3, unsubscribe=0.01,
         content={"blog/agency-reporting": 0.45, "templates": 0.4, "docs/dashboards": 0.15},
         utm={"linkedin_abm": 0.3, "fb_prospecting": 0.35, "content_partners": 0.35},
-        browse_sessions=5.0, survey_rate=0.3, ticket_rate=0.15, review_rate=0.35,
+        browse_sessions=3.5, survey_rate=0.3, ticket_rate=0.15, review_rate=0.35,
         social_rate=0.18, handle_rate=0.7, nps=(8.4, 1.2), rating=(4.5, 0.6),
         answers={"hear_about": {"LinkedIn": 0.45, "Review site (G2, Capterra)": 0.35,
                                 "Partner or agency": 0.2},
@@ -443,7 +444,7 @@ SAAS: list[Archetype] = [
         email_open=0.22, email_click=0.2, unsubscribe=0.02,
         content={"blog/small-business": 0.5, "pricing": 0.35, "help/billing": 0.15},
         utm={"generic_search": 0.45, "fb_prospecting": 0.35, "seo": 0.2},
-        browse_sessions=4.0, survey_rate=0.2, ticket_rate=0.12, review_rate=0.1,
+        browse_sessions=2.5, survey_rate=0.2, ticket_rate=0.12, review_rate=0.1,
         social_rate=0.05, handle_rate=0.25, nps=(7.9, 1.5), rating=(4.2, 0.8),
         answers={"hear_about": {"Search engine": 0.55, "Colleague recommendation": 0.25,
                                 "LinkedIn": 0.2},
@@ -468,7 +469,7 @@ SAAS: list[Archetype] = [
         email_open=0.3, email_click=0.3, unsubscribe=0.006,
         content={"docs/sql": 0.4, "blog/data-culture": 0.35, "docs/integrations": 0.25},
         utm={"content_partners": 0.4, "generic_search": 0.35, "linkedin_abm": 0.25},
-        browse_sessions=5.0, survey_rate=0.25, ticket_rate=0.2, review_rate=0.15,
+        browse_sessions=3.5, survey_rate=0.25, ticket_rate=0.2, review_rate=0.15,
         social_rate=0.04, handle_rate=0.3, nps=(8.1, 1.2), rating=(4.3, 0.6),
         answers={"hear_about": {"Conference or webinar": 0.4, "Search engine": 0.3,
                                 "Review site (G2, Capterra)": 0.3},
@@ -493,7 +494,7 @@ SAAS: list[Archetype] = [
         email_open=0.1, email_click=0.1, unsubscribe=0.03,
         content={"help/troubleshooting": 0.5, "help/billing": 0.3, "pricing": 0.2},
         utm={"generic_search": 0.4, "retargeting": 0.35, "brand_search": 0.25},
-        browse_sessions=1.0, survey_rate=0.3, ticket_rate=0.9, tickets_mean=5.0,
+        browse_sessions=0.6, survey_rate=0.3, ticket_rate=0.9, tickets_mean=5.0,
         review_rate=0.15, social_rate=0.03, handle_rate=0.2, nps=(3.0, 1.8), rating=(2.2, 1.0),
         answers={"hear_about": {"Search engine": 0.5, "Sales outreach": 0.5},
                  "use_case": {"Project tracking": 0.6, "Executive dashboards": 0.4},

@@ -25,7 +25,8 @@ _RETAIL_PRODUCTS: dict[str, list[tuple[str, str, float]]] = {
     "supplements": [
         ("SUP-001", "Vitamin D3 + K2 Drops", 18.99), ("SUP-002", "Magnesium Glycinate", 24.50),
         ("SUP-003", "Omega-3 Algae Oil", 32.00), ("SUP-004", "Daily Multivitamin", 21.99),
-        ("SUP-005", "Ashwagandha Calm Capsules", 27.00), ("SUP-006", "Joint Support Turmeric", 29.50),
+        ("SUP-005", "Ashwagandha Calm Capsules", 27.00),
+        ("SUP-006", "Joint Support Turmeric", 29.50),
     ],
     "herbal_tea": [
         ("TEA-001", "Chamomile Sleep Blend", 8.99), ("TEA-002", "Ginger Turmeric Tea", 9.49),
@@ -49,7 +50,8 @@ _RETAIL_PRODUCTS: dict[str, list[tuple[str, str, float]]] = {
         ("YOG-003", "Foam Roller", 32.00), ("YOG-004", "Adjustable Kettlebell", 119.00),
     ],
     "kids_family_wellness": [
-        ("KID-001", "Kids Gummy Multivitamin", 15.99), ("KID-002", "Elderberry Family Syrup", 19.50),
+        ("KID-001", "Kids Gummy Multivitamin", 15.99),
+        ("KID-002", "Elderberry Family Syrup", 19.50),
         ("KID-003", "Lunchbox Snack Variety", 14.00), ("KID-004", "Gentle Baby Wash", 11.50),
     ],
     "aromatherapy_home": [
@@ -143,7 +145,8 @@ US_CITIES: list[tuple[str, str, str, str]] = [
 ]
 UK_CITIES: list[tuple[str, str, str, str]] = [
     ("London", "Greater London", "SW1", "metro"), ("London", "Greater London", "N1", "metro"),
-    ("Manchester", "Greater Manchester", "M1", "metro"), ("Leeds", "West Yorkshire", "LS1", "metro"),
+    ("Manchester", "Greater Manchester", "M1", "metro"),
+    ("Leeds", "West Yorkshire", "LS1", "metro"),
     ("Guildford", "Surrey", "GU1", "suburb"), ("Solihull", "West Midlands", "B91", "suburb"),
     ("Bournemouth", "Dorset", "BH1", "sunbelt"), ("Eastbourne", "East Sussex", "BN21", "sunbelt"),
     ("Bristol", "Bristol", "BS1", "green"), ("Brighton", "East Sussex", "BN1", "green"),

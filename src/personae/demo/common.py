@@ -181,4 +181,7 @@ def place_in_day(rng: np.random.Generator, days_ts: np.ndarray, hour_probs: np.n
     hour = pick(rng, hour_probs)
     secs = hour * 3600 + rng.integers(0, 3600, len(day0))
     out = day0 + secs
+    # stay inside the window by moving a week rather than piling up on its edges
+    out = np.where(out < START_TS, out + 7 * DAY, out)
+    out = np.where(out > END_TS, out - 7 * DAY, out)
     return np.clip(out, START_TS, END_TS)

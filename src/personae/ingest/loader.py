@@ -27,9 +27,9 @@ from personae.ingest.schema import SourceKind
 from personae.ingest.tables import raw_columns
 from personae.ingest.validate import (
     ParseOptions,
-    build_good_rows_sql,
+    build_checks_sql,
     build_rejected_sql,
-    build_typed_sql,
+    build_rows_sql,
     reason_sql,
 )
 
@@ -229,14 +229,19 @@ def _load(
     report: FileReport,
     stage: str,
     columns: list[str],
+    types: list[str],
     mapping: dict[str, str],
+    options: ParseOptions,
     run_id: str,
     now: datetime,
 ) -> None:
-    """Move the rows of ``_typed`` into ``raw_<kind>`` or quarantine; fill the report."""
+    """Check every staged record, quarantine the bad ones, append the new good ones."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _checks AS "
+        + build_checks_sql(kind, stage, columns, types, mapping, options)
+    )
     reason = reason_sql(kind, mapping)
-    counts = con.execute(f"SELECT {reason} AS r, count(*) FROM _typed GROUP BY 1").fetchall()
-    for code, n in counts:
+    for code, n in con.execute(f"SELECT {reason}, count(*) FROM _checks GROUP BY 1").fetchall():
         report.rows_in += n
         if code is not None:
             report.rejected += n
@@ -245,9 +250,8 @@ def _load(
         con.execute(f"""
             INSERT INTO quarantine
             SELECT {lit(run_id)}, {lit(kind.name)}, {lit(report.path)}, _source_row, _reason,
-                   _reason_column, _reason_detail, _raw_text, md5(_raw_text),
-                   {_timestamp(now)}
-            FROM ({build_rejected_sql(kind, "_typed", stage, columns, mapping)}) v
+                   _reason_column, _reason_detail, _raw_text, md5(_raw_text), {_timestamp(now)}
+            FROM ({build_rejected_sql(kind, "_checks", stage, columns, mapping)}) v
             WHERE NOT EXISTS (SELECT 1 FROM quarantine qq
                               WHERE qq.source_file = {lit(report.path)}
                                 AND qq.source_row = v._source_row
@@ -256,18 +260,24 @@ def _load(
     if not good:
         return
     key = q(kind.dedup_key or "_row_hash")
-    # Records repeated inside the file: keep the first. Finding them is one hash aggregate;
-    # the ordering work is only done for the (few) repeated keys.
+    # Records not to load: rejected ones, repeats of an earlier record of the same file
+    # (finding them is one hash aggregate; only the repeated keys are ordered), and
+    # records the table already holds.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _repeats AS
+        CREATE OR REPLACE TEMP TABLE _skip AS
+        SELECT _source_row FROM _checks WHERE {reason} IS NOT NULL
+        UNION ALL
         SELECT _source_row FROM (
-            SELECT _source_row,
-                   row_number() OVER (PARTITION BY {key} ORDER BY _source_row) AS n
-            FROM _typed
-            WHERE {reason} IS NULL AND {key} IN (
-                SELECT {key} FROM _typed WHERE {reason} IS NULL
-                GROUP BY {key} HAVING count(*) > 1))
-        WHERE n > 1""")
+            SELECT _source_row, row_number() OVER (PARTITION BY _key ORDER BY _source_row) AS n
+            FROM _checks
+            WHERE {reason} IS NULL AND _key IN (
+                SELECT _key FROM _checks WHERE {reason} IS NULL
+                GROUP BY _key HAVING count(*) > 1))
+        WHERE n > 1
+        UNION ALL
+        SELECT c._source_row FROM _checks c
+        WHERE {reason} IS NULL
+          AND EXISTS (SELECT 1 FROM {kind.table} r WHERE r.{key} = c._key)""")
     names = [n for n, _ in raw_columns(kind)]
     fixed = {
         "_source_file": lit(report.path),
@@ -275,15 +285,14 @@ def _load(
         "_run_id": lit(run_id),
     }
     values = ", ".join(fixed.get(n, f"v.{q(n)}") for n in names)
+    rows = build_rows_sql(kind, stage, columns, types, mapping, options, "_skip")
     inserted = con.execute(f"""
         INSERT INTO {kind.table} ({", ".join(q(n) for n in names)})
-        SELECT {values}
-        FROM ({build_good_rows_sql(kind, "_typed", mapping)}) v
-        WHERE NOT EXISTS (SELECT 1 FROM {kind.table} r WHERE r.{key} = v.{key})
-          AND v._source_row NOT IN (SELECT _source_row FROM _repeats)""").fetchall()
-    con.execute("DROP TABLE _repeats")
-    report.ingested += inserted[0][0] if inserted else 0
-    report.duplicates += good - (inserted[0][0] if inserted else 0)
+        SELECT {values} FROM ({rows}) v""").fetchall()
+    con.execute("DROP TABLE _skip")
+    n_inserted = inserted[0][0] if inserted else 0
+    report.ingested += n_inserted
+    report.duplicates += good - n_inserted
 
 
 def _timestamp(now: datetime) -> str:
@@ -335,12 +344,8 @@ def ingest_file(
             )
             types = ["VARCHAR"] * len(columns)
         cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _typed AS "
-            + build_typed_sql(kind, stage, columns, types, cols, options)
-        )
-        _load(con, kind, report, stage, columns, cols, run_id, now)
-        con.execute("DROP TABLE _typed")
+        _load(con, kind, report, stage, columns, types, cols, options, run_id, now)
+        con.execute("DROP TABLE _checks")
         report.seconds = time.perf_counter() - started
         con.execute(
             "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -100,11 +100,14 @@ def macro_sql(calling_code: str = "1") -> list[str]:
     if not cc.isdigit():
         raise ValueError(f"calling code must be digits, got {calling_code!r}")
     return [
-        # Every "missing" token is at most 4 characters: test the length before lower/trim.
-        f"""CREATE OR REPLACE MACRO personae_clean(s) AS
-            CASE WHEN length(CAST(s AS VARCHAR)) <= 8
-                      AND lower(trim(CAST(s AS VARCHAR))) IN {_MISSING} THEN NULL
-                 ELSE trim(CAST(s AS VARCHAR)) END""",
+        # Every "missing" token is short: test the byte length (O(1)) before lower/trim, and
+        # let CASE skip the rest for long values (CASE evaluates a branch only where needed).
+        f"""CREATE OR REPLACE MACRO personae__missing(s) AS
+            CASE WHEN s IS NULL THEN true
+                 WHEN strlen(CAST(s AS VARCHAR)) > 8 THEN false
+                 ELSE lower(trim(CAST(s AS VARCHAR))) IN {_MISSING} END""",
+        """CREATE OR REPLACE MACRO personae_clean(s) AS
+            CASE WHEN personae__missing(s) THEN NULL ELSE trim(CAST(s AS VARCHAR)) END""",
         # --- numbers ---------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO personae__num_body(c) AS
             regexp_replace(
@@ -154,8 +157,9 @@ def macro_sql(calling_code: str = "1") -> list[str]:
             CASE WHEN lower(trim(CAST(s AS VARCHAR))) IN {_TRUE} THEN true
                  WHEN lower(trim(CAST(s AS VARCHAR))) IN {_FALSE} THEN false END""",
         # --- JSON ------------------------------------------------------------------------
-        f"""CREATE OR REPLACE MACRO personae_json(s) AS
-            {_let("personae_clean(s)", "c", "CASE WHEN json_valid(c) THEN c END")}""",
+        # JSON may be long: no trim (JSON allows surrounding white space), one parse.
+        """CREATE OR REPLACE MACRO personae_json(s) AS
+            CASE WHEN personae__missing(s) THEN NULL WHEN json_valid(s) THEN s END""",
         # --- timestamps ------------------------------------------------------------------
         f"""CREATE OR REPLACE MACRO personae__naive(c, dmy) AS
             COALESCE(

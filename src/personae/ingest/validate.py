@@ -1,22 +1,24 @@
 """Build the SQL that types a staged file and gives every bad row one clear reason.
 
-Three statements per file, each a function here:
+A file is checked and loaded in two passes over its stage (a DuckDB view over Parquet, or
+a temp table of text cells for CSV and JSON), so that wide text such as Segment contexts is
+read and written once, never copied through an intermediate table:
 
-1. :func:`build_typed_sql` – every canonical field parsed from its column (or NULL when the
-   file lacks it), a ``__p_<field>`` flag telling whether the cell held anything at all, a
-   row hash, unmapped columns as ``_extra``. Materialised as ``_typed``.
-2. :func:`build_good_rows_sql` – rows that break no rule, plus helper ``lets`` and
-   ``derived`` columns (E.164 phone, line total, fields read from a Segment context).
-3. :func:`build_rejected_sql` – rows that break a rule, with the first rule broken, in a
-   fixed order (structure, required, type, range, row rules), the column, a readable detail
-   and the raw record (joined back from the stage by record number).
+1. :func:`build_checks_sql` – a *narrow* table ``_checks``: per record, its number, its
+   de-duplication key, the reader's verdict, and only what the rules need (presence flags,
+   parsed dates and numbers, a validity flag for JSON). :func:`reason_sql` reads the first
+   rule a record breaks from it, in a fixed order: structure, required, type, range, rules.
+2. :func:`build_rows_sql` – every canonical field parsed from its column, derived columns,
+   the row hash and unmapped columns as ``_extra``, for the records that are kept.
 
-Only the column-to-field mapping and the source column types differ between files, so the
-same functions serve CSV, JSON and Parquet.
+:func:`build_rejected_sql` describes rejected records for ``quarantine`` (column, a readable
+detail, the raw record). Only the column-to-field mapping and the source column types differ
+between files, so the same functions serve CSV, JSON and Parquet.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from personae.engine import quote_ident as q
@@ -101,90 +103,117 @@ def _typed_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
     raise AssertionError(f.type)
 
 
+def _checked_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
+    """What the checks need of a field: its typed value, or for JSON only whether it parses
+    (so the long text is not copied into the narrow checks table)."""
+    if f.type is FieldType.JSON and src_type.upper() in _TEXT_TYPES:
+        return (f"(CASE WHEN personae__missing({src}) THEN NULL "
+                f"WHEN json_valid({src}) THEN true END)")
+    return _typed_expr(f, src, src_type, opt)
+
+
+def _kept_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
+    """The value stored for a kept record (JSON was validated by the checks pass)."""
+    if f.type is FieldType.JSON and src_type.upper() in _TEXT_TYPES:
+        return f"(CASE WHEN personae__missing({src}) THEN NULL ELSE {src} END)"
+    return _typed_expr(f, src, src_type, opt)
+
+
 def _present_expr(f: Field, src: str, src_type: str) -> str:
     """True when the cell holds something (a typed field treats 'n/a', 'null' … as empty)."""
     if src_type.upper() not in _TEXT_TYPES:
         return f"({src} IS NOT NULL)"
     if f.type is FieldType.STRING:
-        return f"(NULLIF(trim({src}), '') IS NOT NULL)"
-    return f"(personae_clean({src}) IS NOT NULL)"
+        return f"(CASE WHEN {src} IS NULL THEN false WHEN strlen({src}) > 8 THEN true " \
+               f"ELSE trim({src}) <> '' END)"
+    return f"(NOT personae__missing({src}))"
 
 
-def _needs_presence(f: Field) -> bool:
-    return f.required or f.type in _TYPE_REASON or bool(f.choices)
+def _needs_check(f: Field, kind: SourceKind) -> bool:
+    """Fields the rules look at: typed, required, enumerated, bounded, or used by a row rule."""
+    if f.required or f.type in _TYPE_REASON or f.choices:
+        return True
+    if f.minimum is not None or f.maximum is not None:
+        return True
+    return any(re.search(rf"\b{re.escape(f.name)}\b", r.invalid_sql) for r in kind.rules)
 
 
-def build_typed_sql(
-    kind: SourceKind,
-    stage: str,
-    columns: list[str],
-    types: list[str],
-    mapping: dict[str, str],
-    opt: ParseOptions,
-) -> str:
-    """Layers 1-2: lineage, a row hash, every field parsed to its type, presence flags.
+def key_sql(kind: SourceKind, columns: list[str], mapping: dict[str, str],
+            types: list[str], opt: ParseOptions) -> str:
+    """The de-duplication key of a record: its declared key, or a hash of all its cells."""
+    if kind.dedup_key is not None:
+        index = {c: i for i, c in enumerate(columns)}
+        f = kind.field(kind.dedup_key)
+        col = mapping[f.name]
+        return _typed_expr(f, f"__s{index[col]}", types[index[col]], opt)
+    return row_hash_sql(kind, columns)
 
-    The result is materialised (``_typed``) before anything refers to it: the checks use
-    each typed field several times, and DuckDB would otherwise inline (and re-plan and
-    re-run) every parse expression. Source cells are not copied; a rejected row's raw text
-    is fetched back from the stage by record number.
-    """
+
+def row_hash_sql(kind: SourceKind, columns: list[str]) -> str:
+    """md5 of every cell of the record (stable across DuckDB versions and machines)."""
+    if kind.dedup_key is not None or not columns:
+        return "CAST(NULL AS VARCHAR)"
+    parts = ", ".join(f"coalesce(CAST(__s{i} AS VARCHAR), chr(0))" for i in range(len(columns)))
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
+def build_checks_sql(kind: SourceKind, stage: str, columns: list[str], types: list[str],
+                     mapping: dict[str, str], opt: ParseOptions) -> str:
+    """Pass 1: the narrow ``_checks`` table (one row per record)."""
     index = {c: i for i, c in enumerate(columns)}
-    src_of = {name: f"__s{index[col]}" for name, col in mapping.items()}
-    type_of = {name: types[index[col]] for name, col in mapping.items()}
-
-    typed_cols = []
+    cols = []
     for f in kind.fields:
-        if f.name in src_of:
-            typed_cols.append(
-                f"{_typed_expr(f, src_of[f.name], type_of[f.name], opt)} AS {q(f.name)}"
-            )
-            if _needs_presence(f):
-                typed_cols.append(
-                    f"{_present_expr(f, src_of[f.name], type_of[f.name])} AS {q('__p_' + f.name)}"
-                )
-        else:
-            typed_cols.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
-
-    unmapped = [c for c in columns if c not in set(mapping.values())]
-    if unmapped:
-        pairs = ", ".join(f"{q(c)} := __s{index[c]}" for c in unmapped)
-        typed_cols.append(f"CAST(to_json(struct_pack({pairs})) AS VARCHAR) AS _extra")
-    else:
-        typed_cols.append("CAST(NULL AS VARCHAR) AS _extra")
-
-    if kind.dedup_key is None and columns:
-        hash_parts = ", ".join(
-            f"coalesce(CAST(__s{i} AS VARCHAR), chr(0))" for i in range(len(columns))
-        )
-        row_hash = f"md5(concat_ws(chr(31), {hash_parts}))"
-    else:  # records are identified by their key (Segment messageId), no hash needed
-        row_hash = "CAST(NULL AS VARCHAR)"
-    return (
-        f"SELECT _source_row, _raw, _reject, _reject_detail, {row_hash} AS _row_hash, "
-        f"{', '.join(typed_cols)} FROM {stage}"
-    )
+        if f.name not in mapping or not _needs_check(f, kind):
+            continue
+        i = index[mapping[f.name]]
+        cols.append(f"{_checked_expr(f, f'__s{i}', types[i], opt)} AS {q(f.name)}")
+        cols.append(f"{_present_expr(f, f'__s{i}', types[i])} AS {q('__p_' + f.name)}")
+    for f in kind.fields:  # fields a row rule names but the file lacks
+        if f.name not in mapping and any(re.search(rf"\b{re.escape(f.name)}\b", r.invalid_sql)
+                                         for r in kind.rules):
+            cols.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
+    key = key_sql(kind, columns, mapping, types, opt)
+    return (f"SELECT _source_row, _reject, _reject_detail, {key} AS _key"
+            f"{''.join(', ' + c for c in cols)} FROM {stage}")
 
 
 def reason_sql(kind: SourceKind, mapping: dict[str, str]) -> str:
-    """The reason code of a ``_typed`` row (NULL for a good row)."""
+    """The reason code of a ``_checks`` row (NULL for a good row)."""
     return _case([(cond, code) for cond, code, _, _ in _checks(kind, mapping, {})])
 
 
-def build_good_rows_sql(kind: SourceKind, typed: str, mapping: dict[str, str]) -> str:
-    """Good rows of ``typed`` with their derived columns (lets first, then derived)."""
+def build_rows_sql(kind: SourceKind, stage: str, columns: list[str], types: list[str],
+                   mapping: dict[str, str], opt: ParseOptions, skip: str) -> str:
+    """Pass 2: kept records (not in table ``skip``), typed, with derived columns."""
+    index = {c: i for i, c in enumerate(columns)}
+    typed = []
+    for f in kind.fields:
+        if f.name in mapping:
+            i = index[mapping[f.name]]
+            typed.append(f"{_kept_expr(f, f'__s{i}', types[i], opt)} AS {q(f.name)}")
+        else:
+            typed.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
+    unmapped = [c for c in columns if c not in set(mapping.values())]
+    if unmapped:
+        pairs = ", ".join(f"{q(c)} := __s{index[c]}" for c in unmapped)
+        typed.append(f"CAST(to_json(struct_pack({pairs})) AS VARCHAR) AS _extra")
+    else:
+        typed.append("CAST(NULL AS VARCHAR) AS _extra")
     lets = "".join(f", {sql} AS {q(name)}" for name, sql in kind.lets)
     derived = "".join(f", CAST({d.sql} AS {d.sql_type}) AS {q(d.name)}" for d in kind.derived)
     return f"""
 SELECT *{derived} FROM (
-  SELECT *{lets} FROM {typed} WHERE {reason_sql(kind, mapping)} IS NULL
+  SELECT *{lets} FROM (
+    SELECT _source_row, {row_hash_sql(kind, columns)} AS _row_hash, {", ".join(typed)}
+    FROM {stage}
+    WHERE _source_row NOT IN (SELECT _source_row FROM {skip})
+  )
 )"""
 
 
-def build_rejected_sql(
-    kind: SourceKind, typed: str, stage: str, columns: list[str], mapping: dict[str, str]
-) -> str:
-    """Rejected rows of ``typed``: reason, column, detail and raw text (from the stage)."""
+def build_rejected_sql(kind: SourceKind, checks: str, stage: str, columns: list[str],
+                       mapping: dict[str, str]) -> str:
+    """Rejected records: reason, column, detail and the raw record (cells from the stage)."""
     index = {c: i for i, c in enumerate(columns)}
     src_of = {name: f"s.__s{index[col]}" for name, col in mapping.items()}
     if columns:
@@ -192,15 +221,16 @@ def build_rejected_sql(
         raw_json = f"CAST(to_json(struct_pack({raw_pairs})) AS VARCHAR)"
     else:
         raw_json = "'{}'"
-    cells = "".join(f", __s{i}" for i in range(len(columns)))
-    checks = _checks(kind, mapping, src_of)
-    reason = _case([(cond, code) for cond, code, _, _ in checks])
-    reason_col = _case([(cond, col) for cond, _, col, _ in checks])
-    detail = _case([(cond, det) for cond, _, _, det in checks])
+    cells = "".join(f", _raw AS __raw, __s{i}" if i == 0 else f", __s{i}"
+                    for i in range(len(columns))) or ", _raw AS __raw"
+    found = _checks(kind, mapping, src_of)
+    reason = _case([(cond, code) for cond, code, _, _ in found])
+    reason_col = _case([(cond, col) for cond, _, col, _ in found])
+    detail = _case([(cond, det) for cond, _, _, det in found])
     return f"""
 SELECT t._source_row, {reason} AS _reason, {reason_col} AS _reason_column,
-       {detail} AS _reason_detail, coalesce(t._raw, {raw_json}) AS _raw_text
-FROM (SELECT * FROM {typed} WHERE {reason_sql(kind, mapping)} IS NOT NULL) t
+       {detail} AS _reason_detail, coalesce(s.__raw, {raw_json}) AS _raw_text
+FROM (SELECT * FROM {checks} WHERE {reason_sql(kind, mapping)} IS NOT NULL) t
 JOIN (SELECT _source_row AS __row{cells} FROM {stage}) s ON s.__row = t._source_row"""
 
 
