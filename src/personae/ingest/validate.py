@@ -135,6 +135,10 @@ def _needs_check(f: Field, kind: SourceKind) -> bool:
         return True
     if f.minimum is not None or f.maximum is not None:
         return True
+    return _in_rules(f, kind)
+
+
+def _in_rules(f: Field, kind: SourceKind) -> bool:
     return any(re.search(rf"\b{re.escape(f.name)}\b", r.invalid_sql) for r in kind.rules)
 
 
@@ -166,11 +170,12 @@ def build_checks_sql(kind: SourceKind, stage: str, columns: list[str], types: li
         if f.name not in mapping or not _needs_check(f, kind):
             continue
         i = index[mapping[f.name]]
-        cols.append(f"{_checked_expr(f, f'__s{i}', types[i], opt)} AS {q(f.name)}")
+        if f.type is not FieldType.STRING or f.choices or _in_rules(f, kind):
+            cols.append(f"{_checked_expr(f, f'__s{i}', types[i], opt)} AS {q(f.name)}")
+        # (a required text field needs only its presence flag, not its value)
         cols.append(f"{_present_expr(f, f'__s{i}', types[i])} AS {q('__p_' + f.name)}")
     for f in kind.fields:  # fields a row rule names but the file lacks
-        if f.name not in mapping and any(re.search(rf"\b{re.escape(f.name)}\b", r.invalid_sql)
-                                         for r in kind.rules):
+        if f.name not in mapping and _in_rules(f, kind):
             cols.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
     key = key_sql(kind, columns, mapping, types, opt)
     return (f"SELECT _source_row, _reject, _reject_detail, {key} AS _key"
