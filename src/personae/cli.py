@@ -250,6 +250,8 @@ def ingest(
                 progress=progress,
             )
     _print_report(report)
+    report_path = ws.write_ingest_report()
+    console.print(f"Data intake report: {report_path}")
     console.print(f"Done in {time.perf_counter() - started:.1f} s (run {report.run_id}).")
     if report.rejected and (strict if strict is not None else ws.config.ingest.strict):
         err_console.print(f"[bold red]strict:[/] {report.rejected:,} rows were rejected")
@@ -390,6 +392,10 @@ def demo(
         f"{result.report.duplicates:,} duplicates skipped"
     )
     console.print(f"Explore:      personae status -w {path}   ·   personae quarantine -w {path}")
+    console.print(
+        f"Report:       [bold]{result.report_path}[/]  (data intake: sources, "
+        "rejections, field coverage)"
+    )
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
 
 

@@ -38,6 +38,7 @@ class DemoResult:
     report: IngestReport
     customers: int
     scenario: str
+    report_path: Path
 
 
 def demo_sources(data_dir: Path, relative_to: Path) -> list[tuple[str, str, list[str]]]:
@@ -91,4 +92,5 @@ def run_demo(
     for name, kind, patterns in demo_sources(data_dir, path):
         ws.add_source(name, kind, patterns)
     report = ws.ingest(progress=on_ingest)
-    return DemoResult(ws, data_dir, report, customers, scenario)
+    report_path = ws.write_ingest_report()
+    return DemoResult(ws, data_dir, report, customers, scenario, report_path)

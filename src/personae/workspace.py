@@ -228,5 +228,16 @@ class Workspace:
             [reason] if reason else [],
         )
 
+    @property
+    def reports_dir(self) -> Path:
+        return self.path / "reports"
+
+    def write_ingest_report(self) -> Path:
+        """Write ``reports/ingest.md``: sources, rejections with examples, field coverage."""
+        from personae.reports import write_ingest_report
+
+        with self.connect() as con:
+            return write_ingest_report(con, self.reports_dir, self.config.workspace.name)
+
     def runs(self) -> pa.Table:
         return self.sql("SELECT * FROM runs ORDER BY started_at")

@@ -40,12 +40,33 @@ from personae.demo.common import (
 from personae.demo.mess import JUNK_EMAILS, JUNK_IDS, JUNK_PHONE, BadSpec, email_variant, phones
 from personae.demo.people import People
 
-ORDER_COLUMNS = ["Order ID", "Line", "Order Date", "Customer ID", "Email", "Phone", "SKU",
-                 "Product Name", "Category", "Qty", "Unit Price", "Discount", "Currency",
-                 "Channel", "Store ID", "Status", "Coupon Code", "Payment Method"]
-ORDER_BAD = [BadSpec("missing_required", "Order ID"), BadSpec("bad_timestamp", "Order Date"),
-             BadSpec("negative_value", "Qty"), BadSpec("bad_number", "Qty", "qty"),
-             BadSpec("bad_number", "Unit Price")]
+ORDER_COLUMNS = [
+    "Order ID",
+    "Line",
+    "Order Date",
+    "Customer ID",
+    "Email",
+    "Phone",
+    "SKU",
+    "Product Name",
+    "Category",
+    "Qty",
+    "Unit Price",
+    "Discount",
+    "Currency",
+    "Channel",
+    "Store ID",
+    "Status",
+    "Coupon Code",
+    "Payment Method",
+]
+ORDER_BAD = [
+    BadSpec("missing_required", "Order ID"),
+    BadSpec("bad_timestamp", "Order Date"),
+    BadSpec("negative_value", "Qty"),
+    BadSpec("bad_number", "Qty", "qty"),
+    BadSpec("bad_number", "Unit Price"),
+]
 
 PRODUCTS = [p for c in RETAIL_CATEGORIES for p in RETAIL_PRODUCTS[c]]
 _CAT_COUNT = np.array([len(RETAIL_PRODUCTS[c]) for c in RETAIL_CATEGORIES])
@@ -87,8 +108,12 @@ def _regular_times(rng, people: People, who: np.ndarray) -> tuple[np.ndarray, np
     return who[flat[keep]], t[keep]
 
 
-_SEASONS = [((11, 18), (12, 22), 0.9), ((12, 1), (12, 20), 0.45), ((2, 1), (2, 13), 0.5),
-            ((4, 26), (5, 10), 0.55)]
+_SEASONS = [
+    ((11, 18), (12, 22), 0.9),
+    ((12, 1), (12, 20), 0.45),
+    ((2, 1), (2, 13), 0.5),
+    ((4, 26), (5, 10), 0.55),
+]
 
 
 def _seasonal_times(rng, people: People, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,8 +149,9 @@ def _price_text(values: list[float], sym: list[str], r: list[float]) -> list[str
     return out
 
 
-def retail_orders(people: People, chunk: int, rng: np.random.Generator,
-                  rnd: random.Random) -> tuple[Rows, Orders]:
+def retail_orders(
+    people: People, chunk: int, rng: np.random.Generator, rnd: random.Random
+) -> tuple[Rows, Orders]:
     """Line items for every order of the chunk's people, sorted by order time."""
     archs = SCENARIO_ARCHETYPES["retail"]
     seasonal = np.array([a.rhythm == "seasonal" for a in archs])[people.arch]
@@ -150,8 +176,11 @@ def retail_orders(people: People, chunk: int, rng: np.random.Generator,
     coupon = rng.random(no) < people.p("coupon_rate")[who]
     archs_lo = np.array([a.discount[0] for a in archs])[people.arch[lwho]]
     archs_hi = np.array([a.discount[1] for a in archs])[people.arch[lwho]]
-    disc = np.where(coupon[lp], np.round(price * qty * (archs_lo + rng.random(len(lp)) * (
-        archs_hi - archs_lo)), 2), 0.0)
+    disc = np.where(
+        coupon[lp],
+        np.round(price * qty * (archs_lo + rng.random(len(lp)) * (archs_hi - archs_lo)), 2),
+        0.0,
+    )
     cancelled = rng.random(no) < people.p("cancel_rate")[who]
     returned = rng.random(len(lp)) < people.p("return_rate")[lwho]
     status = np.where(cancelled[lp], 2, np.where(returned, 1, 0))
@@ -160,8 +189,9 @@ def retail_orders(people: People, chunk: int, rng: np.random.Generator,
     # ---- identifiers per order
     guest = t < people.created_ts[who]
     r = rng.random((no, 6))
-    has_email = np.where(guest, r[:, 0] < 0.85, np.where(channel == 1, r[:, 0] < 0.3,
-                                                         r[:, 0] < 0.85))
+    has_email = np.where(
+        guest, r[:, 0] < 0.85, np.where(channel == 1, r[:, 0] < 0.3, r[:, 0] < 0.85)
+    )
     has_phone = np.where(guest & ~has_email, True, r[:, 1] < 0.25)
     phone_txt = phones(people, who, rng, style_bias=0)
     cid, email, phone = [], [], []
@@ -205,8 +235,7 @@ def retail_orders(people: People, chunk: int, rng: np.random.Generator,
         [PRODUCTS[p].category for p in prodl],
         [str(x) for x in qtyl],
         _price_text(price.tolist(), sym, rng.random(len(lp)).tolist()),
-        [f"{d:.2f}" if d > 0 or q > 0.2 else "" for d, q in zip(disc.tolist(), dr,
-                                                                 strict=True)],
+        [f"{d:.2f}" if d > 0 or q > 0.2 else "" for d, q in zip(disc.tolist(), dr, strict=True)],
         ["GBP" if u else "USD" for u in ukl],
         [chan_names[chl[o]] for o in lpl],
         [people.home_store[whol[o]] if chl[o] == 1 else "" for o in lpl],
@@ -215,14 +244,23 @@ def retail_orders(people: People, chunk: int, rng: np.random.Generator,
         [("cash" if chl[o] == 1 and pay[o] == 5 else PAYMENT_METHODS[pay[o]]) for o in lpl],
     ]
     rows = Rows("orders", list(ORDER_COLUMNS), cols, [people.pid[i] for i in lwho.tolist()])
-    info = Orders(person=who, ts=t, order_id=order_ids, channel=channel, revenue=revenue,
-                  line_start=groups_start(nlines), line_count=nlines, line_product=prod,
-                  line_qty=qty, line_price=price, status=cancelled.astype("int64"))
+    info = Orders(
+        person=who,
+        ts=t,
+        order_id=order_ids,
+        channel=channel,
+        revenue=revenue,
+        line_start=groups_start(nlines),
+        line_count=nlines,
+        line_product=prod,
+        line_qty=qty,
+        line_price=price,
+        status=cancelled.astype("int64"),
+    )
     return rows, info
 
 
-def saas_invoices(people: People, chunk: int, rng: np.random.Generator,
-                  rnd: random.Random) -> Rows:
+def saas_invoices(people: People, chunk: int, rng: np.random.Generator, rnd: random.Random) -> Rows:
     """Monthly or annual invoices per paying account; Customer ID is the Account ID."""
     acc = people.acc
     paying = np.nonzero(acc.plan > 0)[0]
@@ -235,8 +273,9 @@ def saas_invoices(people: People, chunk: int, rng: np.random.Generator,
     count = np.where(first <= end, (end - first) // period + 1, 0).astype("int64")
     inv_acc = np.repeat(paying, count)
     k = rank_in_group(count)
-    inv_ts = np.repeat(first, count) + k * np.repeat(period, count) + rng.integers(
-        0, 6 * 3600, len(k))
+    inv_ts = (
+        np.repeat(first, count) + k * np.repeat(period, count) + rng.integers(0, 6 * 3600, len(k))
+    )
     order = np.argsort(inv_ts, kind="stable")
     inv_acc, inv_ts, k = inv_acc[order], inv_ts[order], k[order]
     last = (k == np.repeat(count, count)[order] - 1) & (acc.churn_ts[inv_acc] <= END_TS)
@@ -252,8 +291,9 @@ def saas_invoices(people: People, chunk: int, rng: np.random.Generator,
     plan = acc.plan[la]
     annual = acc.annual[la]
     frac = np.clip((inv_ts[lp] - START_TS) / (END_TS - START_TS), 0, 1)
-    seats = np.where(startup, np.maximum(2, np.round(acc.seats[la] * (0.5 + 0.5 * frac))),
-                     acc.seats[la]).astype("int64")
+    seats = np.where(
+        startup, np.maximum(2, np.round(acc.seats[la] * (0.5 + 0.5 * frac))), acc.seats[la]
+    ).astype("int64")
     seat_price = np.array([PLAN_SEAT_PRICE[p] for p in SAAS_PLANS])[plan]
     unit = np.where(annual, np.round(seat_price * 12 * 0.85, 2), seat_price)
     addon_price = np.array([a[2] for a in SAAS_ADDONS])[addon_kind[la]]
@@ -262,8 +302,11 @@ def saas_invoices(people: People, chunk: int, rng: np.random.Generator,
     qty = np.where(is_addon, 1, seats)
     disc = np.where((plan == 3) & ~is_addon, np.round(unit * qty * 0.15, 2), 0.0)
     inv_ids = [f"INV-{chunk + 1:03d}{x:06d}" for x in range(n_inv)]
-    status = np.where(last[lp] & (rng.random(len(lp)) < 0.4), "returned",
-                      np.where(rng.random(len(lp)) < 0.01, "cancelled", "completed"))
+    status = np.where(
+        last[lp] & (rng.random(len(lp)) < 0.4),
+        "returned",
+        np.where(rng.random(len(lp)) < 0.01, "cancelled", "completed"),
+    )
     uk = acc.uk[la]
     billing = acc.billing[la]
     em = [email_variant(people.email[b], rnd, 0.1, 0.03) for b in billing.tolist()]
@@ -280,26 +323,43 @@ def saas_invoices(people: People, chunk: int, rng: np.random.Generator,
         [acc.account_id[a] for a in la.tolist()],
         em,
         [""] * len(lp),
-        [SAAS_ADDONS[kd][0] if ad else f"plan_{SAAS_PLANS[p]}_{'annual' if an else 'monthly'}"
-         for kd, ad, p, an in zip(kinds, is_addon.tolist(), plan.tolist(), annual.tolist(),
-                                  strict=True)],
-        [SAAS_ADDONS[kd][1] if ad else
-         f"Tallyboard {SAAS_PLANS[p].title()} seats ({'annual' if an else 'monthly'})"
-         for kd, ad, p, an in zip(kinds, is_addon.tolist(), plan.tolist(), annual.tolist(),
-                                  strict=True)],
+        [
+            SAAS_ADDONS[kd][0] if ad else f"plan_{SAAS_PLANS[p]}_{'annual' if an else 'monthly'}"
+            for kd, ad, p, an in zip(
+                kinds, is_addon.tolist(), plan.tolist(), annual.tolist(), strict=True
+            )
+        ],
+        [
+            SAAS_ADDONS[kd][1]
+            if ad
+            else f"Tallyboard {SAAS_PLANS[p].title()} seats ({'annual' if an else 'monthly'})"
+            for kd, ad, p, an in zip(
+                kinds, is_addon.tolist(), plan.tolist(), annual.tolist(), strict=True
+            )
+        ],
         ["add-on" if ad else "subscription" for ad in is_addon.tolist()],
         [str(q) for q in qty.tolist()],
-        _price_text(unit.tolist(), ["£" if u else "$" for u in uk.tolist()],
-                    rng.random(len(lp)).tolist()),
+        _price_text(
+            unit.tolist(), ["£" if u else "$" for u in uk.tolist()], rng.random(len(lp)).tolist()
+        ),
         [f"{d:.2f}" for d in disc.tolist()],
         ["GBP" if u else "USD" for u in uk.tolist()],
         ["sales" if s else "online" for s in sales],
         [""] * len(lp),
         status.tolist(),
-        ["STARTUP50" if st and fk < 3 else "" for st, fk in zip(startup.tolist(), first_k,
-                                                                 strict=True)],
-        [("invoice", "ach", "wire")[p] if s else ("visa", "mastercard", "amex")[p]
-         for p, s in zip(pay, sales, strict=True)],
+        [
+            "STARTUP50" if st and fk < 3 else ""
+            for st, fk in zip(startup.tolist(), first_k, strict=True)
+        ],
+        [
+            ("invoice", "ach", "wire")[p] if s else ("visa", "mastercard", "amex")[p]
+            for p, s in zip(pay, sales, strict=True)
+        ],
     ]
-    return Rows("orders", list(ORDER_COLUMNS), cols, [people.pid[b] for b in billing.tolist()],
-                [acc.account_id[a] for a in la.tolist()])
+    return Rows(
+        "orders",
+        list(ORDER_COLUMNS),
+        cols,
+        [people.pid[b] for b in billing.tolist()],
+        [acc.account_id[a] for a in la.tolist()],
+    )

@@ -95,8 +95,9 @@ def iso_base(ts: np.ndarray) -> list[str]:
     """``YYYY-MM-DDTHH:MM:SS`` for epoch seconds, vectorised by numpy."""
     if len(ts) == 0:
         return []
-    return np.datetime_as_string(np.asarray(ts, dtype="int64").astype("datetime64[s]"),
-                                 unit="s").tolist()
+    return np.datetime_as_string(
+        np.asarray(ts, dtype="int64").astype("datetime64[s]"), unit="s"
+    ).tolist()
 
 
 def _us_date(s: str) -> str:
@@ -112,8 +113,12 @@ _SIMPLE = {
 }
 
 
-def fmt_ts(ts: np.ndarray, kinds: np.ndarray | int, rng: np.random.Generator | None = None,
-           offsets: np.ndarray | None = None) -> list[str]:
+def fmt_ts(
+    ts: np.ndarray,
+    kinds: np.ndarray | int,
+    rng: np.random.Generator | None = None,
+    offsets: np.ndarray | None = None,
+) -> list[str]:
     """Format epoch seconds in one of the accepted spellings per row.
 
     ``kinds`` is a scalar or one TS_* code per row. ``offsets`` (hours) is used by
@@ -164,8 +169,12 @@ def day_of_week(ts: np.ndarray) -> np.ndarray:
     return ((np.asarray(ts) // DAY) + 3) % 7
 
 
-def place_in_day(rng: np.random.Generator, days_ts: np.ndarray, hour_probs: np.ndarray,
-                 weekday_probs: np.ndarray | None = None) -> np.ndarray:
+def place_in_day(
+    rng: np.random.Generator,
+    days_ts: np.ndarray,
+    hour_probs: np.ndarray,
+    weekday_probs: np.ndarray | None = None,
+) -> np.ndarray:
     """Move day-resolution timestamps to a preferred weekday and hour.
 
     ``hour_probs``/``weekday_probs`` are per-row matrices (24 and 7 columns) so every

@@ -28,21 +28,53 @@ from personae.demo.mess import (
 from personae.demo.people import People
 
 CONTACT_COLUMNS = [
-    "Contact ID", "Customer ID", "First Name", "Last Name", "Email Address", "Phone Number",
-    "Gender", "Date of Birth", "Street Address", "City", "State", "Zip", "Country",
-    "Created Date", "Loyalty Tier", "Social Handle", "Consent Analytics",
-    "Consent Personalization", "Consent Advertising",
+    "Contact ID",
+    "Customer ID",
+    "First Name",
+    "Last Name",
+    "Email Address",
+    "Phone Number",
+    "Gender",
+    "Date of Birth",
+    "Street Address",
+    "City",
+    "State",
+    "Zip",
+    "Country",
+    "Created Date",
+    "Loyalty Tier",
+    "Social Handle",
+    "Consent Analytics",
+    "Consent Personalization",
+    "Consent Advertising",
 ]
 SAAS_CONTACT_EXTRA = ["Account ID", "Job Title", "Role"]
-CONTACT_BAD = [BadSpec("missing_required", "Contact ID"),
-               BadSpec("bad_timestamp", "Created Date"),
-               BadSpec("bad_timestamp", "Date of Birth")]
-ACCOUNT_COLUMNS = ["Account ID", "Account Name", "Domain", "Industry", "Employees",
-                   "Annual Revenue", "Country", "Plan", "Created Date", "Renewal Date", "Seats",
-                   "Seats Used", "MRR"]
-ACCOUNT_BAD = [BadSpec("missing_required", "Account ID"),
-               BadSpec("bad_timestamp", "Created Date"),
-               BadSpec("bad_number", "Employees"), BadSpec("negative_value", "Seats")]
+CONTACT_BAD = [
+    BadSpec("missing_required", "Contact ID"),
+    BadSpec("bad_timestamp", "Created Date"),
+    BadSpec("bad_timestamp", "Date of Birth"),
+]
+ACCOUNT_COLUMNS = [
+    "Account ID",
+    "Account Name",
+    "Domain",
+    "Industry",
+    "Employees",
+    "Annual Revenue",
+    "Country",
+    "Plan",
+    "Created Date",
+    "Renewal Date",
+    "Seats",
+    "Seats Used",
+    "MRR",
+]
+ACCOUNT_BAD = [
+    BadSpec("missing_required", "Account ID"),
+    BadSpec("bad_timestamp", "Created Date"),
+    BadSpec("bad_number", "Employees"),
+    BadSpec("negative_value", "Seats"),
+]
 
 _GENDER = [["Female", "F", "female"], ["Male", "M", "male"], ["Non-binary", "", "nonbinary"]]
 _COUNTRY = {True: ["GB", "UK", "United Kingdom"], False: ["US", "USA", "United States"]}
@@ -58,8 +90,12 @@ def contacts(people: People, rng: np.random.Generator, rnd: random.Random) -> Ro
     m = len(idx)
     created = people.created_ts[idx] + np.where(is_dup, rng.integers(5, 300, m) * 86_400, 0)
     created = np.minimum(created, END_TS)
-    created_s = fmt_ts(created, rng.choice([TS_DATE, TS_US_DATE, TS_SPACE, TS_ISO_Z, TS_US_DT],
-                                           m, p=[0.4, 0.2, 0.2, 0.15, 0.05]))
+    created_s = fmt_ts(
+        created,
+        rng.choice(
+            [TS_DATE, TS_US_DATE, TS_SPACE, TS_ISO_Z, TS_US_DT], m, p=[0.4, 0.2, 0.2, 0.15, 0.05]
+        ),
+    )
     dob = fmt_ts(people.birth_ts[idx], rng.choice([TS_DATE, TS_US_DATE], m, p=[0.6, 0.4]))
     phone = phones(people, idx, rng, style_bias=1)
     r = rng.random((m, 6)).tolist()
@@ -75,8 +111,11 @@ def contacts(people: People, rng: np.random.Generator, rnd: random.Random) -> Ro
             elif which == 1:
                 last = typo_name(last, rnd)
             else:
-                street = street.replace(" Street", " St").replace(" Avenue", " Ave") if (
-                    " Street" in street or " Avenue" in street) else typo_name(street, rnd)
+                street = (
+                    street.replace(" Street", " St").replace(" Avenue", " Ave")
+                    if (" Street" in street or " Avenue" in street)
+                    else typo_name(street, rnd)
+                )
             email = email_variant(people.email[i], rnd, 0.5, 0.1)
         ph = phone[k]
         if rr[0] < 0.004:
@@ -136,15 +175,25 @@ def accounts(people: People, rng: np.random.Generator) -> Rows:
     rev = acc.revenue.tolist()
     r = rng.random(n).tolist()
     cols = [
-        acc.account_id, acc.name, acc.domain, acc.industry,
+        acc.account_id,
+        acc.name,
+        acc.domain,
+        acc.industry,
         [str(x) for x in acc.employees.tolist()],
         [f"${v:,.2f}" if q < 0.3 else f"{v:.0f}" for v, q in zip(rev, r, strict=True)],
         ["GB" if u else "US" for u in acc.uk.tolist()],
         [SAAS_PLANS[p] for p in acc.plan.tolist()],
-        created, renewal,
-        [str(x) for x in acc.seats.tolist()], [str(x) for x in acc.seats_used.tolist()],
+        created,
+        renewal,
+        [str(x) for x in acc.seats.tolist()],
+        [str(x) for x in acc.seats_used.tolist()],
         [f"{v:.2f}" for v in acc.mrr.tolist()],
     ]
-    rows = Rows("crm_accounts", list(ACCOUNT_COLUMNS), [list(c) for c in cols], [""] * n,
-                list(acc.account_id))
+    rows = Rows(
+        "crm_accounts",
+        list(ACCOUNT_COLUMNS),
+        [list(c) for c in cols],
+        [""] * n,
+        list(acc.account_id),
+    )
     return rows

@@ -28,22 +28,40 @@ from personae.demo.mess import JUNK_IDS, BadSpec, email_variant
 from personae.demo.people import People
 from personae.demo.text import TextMaker
 
-EMAIL_COLUMNS = ["Email Address", "Activity", "Timestamp", "Campaign ID", "Campaign Name",
-                 "Subject", "URL"]
+EMAIL_COLUMNS = [
+    "Email Address",
+    "Activity",
+    "Timestamp",
+    "Campaign ID",
+    "Campaign Name",
+    "Subject",
+    "URL",
+]
 EMAIL_BAD = [BadSpec("missing_required", "Email Address"), BadSpec("bad_timestamp", "Timestamp")]
-SURVEY_COLUMNS = ["Response ID", "Submitted At", "Email", "Customer ID", "Question ID",
-                  "Question", "Answer"]
-SURVEY_BAD = [BadSpec("missing_required", "Response ID"),
-              BadSpec("bad_timestamp", "Submitted At")]
+SURVEY_COLUMNS = [
+    "Response ID",
+    "Submitted At",
+    "Email",
+    "Customer ID",
+    "Question ID",
+    "Question",
+    "Answer",
+]
+SURVEY_BAD = [BadSpec("missing_required", "Response ID"), BadSpec("bad_timestamp", "Submitted At")]
 
 _THEMES = {
-    "retail": [("Your weekly wellness edit", "weekly_edit"), ("New arrivals we love", "new_in"),
-               ("Flash sale: 48 hours only", "flash_sale"), ("Better sleep starts tonight",
-                                                             "sleep_story")],
-    "saas": [("Product update: what's new this month", "product_update"),
-             ("Webinar: reporting that runs itself", "webinar"),
-             ("Customer story: how teams save 5 hours a week", "customer_story"),
-             ("Tips: automate your busiest workflow", "tips")],
+    "retail": [
+        ("Your weekly wellness edit", "weekly_edit"),
+        ("New arrivals we love", "new_in"),
+        ("Flash sale: 48 hours only", "flash_sale"),
+        ("Better sleep starts tonight", "sleep_story"),
+    ],
+    "saas": [
+        ("Product update: what's new this month", "product_update"),
+        ("Webinar: reporting that runs itself", "webinar"),
+        ("Customer story: how teams save 5 hours a week", "customer_story"),
+        ("Tips: automate your busiest workflow", "tips"),
+    ],
 }
 
 
@@ -61,13 +79,21 @@ def campaigns(scenario: str) -> list[tuple[int, str, str, str, str]]:
             subject, slug = _THEMES[scenario][w]
             sec = content[k % len(content)]
             k += 1
-            out.append((ts, f"CMP-{year}{month:02d}-{w + 1}", f"{slug}_{year}_{month:02d}",
-                        subject, f"https://{host}/{base}{sec}"))
+            out.append(
+                (
+                    ts,
+                    f"CMP-{year}{month:02d}-{w + 1}",
+                    f"{slug}_{year}_{month:02d}",
+                    subject,
+                    f"https://{host}/{base}{sec}",
+                )
+            )
     return out
 
 
-def email_activity(people: People, rng: np.random.Generator, rnd: random.Random,
-                   camps: list) -> tuple[Rows, list[Click]]:
+def email_activity(
+    people: People, rng: np.random.Generator, rnd: random.Random, camps: list
+) -> tuple[Rows, list[Click]]:
     """Sends, opens, clicks, unsubscribes and bounces; clicks are returned for web events."""
     n = people.n
     cts = np.array([c[0] for c in camps])
@@ -88,8 +114,9 @@ def email_activity(people: People, rng: np.random.Generator, rnd: random.Random,
     rank = np.arange(k) - np.repeat(starts, counts) if k else np.array([], dtype=int)
     keep &= ~(bounce_p[pi] & (rank > 0))
     bounced = bounce_p[pi] & (rank == 0)
-    pi, ci, opened, clicked, unsub, bounced = (a[keep] for a in (pi, ci, opened, clicked, unsub,
-                                                                 bounced))
+    pi, ci, opened, clicked, unsub, bounced = (
+        a[keep] for a in (pi, ci, opened, clicked, unsub, bounced)
+    )
     opened &= ~bounced
     clicked &= ~bounced
     unsub &= ~bounced
@@ -102,8 +129,12 @@ def email_activity(people: People, rng: np.random.Generator, rnd: random.Random,
     esp_email = [email_variant(e, rnd, 0.2, 0.02) for e in people.email]
     # assemble long rows
     who, act, ts, cam = [pi], [np.zeros(len(pi), int)], [send], [ci]
-    for flag, code, tt in ((opened, 1, open_t), (clicked, 2, click_t), (unsub, 3, unsub_t),
-                           (bounced, 4, send + 5)):
+    for flag, code, tt in (
+        (opened, 1, open_t),
+        (clicked, 2, click_t),
+        (unsub, 3, unsub_t),
+        (bounced, 4, send + 5),
+    ):
         who.append(pi[flag])
         act.append(np.full(int(flag.sum()), code))
         ts.append(tt[flag])
@@ -116,22 +147,36 @@ def email_activity(people: People, rng: np.random.Generator, rnd: random.Random,
     ts_txt = fmt_ts(ts_a, fmt)
     wl, al, cl = who_a.tolist(), act_a.tolist(), cam_a.tolist()
     cols = [
-        [esp_email[i] for i in wl], [names[a] for a in al], ts_txt,
-        [camps[c][1] for c in cl], [camps[c][2] for c in cl], [camps[c][3] for c in cl],
-        [camps[c][4] + "?utm_source=newsletter&utm_medium=email&utm_campaign=" + camps[c][2]
-         if a == 2 else "" for a, c in zip(al, cl, strict=True)],
+        [esp_email[i] for i in wl],
+        [names[a] for a in al],
+        ts_txt,
+        [camps[c][1] for c in cl],
+        [camps[c][2] for c in cl],
+        [camps[c][3] for c in cl],
+        [
+            camps[c][4] + "?utm_source=newsletter&utm_medium=email&utm_campaign=" + camps[c][2]
+            if a == 2
+            else ""
+            for a, c in zip(al, cl, strict=True)
+        ],
     ]
-    acc = ([people.acc.account_id[int(people.account[i])] for i in wl]
-           if people.scenario == "saas" else None)
+    acc = (
+        [people.acc.account_id[int(people.account[i])] for i in wl]
+        if people.scenario == "saas"
+        else None
+    )
     rows = Rows("email_activity", list(EMAIL_COLUMNS), cols, [people.pid[i] for i in wl], acc)
-    clicks = [Click(i, int(t) + 5, camps[c][2], camps[c][4])
-              for i, a, t, c in zip(wl, al, ts_a.tolist(), cl, strict=True)
-              if a == 2 and rnd.random() < 0.6]
+    clicks = [
+        Click(i, int(t) + 5, camps[c][2], camps[c][4])
+        for i, a, t, c in zip(wl, al, ts_a.tolist(), cl, strict=True)
+        if a == 2 and rnd.random() < 0.6
+    ]
     return rows, clicks
 
 
-def surveys(people: People, chunk: int, rng: np.random.Generator, rnd: random.Random,
-            text: TextMaker) -> Rows:
+def surveys(
+    people: People, chunk: int, rng: np.random.Generator, rnd: random.Random, text: TextMaker
+) -> Rows:
     """Long-format survey responses: one row per answered question."""
     scen = people.scenario
     archs = SCENARIO_ARCHETYPES[scen]
@@ -144,8 +189,11 @@ def surveys(people: People, chunk: int, rng: np.random.Generator, rnd: random.Ra
     t = place_in_day(rng, t, people.probs["hours"][resp])
     order = np.argsort(t, kind="stable")
     resp, t = resp[order], t[order]
-    picks = {q.qid: pick(rng, people.probs["answer:" + q.qid][resp]).tolist()
-             for q in questions if q.qid != "nps"}
+    picks = {
+        q.qid: pick(rng, people.probs["answer:" + q.qid][resp]).tolist()
+        for q in questions
+        if q.qid != "nps"
+    }
     nps_mu = np.array([a.nps[0] for a in archs])[people.arch[resp]]
     nps_sd = np.array([a.nps[1] for a in archs])[people.arch[resp]]
     nps = np.clip(np.round(rng.normal(nps_mu, nps_sd)), 0, 10).astype(int).tolist()
@@ -178,5 +226,6 @@ def surveys(people: People, chunk: int, rng: np.random.Generator, rnd: random.Ra
             person.append(people.pid[i])
             if scen == "saas":
                 account.append(people.acc.account_id[int(people.account[i])])
-    return Rows("survey_responses", list(SURVEY_COLUMNS), cols, person,
-                account if scen == "saas" else None)
+    return Rows(
+        "survey_responses", list(SURVEY_COLUMNS), cols, person, account if scen == "saas" else None
+    )

@@ -37,35 +37,85 @@ from personae.demo.common import (
 from personae.demo.mess import BadSpec, email_variant, phone_variant
 from personae.demo.people import People
 
-EVENT_COLUMNS = ["message_id", "type", "user_id", "anonymous_id", "event", "name",
-                 "properties", "traits", "context", "timestamp", "sent_at", "received_at",
-                 "previous_id", "group_id"]
-JSON_KEYS = ["messageId", "type", "userId", "anonymousId", "event", "name", "properties",
-             "traits", "context", "timestamp", "sentAt", "receivedAt", "previousId", "groupId"]
+EVENT_COLUMNS = [
+    "message_id",
+    "type",
+    "user_id",
+    "anonymous_id",
+    "event",
+    "name",
+    "properties",
+    "traits",
+    "context",
+    "timestamp",
+    "sent_at",
+    "received_at",
+    "previous_id",
+    "group_id",
+]
+JSON_KEYS = [
+    "messageId",
+    "type",
+    "userId",
+    "anonymousId",
+    "event",
+    "name",
+    "properties",
+    "traits",
+    "context",
+    "timestamp",
+    "sentAt",
+    "receivedAt",
+    "previousId",
+    "groupId",
+]
 RAW = [c in ("properties", "traits", "context") for c in EVENT_COLUMNS]
 BAD_JSONL = [BadSpec("missing_required", "messageId"), BadSpec("bad_timestamp", "timestamp")]
 BAD_PARQUET = [BadSpec("missing_required", "message_id"), BadSpec("bad_timestamp", "timestamp")]
 
 _UA = {
-    ("mobile", 0): ("iOS", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) "
-                           "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 "
-                           "Safari/604.1"),
-    ("mobile", 1): ("Android", "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
-                               "(KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"),
-    ("desktop", 0): ("Mac OS X", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "
-                                 "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
-                                 "Safari/605.1.15"),
-    ("desktop", 1): ("Windows", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-                                "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"),
-    ("tablet", 0): ("iPadOS", "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-                              "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"),
-    ("tablet", 1): ("Android", "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 "
-                               "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"),
+    ("mobile", 0): (
+        "iOS",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) "
+        "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 "
+        "Safari/604.1",
+    ),
+    ("mobile", 1): (
+        "Android",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+    ),
+    ("desktop", 0): (
+        "Mac OS X",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "
+        "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
+        "Safari/605.1.15",
+    ),
+    ("desktop", 1): (
+        "Windows",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    ),
+    ("tablet", 0): (
+        "iPadOS",
+        "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    ),
+    ("tablet", 1): (
+        "Android",
+        "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    ),
 }
-_REFERRERS = {"google": "https://www.google.com/", "bing": "https://www.bing.com/",
-              "facebook": "https://l.facebook.com/", "instagram": "https://l.instagram.com/",
-              "tiktok": "https://www.tiktok.com/", "linkedin": "https://www.linkedin.com/",
-              "producthunt": "https://www.producthunt.com/"}
+_REFERRERS = {
+    "google": "https://www.google.com/",
+    "bing": "https://www.bing.com/",
+    "facebook": "https://l.facebook.com/",
+    "instagram": "https://l.instagram.com/",
+    "tiktok": "https://www.tiktok.com/",
+    "linkedin": "https://www.linkedin.com/",
+    "producthunt": "https://www.producthunt.com/",
+}
 _PRODUCT_BODY = [
     f'"product_id":"{p.sku}","sku":"{p.sku}","name":{json.dumps(p.name)},'
     f'"category":"{p.category}","price":{p.price}'
@@ -82,8 +132,22 @@ class EventBuf:
     person: list[str] = field(default_factory=list)
     account: list[str] = field(default_factory=list)
 
-    def add(self, kind: str, uid, anon, event, name, props, traits, ctx, ts: int, pid: str,
-            acc: str = "", previous=None, group=None) -> None:
+    def add(
+        self,
+        kind: str,
+        uid,
+        anon,
+        event,
+        name,
+        props,
+        traits,
+        ctx,
+        ts: int,
+        pid: str,
+        acc: str = "",
+        previous=None,
+        group=None,
+    ) -> None:
         c = self.cols
         c[1].append(kind)
         c[2].append(uid)
@@ -116,16 +180,19 @@ def _device_tail(rng, people: People) -> tuple[list[str], list[str], list[str], 
     nets = ["203.0.113", "198.51.100", "192.0.2"]
     tails, tails2, names, names2 = [], [], [], []
     for i in range(n):
-        for slot, (dev, out, nm) in enumerate(((people.dev[i], tails, names),
-                                               (people.dev2[i], tails2, names2))):
+        for slot, (dev, out, nm) in enumerate(
+            ((people.dev[i], tails, names), (people.dev2[i], tails2, names2))
+        ):
             if dev < 0:
                 out.append("")
                 nm.append("")
                 continue
             dname = DEVICES[dev]
             os_name, ua = _UA[(dname, os_pick[i][slot])]
-            out.append(f'"device":{{"type":"{dname}"}},"os":{{"name":"{os_name}"}},'
-                       f'"userAgent":"{ua}","ip":"{nets[ip[i][slot] % 3]}.{ip[i][slot]}"')
+            out.append(
+                f'"device":{{"type":"{dname}"}},"os":{{"name":"{os_name}"}},'
+                f'"userAgent":"{ua}","ip":"{nets[ip[i][slot] % 3]}.{ip[i][slot]}"'
+            )
             nm.append(dname)
     # Shared devices keep the owner's context so the fingerprint matches too.
     for i in range(1, n):
@@ -139,8 +206,10 @@ def _consent_json(people: People, i: int) -> str:
     if not (a and p and d):
         return ""
     t = {"yes": "true", "no": "false"}
-    return (f',"consent":{{"categoryPreferences":{{"Analytics":{t[a]},'
-            f'"Advertising":{t[d]},"Personalization":{t[p]}}}}}')
+    return (
+        f',"consent":{{"categoryPreferences":{{"Analytics":{t[a]},'
+        f'"Advertising":{t[d]},"Personalization":{t[p]}}}}}'
+    )
 
 
 class _Ctx:
@@ -151,9 +220,17 @@ class _Ctx:
         self.consent = [_consent_json(people, i) for i in range(people.n)]
         self.host = host
 
-    def page(self, i: int, slot: int, path: str, title: str, referrer: str = "",
-             campaign: tuple | None = None, consent: bool = False, host: str | None = None
-             ) -> tuple[str, str]:
+    def page(
+        self,
+        i: int,
+        slot: int,
+        path: str,
+        title: str,
+        referrer: str = "",
+        campaign: tuple | None = None,
+        consent: bool = False,
+        host: str | None = None,
+    ) -> tuple[str, str]:
         url = f"https://{host or self.host}{path}"
         camp = ""
         if campaign is not None:
@@ -162,15 +239,17 @@ class _Ctx:
             camp = f',"campaign":{{"source":"{src}","medium":"{med}","name":"{name}"}}'
             referrer = referrer or _REFERRERS.get(src, "")
         tail = self.tails2[i] if slot else self.tails[i]
-        ctx = (f'{{"page":{{"url":"{url}","path":"{path}","referrer":"{referrer}",'
-               f'"title":{json.dumps(title)}}}{camp},{tail}'
-               f'{self.consent[i] if consent else ""}}}')
+        ctx = (
+            f'{{"page":{{"url":"{url}","path":"{path}","referrer":"{referrer}",'
+            f'"title":{json.dumps(title)}}}{camp},{tail}'
+            f"{self.consent[i] if consent else ''}}}"
+        )
         props = f'{{"path":"{path}","url":"{url}","title":{json.dumps(title)}}}'
         return ctx, props
 
     def bare(self, i: int, slot: int, consent: bool = False) -> str:
         tail = self.tails2[i] if slot else self.tails[i]
-        return f'{{{tail}{self.consent[i] if consent else ""}}}'
+        return f"{{{tail}{self.consent[i] if consent else ''}}}"
 
 
 def _sessions(rng, people: People, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -187,8 +266,9 @@ def _sessions(rng, people: People, rate: np.ndarray) -> tuple[np.ndarray, np.nda
     tp = created[wp] - (rng.random(len(wp)) * 20 * DAY).astype("int64") - 600
     tp = place_in_day(rng, tp, people.probs["hours"][wp])
     early = (tp >= created[wp]) | (tp < START_TS)
-    tp = np.where(early, START_TS + (rng.random(len(wp)) * (created[wp] - START_TS - 600)
-                                     ).astype("int64"), tp)
+    tp = np.where(
+        early, START_TS + (rng.random(len(wp)) * (created[wp] - START_TS - 600)).astype("int64"), tp
+    )
     return np.concatenate([who, wp]), np.concatenate([t, tp])
 
 
@@ -201,13 +281,20 @@ def _identity(people: People, rnd: random.Random, i: int, saas: bool) -> str:
         d["company"] = acc.name[a]
         d["title"] = people.title[i]
     elif rnd.random() < 0.5:
-        d["phone"] = phone_variant(people.phone_area[i], people.phone_line[i],
-                                   bool(people.uk[i]), 0)
+        d["phone"] = phone_variant(
+            people.phone_area[i], people.phone_line[i], bool(people.uk[i]), 0
+        )
     return json.dumps(d, separators=(",", ":"))
 
 
-def build_events(people: People, rng: np.random.Generator, rnd: random.Random,
-                 orders: Orders | None, clicks: list[Click], mats) -> Rows:
+def build_events(
+    people: People,
+    rng: np.random.Generator,
+    rnd: random.Random,
+    orders: Orders | None,
+    clicks: list[Click],
+    mats,
+) -> Rows:
     """All events of the chunk (sorted by time), before duplicates and batching."""
     saas = people.scenario == "saas"
     ctx = _Ctx(people, rng, SAAS_SITE if saas else RETAIL_DOMAIN)
@@ -271,48 +358,140 @@ def build_events(people: People, rng: np.random.Generator, rnd: random.Random,
             if (i, sl) not in seen:
                 seen.add((i, sl))
                 traits = _identity(people, rnd, i, saas)
-                buf.add("identify", people.customer_id[i], anon, None, None, None, traits,
-                        ctx.bare(i, sl, cons), t, pid[i], acc)
+                buf.add(
+                    "identify",
+                    people.customer_id[i],
+                    anon,
+                    None,
+                    None,
+                    None,
+                    traits,
+                    ctx.bare(i, sl, cons),
+                    t,
+                    pid[i],
+                    acc,
+                )
                 if alias[i]:
-                    buf.add("alias", people.customer_id[i], anon, None, None, None, None,
-                            ctx.bare(i, sl), t + 1, pid[i], acc, previous=anon)
+                    buf.add(
+                        "alias",
+                        people.customer_id[i],
+                        anon,
+                        None,
+                        None,
+                        None,
+                        None,
+                        ctx.bare(i, sl),
+                        t + 1,
+                        pid[i],
+                        acc,
+                        previous=anon,
+                    )
                 if saas:
                     a = people.acc
                     ai = int(people.account[i])
-                    gtraits = json.dumps({"name": a.name[ai], "industry": a.industry[ai],
-                                          "employees": int(a.employees[ai]),
-                                          "plan": SAAS_PLANS[int(a.plan[ai])]},
-                                         separators=(",", ":"))
-                    buf.add("group", people.customer_id[i], anon, None, None, None, gtraits,
-                            ctx.bare(i, sl), t + 2, pid[i], acc, group=acc)
+                    gtraits = json.dumps(
+                        {
+                            "name": a.name[ai],
+                            "industry": a.industry[ai],
+                            "employees": int(a.employees[ai]),
+                            "plan": SAAS_PLANS[int(a.plan[ai])],
+                        },
+                        separators=(",", ":"),
+                    )
+                    buf.add(
+                        "group",
+                        people.customer_id[i],
+                        anon,
+                        None,
+                        None,
+                        None,
+                        gtraits,
+                        ctx.bare(i, sl),
+                        t + 2,
+                        pid[i],
+                        acc,
+                        group=acc,
+                    )
                 t += 3
             uid = "anonymous" if junk_uid[i] else people.customer_id[i]
         mobile_app = (ctx.names2[i] if sl else ctx.names[i]) != "desktop" and logged_in
         if k == 2:  # e-mail click lands on the site
             c = clicks[int(ref[s])]
             path = c.url.split("://", 1)[1].split("/", 1)[1] if "/" in c.url[8:] else ""
-            cx, pr = ctx.page(i, sl, "/" + path, "Greenleaf" if not saas else "Tallyboard",
-                              campaign=("email", "newsletter", "email", c.campaign),
-                              consent=cons)
-            props = json.dumps({"campaign_id": c.campaign, "link_url": c.url},
-                               separators=(",", ":"))
-            buf.add("track", uid, anon, "Email Link Clicked", None, props, None, cx, t, pid[i],
-                    acc)
+            cx, pr = ctx.page(
+                i,
+                sl,
+                "/" + path,
+                "Greenleaf" if not saas else "Tallyboard",
+                campaign=("email", "newsletter", "email", c.campaign),
+                consent=cons,
+            )
+            props = json.dumps(
+                {"campaign_id": c.campaign, "link_url": c.url}, separators=(",", ":")
+            )
+            buf.add("track", uid, anon, "Email Link Clicked", None, props, None, cx, t, pid[i], acc)
             buf.add("page", uid, anon, None, "Landing", pr, None, cx, t + 2, pid[i], acc)
             continue
         if k == 1:
-            _order_session(buf, ctx, orders, int(ref[s]), i, sl, uid, anon, t, pid[i],
-                           mobile_app and orders.channel[int(ref[s])] == 2, rl[s], cons,
-                           people.uk[i])
+            _order_session(
+                buf,
+                ctx,
+                orders,
+                int(ref[s]),
+                i,
+                sl,
+                uid,
+                anon,
+                t,
+                pid[i],
+                mobile_app and orders.channel[int(ref[s])] == 2,
+                rl[s],
+                cons,
+                people.uk[i],
+            )
             continue
         sec = content[int(section[s])]
         cp = camps[int(camp[s])] if (use_camp[s] or not logged_in) else None
         if saas:
-            _saas_session(buf, ctx, people, i, sl, uid, anon, t, pid[i], acc, sec, cp,
-                          logged_in, mobile_app, int(nextra[s]), extra_l[s], rl[s], cons)
+            _saas_session(
+                buf,
+                ctx,
+                people,
+                i,
+                sl,
+                uid,
+                anon,
+                t,
+                pid[i],
+                acc,
+                sec,
+                cp,
+                logged_in,
+                mobile_app,
+                int(nextra[s]),
+                extra_l[s],
+                rl[s],
+                cons,
+            )
         else:
-            _retail_browse(buf, ctx, people, i, sl, uid, anon, t, pid[i], sec, cp,
-                           mobile_app, int(nextra[s]), extra_l[s], rl[s], cons)
+            _retail_browse(
+                buf,
+                ctx,
+                people,
+                i,
+                sl,
+                uid,
+                anon,
+                t,
+                pid[i],
+                sec,
+                cp,
+                mobile_app,
+                int(nextra[s]),
+                extra_l[s],
+                rl[s],
+                cons,
+            )
     nev = len(buf.ts)
     ts_arr = np.array(buf.ts, dtype="int64")
     buf.cols[0] = uuids(rng, nev)
@@ -322,14 +501,14 @@ def build_events(people: People, rng: np.random.Generator, rnd: random.Random,
     sent = ts_arr + rng.integers(1, 4, nev)  # whole seconds apart so random ms keep order
     buf.cols[10] = fmt_ts(sent, TS_ISO_MS_Z, rng)
     buf.cols[11] = fmt_ts(sent + rng.integers(1, 3, nev), TS_ISO_MS_Z, rng)
-    rows = Rows("events", list(EVENT_COLUMNS), buf.cols, buf.person,
-                buf.account if saas else None)
+    rows = Rows("events", list(EVENT_COLUMNS), buf.cols, buf.person, buf.account if saas else None)
     rows.reorder(np.argsort(ts_arr, kind="stable"))
     return rows
 
 
-def _order_session(buf, ctx, orders: Orders, o: int, i, sl, uid, anon, t, pid, app, r,
-                   cons, uk) -> None:
+def _order_session(
+    buf, ctx, orders: Orders, o: int, i, sl, uid, anon, t, pid, app, r, cons, uk
+) -> None:
     ls, lc = int(orders.line_start[o]), int(orders.line_count[o])
     prods = orders.line_product[ls : ls + lc].tolist()
     qtys = orders.line_qty[ls : ls + lc].tolist()
@@ -338,50 +517,107 @@ def _order_session(buf, ctx, orders: Orders, o: int, i, sl, uid, anon, t, pid, a
     pbody = _PRODUCT_BODY[p0]
     if app:
         cx = ctx.bare(i, sl, cons)
-        buf.add("screen", uid, anon, None, "Product Detail", f'{{"product_id":"{prod.sku}"}}',
-                None, cx, t, pid)
+        buf.add(
+            "screen",
+            uid,
+            anon,
+            None,
+            "Product Detail",
+            f'{{"product_id":"{prod.sku}"}}',
+            None,
+            cx,
+            t,
+            pid,
+        )
     else:
         cx, pr = ctx.page(i, sl, f"/products/{prod.sku.lower()}", prod.name, consent=cons)
         buf.add("page", uid, anon, None, "Product", pr, None, cx, t, pid)
     buf.add("track", uid, anon, "Product Viewed", None, "{" + pbody + "}", None, cx, t + 20, pid)
-    buf.add("track", uid, anon, "Product Added", None,
-            "{" + pbody + f',"quantity":{qtys[0]}}}', None, cx, t + 45, pid)
+    buf.add(
+        "track",
+        uid,
+        anon,
+        "Product Added",
+        None,
+        "{" + pbody + f',"quantity":{qtys[0]}}}',
+        None,
+        cx,
+        t + 45,
+        pid,
+    )
     rev = round(float(orders.revenue[o]), 2)
     cur = "GBP" if uk else "USD"
     oid = orders.order_id[o]
     if r[0] < 0.5:
-        buf.add("track", uid, anon, "Checkout Started", None,
-                f'{{"order_id":"{oid}","value":{rev},"currency":"{cur}"}}', None, cx, t + 90,
-                pid)
-    items = ",".join("{" + _PRODUCT_BODY[p] + f',"quantity":{q}}}' for p, q in zip(
-        prods, qtys, strict=True))
-    buf.add("track", uid, anon, "Order Completed", None,
-            f'{{"order_id":"{oid}","revenue":{rev},"currency":"{cur}","products":[{items}]}}',
-            None, cx, t + 150, pid)
+        buf.add(
+            "track",
+            uid,
+            anon,
+            "Checkout Started",
+            None,
+            f'{{"order_id":"{oid}","value":{rev},"currency":"{cur}"}}',
+            None,
+            cx,
+            t + 90,
+            pid,
+        )
+    items = ",".join(
+        "{" + _PRODUCT_BODY[p] + f',"quantity":{q}}}' for p, q in zip(prods, qtys, strict=True)
+    )
+    buf.add(
+        "track",
+        uid,
+        anon,
+        "Order Completed",
+        None,
+        f'{{"order_id":"{oid}","revenue":{rev},"currency":"{cur}","products":[{items}]}}',
+        None,
+        cx,
+        t + 150,
+        pid,
+    )
 
 
-def _retail_browse(buf, ctx, people, i, sl, uid, anon, t, pid, sec, cp, app, nextra, picks,
-                   r, cons) -> None:
+def _retail_browse(
+    buf, ctx, people, i, sl, uid, anon, t, pid, sec, cp, app, nextra, picks, r, cons
+) -> None:
     title = sec.replace("-", " ").title() + " | Greenleaf Journal"
     if app:
         cx = ctx.bare(i, sl, cons)
-        buf.add("screen", uid, anon, None, "Journal", f'{{"section":"{sec}"}}', None, cx, t,
-                pid)
+        buf.add("screen", uid, anon, None, "Journal", f'{{"section":"{sec}"}}', None, cx, t, pid)
     else:
         slug = f"/journal/{sec}/{['guide', 'tips', 'basics', 'routine'][int(r[1] * 4)]}"
         cx, pr = ctx.page(i, sl, slug, title, campaign=cp, consent=cons)
-        buf.add("page", uid, anon, None, "Journal", pr[:-1] + f',"category":"{sec}"}}', None,
-                cx, t, pid)
+        buf.add(
+            "page", uid, anon, None, "Journal", pr[:-1] + f',"category":"{sec}"}}', None, cx, t, pid
+        )
     for e in range(min(nextra, len(picks))):
-        buf.add("track", uid, anon, "Product Viewed", None, "{" + _PRODUCT_BODY[picks[e]] + "}",
-                None, cx, t + 30 * (e + 1), pid)
+        buf.add(
+            "track",
+            uid,
+            anon,
+            "Product Viewed",
+            None,
+            "{" + _PRODUCT_BODY[picks[e]] + "}",
+            None,
+            cx,
+            t + 30 * (e + 1),
+            pid,
+        )
 
 
-def _saas_session(buf, ctx, people, i, sl, uid, anon, t, pid, acc, sec, cp, logged_in, app,
-                  nextra, feats, r, cons) -> None:
+def _saas_session(
+    buf, ctx, people, i, sl, uid, anon, t, pid, acc, sec, cp, logged_in, app, nextra, feats, r, cons
+) -> None:
     if not logged_in:  # marketing site visit before signing up
-        cx, pr = ctx.page(i, sl, f"/{sec}", sec.split("/")[-1].replace("-", " ").title(),
-                          campaign=cp, consent=cons)
+        cx, pr = ctx.page(
+            i,
+            sl,
+            f"/{sec}",
+            sec.split("/")[-1].replace("-", " ").title(),
+            campaign=cp,
+            consent=cons,
+        )
         buf.add("page", None, anon, None, "Marketing", pr, None, cx, t, pid, acc)
         return
     if app:
@@ -389,10 +625,28 @@ def _saas_session(buf, ctx, people, i, sl, uid, anon, t, pid, acc, sec, cp, logg
         buf.add("screen", uid, anon, None, "Boards", None, None, cx, t, pid, acc)
     else:
         host = SAAS_SITE if sec.startswith(("docs", "blog", "help")) else SAAS_DOMAIN
-        cx, pr = ctx.page(i, sl, f"/{sec}", sec.split("/")[-1].replace("-", " ").title(),
-                          campaign=cp, consent=cons, host=host)
-        buf.add("page", uid, anon, None, "Docs" if sec.startswith("docs") else "Site", pr,
-                None, cx, t, pid, acc)
+        cx, pr = ctx.page(
+            i,
+            sl,
+            f"/{sec}",
+            sec.split("/")[-1].replace("-", " ").title(),
+            campaign=cp,
+            consent=cons,
+            host=host,
+        )
+        buf.add(
+            "page",
+            uid,
+            anon,
+            None,
+            "Docs" if sec.startswith("docs") else "Site",
+            pr,
+            None,
+            cx,
+            t,
+            pid,
+            acc,
+        )
     for e in range(1 + nextra):
         f = SAAS_FEATURES[feats[e]]
         props = f'{{"feature":"{f}","account_id":"{acc}","duration_ms":{int(r[3] * 9000) + 300}}}'

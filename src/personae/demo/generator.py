@@ -87,8 +87,9 @@ class _Run:
         self.scenario = scenario
         self.out = out
         self.parquet = parquet
-        self.layout = {name: (ext, cols, bad, text) for name, ext, cols, bad, text in
-                       _layout(scenario)}
+        self.layout = {
+            name: (ext, cols, bad, text) for name, ext, cols, bad, text in _layout(scenario)
+        }
         self.sinks: dict[str, object] = {}
         for name, (ext, cols, _, _) in self.layout.items():
             if parquet:
@@ -101,28 +102,54 @@ class _Run:
             self.events = ParquetSink(out / "events.parquet", EVENT_COLUMNS)
             self.batch = None
         else:
-            self.events = JsonlSink(out / "events.jsonl", JSON_KEYS, RAW, omit_none=True,
-                                    keep_null=frozenset({"messageId"}))
+            self.events = JsonlSink(
+                out / "events.jsonl",
+                JSON_KEYS,
+                RAW,
+                omit_none=True,
+                keep_null=frozenset({"messageId"}),
+            )
             self.batch = BatchSink(out)
         truth = out / "truth"
         truth.mkdir(parents=True, exist_ok=True)
         saas = scenario == "saas"
         self.people = TruthTable(
             truth / "people",
-            ["person_id", "archetype", "is_negative", "gender", "birth_year", "country",
-             "household_id"] + (["account_id", "role"] if saas else []), parquet)
-        self.accounts = (TruthTable(truth / "accounts", ["account_id", "archetype",
-                                                         "is_negative", "industry",
-                                                         "employees"], False)
-                         if saas else None)
+            [
+                "person_id",
+                "archetype",
+                "is_negative",
+                "gender",
+                "birth_year",
+                "country",
+                "household_id",
+            ]
+            + (["account_id", "role"] if saas else []),
+            parquet,
+        )
+        self.accounts = (
+            TruthTable(
+                truth / "accounts",
+                ["account_id", "archetype", "is_negative", "industry", "employees"],
+                False,
+            )
+            if saas
+            else None
+        )
         self.records = TruthTable(
-            truth / "records", ["source_file", "source_row", "person_id"]
-            + (["account_id"] if saas else []), parquet, int_columns=("source_row",))
-        self.bad = TruthTable(truth / "bad_rows", ["source_file", "source_row", "reason",
-                                                   "column"], False)
-        self.dups = TruthTable(truth / "duplicates", ["source_file", "source_row",
-                                                      "duplicate_of_file", "duplicate_of_row"],
-                               False)
+            truth / "records",
+            ["source_file", "source_row", "person_id"] + (["account_id"] if saas else []),
+            parquet,
+            int_columns=("source_row",),
+        )
+        self.bad = TruthTable(
+            truth / "bad_rows", ["source_file", "source_row", "reason", "column"], False
+        )
+        self.dups = TruthTable(
+            truth / "duplicates",
+            ["source_file", "source_row", "duplicate_of_file", "duplicate_of_row"],
+            False,
+        )
 
     def record(self, rows: Rows, locs: list[tuple[str, int]]) -> None:
         cols = [[f for f, _ in locs], [r for _, r in locs], rows.person]
@@ -134,8 +161,7 @@ class _Run:
         """Plant bad rows, write, and record the truth for one ordinary source."""
         ext, _, specs, text_col = self.layout[rows.name]
         is_json = ext == "jsonl" and not self.parquet
-        bad = plant_bad_rows(rows, list(specs), BAD_RATE, rng, rnd, text_col, is_json,
-                             self.parquet)
+        bad = plant_bad_rows(rows, list(specs), BAD_RATE, rng, rnd, text_col, is_json, self.parquet)
         locs = self.sinks[rows.name].write(rows)
         self.record(rows, locs)
         self._bad(bad, locs)
@@ -144,17 +170,21 @@ class _Run:
         if not bad:
             return
         rename = rename or {}
-        self.bad.write_columns([[locs[b.local][0] for b in bad], [locs[b.local][1] for b in bad],
-                                [b.reason for b in bad],
-                                [rename.get(b.column, b.column) for b in bad]])
+        self.bad.write_columns(
+            [
+                [locs[b.local][0] for b in bad],
+                [locs[b.local][1] for b in bad],
+                [b.reason for b in bad],
+                [rename.get(b.column, b.column) for b in bad],
+            ]
+        )
 
     def emit_events(self, rows: Rows, rng, rnd) -> None:
         """Duplicates, batch split and bad rows for events, then write them."""
         n = len(rows)
         d = int(rng.binomial(n, DUPLICATE_RATE)) if n else 0
         src = np.sort(rng.choice(n, size=d, replace=False)) if d else np.array([], dtype=int)
-        keys = np.concatenate([np.arange(n, dtype=float),
-                               src + rng.integers(1, 40, d) + 0.5])
+        keys = np.concatenate([np.arange(n, dtype=float), src + rng.integers(1, 40, d) + 0.5])
         idx = np.concatenate([np.arange(n), src])
         order = np.argsort(keys, kind="stable")
         rows.reorder(idx[order])
@@ -170,8 +200,9 @@ class _Run:
         if self.batch is not None:
             batch = rng.random(m) < BATCH_SHARE
             rows.protected.update(np.nonzero(batch)[0].tolist())
-        bad = plant_bad_rows(rows, list(BAD_PARQUET), BAD_RATE, rng, rnd, None,
-                             self.batch is not None, self.parquet)
+        bad = plant_bad_rows(
+            rows, list(BAD_PARQUET), BAD_RATE, rng, rnd, None, self.batch is not None, self.parquet
+        )
         if self.batch is None:
             locs = self.events.write(rows)
             rename = None
@@ -182,23 +213,29 @@ class _Run:
             plain = np.nonzero(~batch)[0].tolist()
             for i in np.nonzero(batch)[0].tolist():
                 locs[i] = self.batch.write_one(lines[i], sent[i])
-            for i, loc in zip(plain, self.events.write(rows, [lines[i] for i in plain]),
-                              strict=True):
+            for i, loc in zip(
+                plain, self.events.write(rows, [lines[i] for i in plain]), strict=True
+            ):
                 locs[i] = loc
             rename = dict(zip(EVENT_COLUMNS, JSON_KEYS, strict=True))
         self.record(rows, locs)
         self._bad(bad, locs, rename)
         if pairs:
-            self.dups.write_columns([[locs[c][0] for c, _ in pairs], [locs[c][1] for c, _ in pairs],
-                                     [locs[o][0] for _, o in pairs],
-                                     [locs[o][1] for _, o in pairs]])
+            self.dups.write_columns(
+                [
+                    [locs[c][0] for c, _ in pairs],
+                    [locs[c][1] for c, _ in pairs],
+                    [locs[o][0] for _, o in pairs],
+                    [locs[o][1] for _, o in pairs],
+                ]
+            )
 
     def emit_spend(self, rows: Rows, rng, rnd) -> dict[str, int]:
-        bad = plant_bad_rows(rows, SPEND_BAD, BAD_RATE, rng, rnd, "Campaign", False,
-                             self.parquet)
+        bad = plant_bad_rows(rows, SPEND_BAD, BAD_RATE, rng, rnd, "Campaign", False, self.parquet)
         ext = "parquet" if self.parquet else "csv"
-        sink = (ParquetSink if self.parquet else CsvSink)(self.out / f"marketing_spend.{ext}",
-                                                          rows.columns)
+        sink = (ParquetSink if self.parquet else CsvSink)(
+            self.out / f"marketing_spend.{ext}", rows.columns
+        )
         locs = sink.write(rows)
         self._bad(bad, locs)
         return sink.close()
@@ -208,20 +245,27 @@ class _Run:
         arch = people.arch.tolist()
         genders = ["female", "male", "nonbinary"]
         cols = [
-            people.pid, [archs[a].key for a in arch],
+            people.pid,
+            [archs[a].key for a in arch],
             ["true" if archs[a].negative else "false" for a in arch],
             [genders[g] for g in people.gender.tolist()],
             [str(1970 + int(b // (365.2425 * 86400))) for b in people.birth_ts.tolist()],
-            ["GB" if u else "US" for u in people.uk.tolist()], people.household,
+            ["GB" if u else "US" for u in people.uk.tolist()],
+            people.household,
         ]
         if self.scenario == "saas":
             acc = people.acc
             cols += [[acc.account_id[a] for a in people.account.tolist()], people.role]
             aa = acc.arch.tolist()
-            self.accounts.write_columns([
-                acc.account_id, [archs[a].key for a in aa],
-                ["true" if archs[a].negative else "false" for a in aa], acc.industry,
-                [str(e) for e in acc.employees.tolist()]])
+            self.accounts.write_columns(
+                [
+                    acc.account_id,
+                    [archs[a].key for a in aa],
+                    ["true" if archs[a].negative else "false" for a in aa],
+                    acc.industry,
+                    [str(e) for e in acc.employees.tolist()],
+                ]
+            )
         self.people.write_columns(cols)
 
     def close(self) -> dict[str, int]:
@@ -241,9 +285,16 @@ def default_chunk(scenario: str) -> int:
     return 5_000 if scenario == "retail" else 1_000
 
 
-def generate(scenario: str, customers: int, seed: int, out: Path, fmt: str = "auto",
-             progress: Callable[[int, int], None] | None = None, *,
-             chunk_size: int | None = None) -> DemoManifest:
+def generate(
+    scenario: str,
+    customers: int,
+    seed: int,
+    out: Path,
+    fmt: str = "auto",
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    chunk_size: int | None = None,
+) -> DemoManifest:
     """Generate a demo dataset with planted ground truth into ``out``.
 
     ``customers`` counts people for retail and accounts for SaaS. ``chunk_size`` only
@@ -297,15 +348,27 @@ def generate(scenario: str, customers: int, seed: int, out: Path, fmt: str = "au
     spend_files = run.emit_spend(spend(scenario, customers, rng), rng, py_random(rng))
     files = run.close()
     files.update(spend_files)
-    manifest = DemoManifest(scenario=scenario, seed=seed, customers=customers, fmt=fmt,
-                            as_of=AS_OF, files=files, truth=out / "truth")
-    (out / "manifest.json").write_text(json.dumps(manifest.to_json(), indent=2) + "\n",
-                                       encoding="utf-8")
+    manifest = DemoManifest(
+        scenario=scenario,
+        seed=seed,
+        customers=customers,
+        fmt=fmt,
+        as_of=AS_OF,
+        files=files,
+        truth=out / "truth",
+    )
+    (out / "manifest.json").write_text(
+        json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8"
+    )
     _write_archetypes(scenario, out / "truth" / "archetypes.json")
     return manifest
 
 
 def _write_archetypes(scenario: str, path: Path) -> None:
-    data = {"scenario": scenario, "as_of": AS_OF.isoformat(), "history_end_ts": END_TS,
-            "archetypes": [a.traits() for a in SCENARIO_ARCHETYPES[scenario]]}
+    data = {
+        "scenario": scenario,
+        "as_of": AS_OF.isoformat(),
+        "history_end_ts": END_TS,
+        "archetypes": [a.traits() for a in SCENARIO_ARCHETYPES[scenario]],
+    }
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

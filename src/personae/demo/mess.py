@@ -18,10 +18,19 @@ JUNK_EMAILS = ["test@test.com", "null", "none@none.com", "N/A"]
 JUNK_IDS = ["0", "-1"]
 JUNK_PHONE = "0000000000"
 
-BAD_TIMESTAMPS = ["31/31/2023", "not a date", "2023-13-45", "99/99/9999", "2024-00-10",
-                  "sometime last week"]
-BAD_NUMBERS = {"default": ["abc", "n/a-ish", "twelve", "??"], "qty": ["two", "three", "a few"],
-               "rating": ["five", "four stars", "great"]}
+BAD_TIMESTAMPS = [
+    "31/31/2023",
+    "not a date",
+    "2023-13-45",
+    "99/99/9999",
+    "2024-00-10",
+    "sometime last week",
+]
+BAD_NUMBERS = {
+    "default": ["abc", "n/a-ish", "twelve", "??"],
+    "qty": ["two", "three", "a few"],
+    "rating": ["five", "four stars", "great"],
+}
 
 
 def email_variant(email: str, rnd: random.Random, p_case: float, p_space: float) -> str:
@@ -48,7 +57,10 @@ def phone_variant(area: str, line: str, uk: bool, style: int) -> str:
         return f"{'+44' if style % 2 == 0 else '0044'} {area} {line}"
     ex, ln = line[:3], line[3:]
     return [
-        f"+1 {area}-{ex}-{ln}", f"({area}) {ex}-{ln}", f"{area}.{ex}.{ln}", f"{area}{ex}{ln}",
+        f"+1 {area}-{ex}-{ln}",
+        f"({area}) {ex}-{ln}",
+        f"{area}.{ex}.{ln}",
+        f"{area}{ex}{ln}",
         f"001 {area} {ex} {ln}",
     ][style % 5]
 
@@ -57,8 +69,10 @@ def phones(people, idx: np.ndarray, rng: np.random.Generator, style_bias: int = 
     """Format the phone of each person in ``idx``; each source prefers its own style."""
     styles = np.where(rng.random(len(idx)) < 0.6, style_bias, rng.integers(0, 5, len(idx)))
     area, line, uk = people.phone_area, people.phone_line, people.uk
-    return [phone_variant(area[i], line[i], bool(uk[i]), s)
-            for i, s in zip(idx.tolist(), styles.tolist(), strict=True)]
+    return [
+        phone_variant(area[i], line[i], bool(uk[i]), s)
+        for i, s in zip(idx.tolist(), styles.tolist(), strict=True)
+    ]
 
 
 def typo_name(name: str, rnd: random.Random) -> str:
@@ -93,9 +107,16 @@ class BadRow:
 LINE_LEVEL = {"bad_encoding", "bad_json", "column_count"}
 
 
-def plant_bad_rows(rows: Rows, specs: list[BadSpec], rate: float, rng: np.random.Generator,
-                   rnd: random.Random, text_column: str | None, is_json: bool,
-                   parquet: bool) -> list[BadRow]:
+def plant_bad_rows(
+    rows: Rows,
+    specs: list[BadSpec],
+    rate: float,
+    rng: np.random.Generator,
+    rnd: random.Random,
+    text_column: str | None,
+    is_json: bool,
+    parquet: bool,
+) -> list[BadRow]:
     """Corrupt about ``rate`` of the records of ``rows`` in place, one problem each.
 
     Line-level faults are only flagged here (``rows.faults``); the writer produces the broken
@@ -126,8 +147,11 @@ def plant_bad_rows(rows: Rows, specs: list[BadSpec], rate: float, rng: np.random
                 col[i] = v[:j] + "\udce9" + v[j:]  # written as the latin-1 byte 0xE9
                 rows.faults[i] = "bad_encoding"
             else:
-                rows.faults[i] = spec.reason if spec.reason == "bad_json" else rnd.choice(
-                    ["column_count+", "column_count-"])
+                rows.faults[i] = (
+                    spec.reason
+                    if spec.reason == "bad_json"
+                    else rnd.choice(["column_count+", "column_count-"])
+                )
             out.append(BadRow(i, spec.reason, ""))
             continue
         col = rows.col(spec.column)

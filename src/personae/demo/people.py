@@ -40,8 +40,7 @@ from personae.demo.pools import LocalePool
 
 NOISY_SHARE = 0.12  # people whose behaviour blends two archetypes
 HOUSEHOLD_SHARE = 0.02  # people with a household partner sharing a device
-BLENDED = ("categories", "channels", "devices", "hours", "weekdays", "content", "utm",
-           "features")
+BLENDED = ("categories", "channels", "devices", "hours", "weekdays", "content", "utm", "features")
 
 
 @dataclass
@@ -124,14 +123,30 @@ class People:
         return self.scalars[name]
 
 
-SCALARS = ("gap_days", "gap_shape", "extra_lines", "extra_qty", "email_open", "email_click",
-           "unsubscribe", "coupon_rate", "return_rate", "cancel_rate", "browse_sessions",
-           "survey_rate", "ticket_rate", "tickets_mean", "review_rate", "social_rate",
-           "handle_rate")
+SCALARS = (
+    "gap_days",
+    "gap_shape",
+    "extra_lines",
+    "extra_qty",
+    "email_open",
+    "email_click",
+    "unsubscribe",
+    "coupon_rate",
+    "return_rate",
+    "cancel_rate",
+    "browse_sessions",
+    "survey_rate",
+    "ticket_rate",
+    "tickets_mean",
+    "review_rate",
+    "social_rate",
+    "handle_rate",
+)
 
 
-def _blend(scenario: str, mats: Matrices, arch: np.ndarray, arch2: np.ndarray,
-           w: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _blend(
+    scenario: str, mats: Matrices, arch: np.ndarray, arch2: np.ndarray, w: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     archs = SCENARIO_ARCHETYPES[scenario]
     probs = {}
     for name in BLENDED:
@@ -188,8 +203,9 @@ def _emails(rng, first, last, g, uk) -> list[str]:
     dom_us = rng.integers(0, len(CONSUMER_DOMAINS_US), len(g)).tolist()
     dom_gb = rng.integers(0, len(CONSUMER_DOMAINS_GB), len(g)).tolist()
     out = []
-    for f, la, gi, s, du, dg, is_uk in zip(first, last, g.tolist(), style, dom_us, dom_gb,
-                                           uk.tolist(), strict=True):
+    for f, la, gi, s, du, dg, is_uk in zip(
+        first, last, g.tolist(), style, dom_us, dom_gb, uk.tolist(), strict=True
+    ):
         f2 = f.lower().replace("'", "").replace("-", "")
         l2 = la.lower().replace("'", "").replace("-", "")
         local = _EMAIL_STYLES[s].format(f=f2, l=l2, i=f2[0], n=gi + 1)
@@ -197,8 +213,9 @@ def _emails(rng, first, last, g, uk) -> list[str]:
     return out
 
 
-def _places(rng, mats: Matrices, arch: np.ndarray, uk: np.ndarray, pool_us: LocalePool,
-            pool_gb: LocalePool):
+def _places(
+    rng, mats: Matrices, arch: np.ndarray, uk: np.ndarray, pool_us: LocalePool, pool_gb: LocalePool
+):
     tag = pick(rng, mats.city_tags[arch])
     tags = ["metro", "suburb", "sunbelt", "green"]
     by_us = {t: [c for c in US_CITIES if c[3] == t] for t in tags}
@@ -249,8 +266,7 @@ def _timeline(rng, n: int, existing_share: float = 0.2):
         START_TS + rng.integers(0, 700, n) * DAY,
     ) + rng.integers(0, DAY, n)
     guest = (~existing) & (created > START_TS + 90 * DAY) & (rng.random(n) < 0.12)
-    start = np.where(guest, created - rng.integers(20, 90, n) * DAY, np.maximum(created,
-                                                                               START_TS))
+    start = np.where(guest, created - rng.integers(20, 90, n) * DAY, np.maximum(created, START_TS))
     churn = rng.random(n) < 0.55  # many lapse after an exponential engagement span
     end = np.where(churn, start + (rng.exponential(180, n) * DAY).astype("int64"), END_TS)
     end = np.minimum(end, END_TS)
@@ -269,8 +285,15 @@ def _devices(rng, probs_dev: np.ndarray, n: int):
     return dev, dev2, a1, anon2
 
 
-def make_people(scenario: str, chunk: int, start: int, n: int, rng: np.random.Generator,
-                pools: dict[str, LocalePool], mats: Matrices) -> People:
+def make_people(
+    scenario: str,
+    chunk: int,
+    start: int,
+    n: int,
+    rng: np.random.Generator,
+    pools: dict[str, LocalePool],
+    mats: Matrices,
+) -> People:
     """People of one chunk. ``n`` counts customers (retail) or accounts (SaaS)."""
     if scenario == "saas":
         return _saas_people(chunk, start, n, rng, pools, mats)
@@ -300,8 +323,12 @@ def make_people(scenario: str, chunk: int, start: int, n: int, rng: np.random.Ge
         taken[h] = taken[h + 1] = True
         partner[h], partner[h + 1] = h + 1, h
         household[h] = household[h + 1] = f"H{g[h] + 1:08d}"
-        street[h + 1], city[h + 1], state[h + 1], zipc[h + 1] = (street[h], city[h], state[h],
-                                                                 zipc[h])
+        street[h + 1], city[h + 1], state[h + 1], zipc[h + 1] = (
+            street[h],
+            city[h],
+            state[h],
+            zipc[h],
+        )
         uk[h + 1] = uk[h]
         if rng.random() < 0.7:
             last[h + 1] = last[h]
@@ -310,8 +337,10 @@ def make_people(scenario: str, chunk: int, start: int, n: int, rng: np.random.Ge
     poster = rng.random(n) < scalars["social_rate"]
     has_handle = np.where(poster, rng.random(n) < 0.85, rng.random(n) < scalars["handle_rate"])
     hw = rng.integers(0, len(_HANDLE_WORDS), n).tolist()
-    handle = [f"{f.lower()}{'_' if x % 2 else '.'}{_HANDLE_WORDS[x]}{gi + 1}" if h else ""
-              for f, x, gi, h in zip(first, hw, g.tolist(), has_handle.tolist(), strict=True)]
+    handle = [
+        f"{f.lower()}{'_' if x % 2 else '.'}{_HANDLE_WORDS[x]}{gi + 1}" if h else ""
+        for f, x, gi, h in zip(first, hw, g.tolist(), has_handle.tolist(), strict=True)
+    ]
     dev, dev2, anon, anon2 = _devices(rng, probs["devices"], n)
     for h in np.nonzero(partner >= 0)[0].tolist():  # partners share the head's main device
         if partner[h] > h:
@@ -320,19 +349,48 @@ def make_people(scenario: str, chunk: int, start: int, n: int, rng: np.random.Ge
     us_stores = [s for s, c in STORES if c == "US"]
     gb_stores = [s for s, c in STORES if c == "GB"]
     st = rng.integers(0, 100, n).tolist()
-    home_store = [(gb_stores if k else us_stores)[s % (4 if k else 10)]
-                  for k, s in zip(uk.tolist(), st, strict=True)]
+    home_store = [
+        (gb_stores if k else us_stores)[s % (4 if k else 10)]
+        for k, s in zip(uk.tolist(), st, strict=True)
+    ]
     return People(
-        scenario=scenario, n=n, pid=[f"P{x + 1:08d}" for x in g.tolist()], arch=arch,
-        arch2=arch2, mixw=w, gender=gender, birth_ts=birth, uk=uk, first=first, last=last,
-        email=email, phone_area=area, phone_line=line, street=street, city=city, state=state,
-        zipc=zipc, created_ts=created, active_start=a0, active_end=a1, guest=guest,
+        scenario=scenario,
+        n=n,
+        pid=[f"P{x + 1:08d}" for x in g.tolist()],
+        arch=arch,
+        arch2=arch2,
+        mixw=w,
+        gender=gender,
+        birth_ts=birth,
+        uk=uk,
+        first=first,
+        last=last,
+        email=email,
+        phone_area=area,
+        phone_line=line,
+        street=street,
+        city=city,
+        state=state,
+        zipc=zipc,
+        created_ts=created,
+        active_start=a0,
+        active_end=a1,
+        guest=guest,
         customer_id=[f"C{x + 100001}" for x in g.tolist()],
         contact_id=[f"CT{2 * x + 1:08d}" for x in g.tolist()],
         dup_contact_id=[f"CT{2 * x + 2:08d}" for x in g.tolist()],
-        household=household, partner=partner, handle=handle, poster=poster,
-        consent=_consent(rng, n), loyalty=[LOYALTY[i] for i in pick(rng, mats.loyalty[arch])],
-        home_store=home_store, anon=anon, anon2=anon2, dev=dev, dev2=dev2, probs=probs,
+        household=household,
+        partner=partner,
+        handle=handle,
+        poster=poster,
+        consent=_consent(rng, n),
+        loyalty=[LOYALTY[i] for i in pick(rng, mats.loyalty[arch])],
+        home_store=home_store,
+        anon=anon,
+        anon2=anon2,
+        dev=dev,
+        dev2=dev2,
+        probs=probs,
         scalars=scalars,
     )
 
@@ -347,8 +405,12 @@ def _consent(rng, n: int) -> list[list[str]]:
 
 def _company_names(g: np.ndarray) -> tuple[list[str], list[str]]:
     """Unique company names/domains by mixed-radix decoding of a scrambled index."""
-    na, nb, ns, nt = (len(COMPANY_WORDS_A), len(COMPANY_WORDS_B), len(COMPANY_SUFFIX),
-                      len(COMPANY_TLDS))
+    na, nb, ns, nt = (
+        len(COMPANY_WORDS_A),
+        len(COMPANY_WORDS_B),
+        len(COMPANY_SUFFIX),
+        len(COMPANY_TLDS),
+    )
     cap = na * nb * ns * nt
     q = _permute(g, cap, 7_927, 311).tolist()
     names, domains = [], []
@@ -363,8 +425,14 @@ def _company_names(g: np.ndarray) -> tuple[list[str], list[str]]:
     return names, domains
 
 
-def _saas_people(chunk: int, start: int, n: int, rng: np.random.Generator,
-                 pools: dict[str, LocalePool], mats: Matrices) -> People:
+def _saas_people(
+    chunk: int,
+    start: int,
+    n: int,
+    rng: np.random.Generator,
+    pools: dict[str, LocalePool],
+    mats: Matrices,
+) -> People:
     archs = SCENARIO_ARCHETYPES["saas"]
     ga = np.arange(start, start + n, dtype="int64")
     arch, arch2, w = _assign_archetypes(rng, mats, n)
@@ -387,14 +455,22 @@ def _saas_people(chunk: int, start: int, n: int, rng: np.random.Generator,
     price = np.array([PLAN_SEAT_PRICE[p] for p in SAAS_PLANS])[plan]
     mrr = np.round(seats * price * np.where(plan == 3, rng.uniform(0.75, 0.9, n), 1.0), 2)
     existing = rng.random(n) < 0.45
-    created = np.where(existing, START_TS - rng.integers(30, 4 * 365, n) * DAY,
-                       START_TS + rng.integers(0, 680, n) * DAY) + rng.integers(0, DAY, n)
+    created = np.where(
+        existing,
+        START_TS - rng.integers(30, 4 * 365, n) * DAY,
+        START_TS + rng.integers(0, 680, n) * DAY,
+    ) + rng.integers(0, DAY, n)
     churn_p = np.array([a.churn for a in archs])[arch]
     churned = rng.random(n) < churn_p
-    churn_ts = np.where(churned, np.maximum(created, START_TS) + 60 * DAY
-                        + (rng.random(n) * np.maximum(END_TS - np.maximum(created, START_TS)
-                                                      - 60 * DAY, DAY)).astype("int64"),
-                        END_TS + DAY)
+    churn_ts = np.where(
+        churned,
+        np.maximum(created, START_TS)
+        + 60 * DAY
+        + (
+            rng.random(n) * np.maximum(END_TS - np.maximum(created, START_TS) - 60 * DAY, DAY)
+        ).astype("int64"),
+        END_TS + DAY,
+    )
     churn_ts = np.minimum(churn_ts, END_TS + DAY)
     years = np.ceil((END_TS - created) / (365 * DAY))
     renewal = np.where(churn_ts <= END_TS, churn_ts, created + years * 365 * DAY).astype("int64")
@@ -444,48 +520,106 @@ def _saas_people(chunk: int, start: int, n: int, rng: np.random.Generator,
         a0 = first_contact[acc_of[i]]
         street[i], city[i], state[i], zipc[i] = street[a0], city[a0], state[a0], zipc[a0]
     area, line = _phones(gp, puk)
-    pc_created = np.maximum(created[acc_of], START_TS - 400 * DAY) + j * rng.integers(
-        0, 40, m) * DAY
+    pc_created = (
+        np.maximum(created[acc_of], START_TS - 400 * DAY) + j * rng.integers(0, 40, m) * DAY
+    )
     pc_created = np.minimum(pc_created, END_TS - 10 * DAY)
     a_start = np.maximum(pc_created, START_TS)
     a_end = np.maximum(np.minimum(churn_ts[acc_of], END_TS), a_start + DAY)
     poster = rng.random(m) < scalars["social_rate"]
     has_handle = np.where(poster, rng.random(m) < 0.85, rng.random(m) < scalars["handle_rate"])
-    handle = [f"{f.lower()}{la.lower()[:3]}{gi + 1}" if h else ""
-              for f, la, gi, h in zip(first, last, gp.tolist(), has_handle.tolist(),
-                                      strict=True)]
+    handle = [
+        f"{f.lower()}{la.lower()[:3]}{gi + 1}" if h else ""
+        for f, la, gi, h in zip(first, last, gp.tolist(), has_handle.tolist(), strict=True)
+    ]
     dev, dev2, anon, anon2 = _devices(rng, probs["devices"], m)
     # A shared office laptop: ~2% of contacts log in on a colleague's device.
     share = np.nonzero((rng.random(m) < 0.02) & (j > 0))[0]
     for i in share.tolist():
         anon[i] = anon[i - 1]
         dev[i] = dev[i - 1]
-    billing = np.array([
-        next((first_contact[a] + k for k in range(nc[a])
-              if role[first_contact[a] + k] == "finance"), first_contact[a]) for a in range(n)
-    ], dtype="int64")
+    billing = np.array(
+        [
+            next(
+                (
+                    first_contact[a] + k
+                    for k in range(nc[a])
+                    if role[first_contact[a] + k] == "finance"
+                ),
+                first_contact[a],
+            )
+            for a in range(n)
+        ],
+        dtype="int64",
+    )
     acc = Accounts(
-        n=n, gidx=ga, account_id=[f"ACC-{x + 1:06d}" for x in ga.tolist()], arch=arch,
-        name=names, domain=domains, industry=industry, employees=employees, revenue=revenue,
-        uk=uk, plan=plan, seats=seats, seats_used=seats_used, mrr=mrr,
-        created_ts=created.astype("int64"), churn_ts=churn_ts.astype("int64"),
-        renewal_ts=renewal, annual=annual, sales=sales, first_contact=first_contact,
-        n_contacts=nc, billing=billing,
+        n=n,
+        gidx=ga,
+        account_id=[f"ACC-{x + 1:06d}" for x in ga.tolist()],
+        arch=arch,
+        name=names,
+        domain=domains,
+        industry=industry,
+        employees=employees,
+        revenue=revenue,
+        uk=uk,
+        plan=plan,
+        seats=seats,
+        seats_used=seats_used,
+        mrr=mrr,
+        created_ts=created.astype("int64"),
+        churn_ts=churn_ts.astype("int64"),
+        renewal_ts=renewal,
+        annual=annual,
+        sales=sales,
+        first_contact=first_contact,
+        n_contacts=nc,
+        billing=billing,
     )
     gpl = gp.tolist()
     return People(
-        scenario="saas", n=m, pid=[f"P{x + 1:08d}" for x in gpl], arch=parch, arch2=parch2,
-        mixw=pw, gender=gender, birth_ts=birth, uk=puk, first=first, last=last, email=email,
-        phone_area=area, phone_line=line, street=street, city=city, state=state, zipc=zipc,
-        created_ts=pc_created.astype("int64"), active_start=a_start.astype("int64"),
-        active_end=a_end.astype("int64"), guest=np.zeros(m, dtype=bool),
+        scenario="saas",
+        n=m,
+        pid=[f"P{x + 1:08d}" for x in gpl],
+        arch=parch,
+        arch2=parch2,
+        mixw=pw,
+        gender=gender,
+        birth_ts=birth,
+        uk=puk,
+        first=first,
+        last=last,
+        email=email,
+        phone_area=area,
+        phone_line=line,
+        street=street,
+        city=city,
+        state=state,
+        zipc=zipc,
+        created_ts=pc_created.astype("int64"),
+        active_start=a_start.astype("int64"),
+        active_end=a_end.astype("int64"),
+        guest=np.zeros(m, dtype=bool),
         customer_id=[f"U{x + 1:08d}" for x in gpl],
         contact_id=[f"CT{2 * x + 1:09d}" for x in gpl],
         dup_contact_id=[f"CT{2 * x + 2:09d}" for x in gpl],
-        household=[""] * m, partner=np.full(m, -1, dtype="int64"), handle=handle,
-        poster=poster, consent=_consent(rng, m), loyalty=[""] * m, home_store=[""] * m,
-        anon=anon, anon2=anon2, dev=dev, dev2=dev2, probs=probs, scalars=scalars,
-        account=acc_of, role=role, title=title, acc=acc,
+        household=[""] * m,
+        partner=np.full(m, -1, dtype="int64"),
+        handle=handle,
+        poster=poster,
+        consent=_consent(rng, m),
+        loyalty=[""] * m,
+        home_store=[""] * m,
+        anon=anon,
+        anon2=anon2,
+        dev=dev,
+        dev2=dev2,
+        probs=probs,
+        scalars=scalars,
+        account=acc_of,
+        role=role,
+        title=title,
+        acc=acc,
     )
 
 

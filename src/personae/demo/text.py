@@ -16,19 +16,61 @@ from personae.demo import phrases_retail, phrases_saas
 _SLOT = re.compile(r"\{([^{}]*)\}")
 
 OPENERS = {
-    "goal": ["I want to ", "I'm hoping to ", "My goal is to ", "Mainly to ", "I'd love to ",
-             "Honestly just trying to ", "Trying to ", "Mostly I want to ", "We need to ",
-             "Really I just want to ", "Hoping to "],
-    "pain_point": ["", "Honestly, ", "For me, ", "The most frustrating thing is that ",
-                   "Biggest problem: ", "I find that ", "Ugh, ", "Easily the worst part: ",
-                   "The main issue is that "],
-    "motivation": ["", "Because ", "Mainly because ", "Honestly, ", "We picked you because ",
-                   "Simple: ", "Mostly because ", "I think because "],
-    "objection": ["", "Honestly, ", "To be fair, ", "Mostly that ", "I think ",
-                  "The only thing: ", "Probably that "],
+    "goal": [
+        "I want to ",
+        "I'm hoping to ",
+        "My goal is to ",
+        "Mainly to ",
+        "I'd love to ",
+        "Honestly just trying to ",
+        "Trying to ",
+        "Mostly I want to ",
+        "We need to ",
+        "Really I just want to ",
+        "Hoping to ",
+    ],
+    "pain_point": [
+        "",
+        "Honestly, ",
+        "For me, ",
+        "The most frustrating thing is that ",
+        "Biggest problem: ",
+        "I find that ",
+        "Ugh, ",
+        "Easily the worst part: ",
+        "The main issue is that ",
+    ],
+    "motivation": [
+        "",
+        "Because ",
+        "Mainly because ",
+        "Honestly, ",
+        "We picked you because ",
+        "Simple: ",
+        "Mostly because ",
+        "I think because ",
+    ],
+    "objection": [
+        "",
+        "Honestly, ",
+        "To be fair, ",
+        "Mostly that ",
+        "I think ",
+        "The only thing: ",
+        "Probably that ",
+    ],
 }
-CLOSERS = ["", ".", ".", "!", ". That's about it.", ". Thanks for asking.", "...", ". :)",
-           ". Hope that helps."]
+CLOSERS = [
+    "",
+    ".",
+    ".",
+    "!",
+    ". That's about it.",
+    ". Thanks for asking.",
+    "...",
+    ". :)",
+    ". Hope that helps.",
+]
 
 
 @lru_cache(maxsize=4096)

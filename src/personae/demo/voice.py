@@ -24,18 +24,49 @@ from personae.demo.mess import BadSpec, email_variant
 from personae.demo.people import People
 from personae.demo.text import TextMaker
 
-TICKET_KEYS = ["ticket_id", "created_at", "requester_email", "customer_id", "channel", "subject",
-               "body", "category", "priority", "status", "resolved_at", "satisfaction"]
-TICKET_BAD = [BadSpec("missing_required", "ticket_id"), BadSpec("bad_timestamp", "created_at"),
-              BadSpec("out_of_range", "satisfaction", "sat")]
-REVIEW_COLUMNS = ["Review ID", "Created At", "Customer ID", "Email", "Product ID", "Rating",
-                  "Title", "Body", "Platform", "Verified Purchase"]
-REVIEW_BAD = [BadSpec("missing_required", "Review ID"), BadSpec("bad_timestamp", "Created At"),
-              BadSpec("bad_number", "Rating", "rating"),
-              BadSpec("out_of_range", "Rating", "rating")]
+TICKET_KEYS = [
+    "ticket_id",
+    "created_at",
+    "requester_email",
+    "customer_id",
+    "channel",
+    "subject",
+    "body",
+    "category",
+    "priority",
+    "status",
+    "resolved_at",
+    "satisfaction",
+]
+TICKET_BAD = [
+    BadSpec("missing_required", "ticket_id"),
+    BadSpec("bad_timestamp", "created_at"),
+    BadSpec("out_of_range", "satisfaction", "sat"),
+]
+REVIEW_COLUMNS = [
+    "Review ID",
+    "Created At",
+    "Customer ID",
+    "Email",
+    "Product ID",
+    "Rating",
+    "Title",
+    "Body",
+    "Platform",
+    "Verified Purchase",
+]
+REVIEW_BAD = [
+    BadSpec("missing_required", "Review ID"),
+    BadSpec("bad_timestamp", "Created At"),
+    BadSpec("bad_number", "Rating", "rating"),
+    BadSpec("out_of_range", "Rating", "rating"),
+]
 SOCIAL_KEYS = ["post_id", "created_at", "handle", "platform", "text", "url", "likes"]
-SOCIAL_BAD = [BadSpec("missing_required", "post_id"), BadSpec("bad_timestamp", "created_at"),
-              BadSpec("bad_number", "likes")]
+SOCIAL_BAD = [
+    BadSpec("missing_required", "post_id"),
+    BadSpec("bad_timestamp", "created_at"),
+    BadSpec("bad_number", "likes"),
+]
 
 _SAAS_PRODUCT_NAMES = {p: p.replace("-", " ").title() for p in SAAS_PRODUCTS}
 
@@ -70,8 +101,9 @@ def _account(people: People, idx: list[int]) -> list[str] | None:
     return [people.acc.account_id[int(people.account[i])] for i in idx]
 
 
-def tickets(people: People, chunk: int, rng: np.random.Generator, rnd: random.Random,
-            text: TextMaker) -> Rows:
+def tickets(
+    people: People, chunk: int, rng: np.random.Generator, rnd: random.Random, text: TextMaker
+) -> Rows:
     archs = SCENARIO_ARCHETYPES[people.scenario]
     rate = people.p("ticket_rate")
     if people.scenario == "saas":  # tickets are an account-level burden spread over contacts
@@ -97,27 +129,42 @@ def tickets(people: People, chunk: int, rng: np.random.Generator, rnd: random.Ra
         cat = text.ticket_category(ak)
         subject, body = text.ticket(ak, cat, pnames[j])
         r = rnd.random()
-        channel = ("phone" if r < 0.6 else "email") if age[j] > 60 else (
-            "chat" if r < 0.45 else ("email" if r < 0.9 else "phone"))
+        channel = (
+            ("phone" if r < 0.6 else "email")
+            if age[j] > 60
+            else ("chat" if r < 0.45 else ("email" if r < 0.9 else "phone"))
+        )
         status = rnd.choices(["solved", "closed", "open", "pending"], [0.55, 0.3, 0.1, 0.05])[0]
         done = status in ("solved", "closed")
         vals = (
-            f"TCK-{chunk + 1:03d}{j:05d}", created[j],
+            f"TCK-{chunk + 1:03d}{j:05d}",
+            created[j],
             email_variant(people.email[i], rnd, 0.15, 0.05),
-            people.customer_id[i] if rnd.random() < 0.6 else None, channel, subject, body, cat,
+            people.customer_id[i] if rnd.random() < 0.6 else None,
+            channel,
+            subject,
+            body,
+            cat,
             rnd.choices(["low", "normal", "high", "urgent"], [0.25, 0.5, 0.2, 0.05])[0],
-            status, resolved[j] if done else None,
+            status,
+            resolved[j] if done else None,
             sat[j] if done and rnd.random() < 0.6 else None,
         )
         for c, v in zip(cols, vals, strict=True):
             c.append(v)
     wl = who.tolist()
-    return Rows("support_tickets", list(TICKET_KEYS), cols, [people.pid[i] for i in wl],
-                _account(people, wl))
+    return Rows(
+        "support_tickets",
+        list(TICKET_KEYS),
+        cols,
+        [people.pid[i] for i in wl],
+        _account(people, wl),
+    )
 
 
-def reviews(people: People, chunk: int, rng: np.random.Generator, rnd: random.Random,
-            text: TextMaker) -> Rows:
+def reviews(
+    people: People, chunk: int, rng: np.random.Generator, rnd: random.Random, text: TextMaker
+) -> Rows:
     archs = SCENARIO_ARCHETYPES[people.scenario]
     has = rng.random(people.n) < people.p("review_rate")
     k = np.where(has, 1 + rng.poisson(0.5, people.n), 0)
@@ -131,27 +178,37 @@ def reviews(people: People, chunk: int, rng: np.random.Generator, rnd: random.Ra
     sd = np.array([a.rating[1] for a in archs])[people.arch[who]]
     rating = np.clip(np.round(rng.normal(mu, sd)), 1, 5).astype(int).tolist()
     created = fmt_ts(t, rng.choice([TS_DATE, TS_ISO_Z], m, p=[0.6, 0.4]))
-    platforms = (["website", "trustpilot", "google", "app_store"] if people.scenario == "retail"
-                 else ["G2", "Capterra", "TrustRadius"])
+    platforms = (
+        ["website", "trustpilot", "google", "app_store"]
+        if people.scenario == "retail"
+        else ["G2", "Capterra", "TrustRadius"]
+    )
     cols: list[list] = [[] for _ in REVIEW_COLUMNS]
     for j, i in enumerate(who.tolist()):
         title, body = text.review(_arch_key(people, i, rnd), rating[j], pnames[j])
         vals = (
-            f"RV-{chunk + 1:03d}{j:05d}", created[j],
+            f"RV-{chunk + 1:03d}{j:05d}",
+            created[j],
             people.customer_id[i] if rnd.random() < 0.5 else "",
             email_variant(people.email[i], rnd, 0.2, 0.03) if rnd.random() < 0.6 else "",
-            pids[j], str(rating[j]), title, body, rnd.choice(platforms),
+            pids[j],
+            str(rating[j]),
+            title,
+            body,
+            rnd.choice(platforms),
             rnd.choice(["yes", "no", "Y", "true"]) if rnd.random() < 0.9 else "no",
         )
         for c, v in zip(cols, vals, strict=True):
             c.append(v)
     wl = who.tolist()
-    return Rows("reviews", list(REVIEW_COLUMNS), cols, [people.pid[i] for i in wl],
-                _account(people, wl))
+    return Rows(
+        "reviews", list(REVIEW_COLUMNS), cols, [people.pid[i] for i in wl], _account(people, wl)
+    )
 
 
-def social(people: People, chunk: int, rng: np.random.Generator, rnd: random.Random,
-           text: TextMaker) -> Rows:
+def social(
+    people: People, chunk: int, rng: np.random.Generator, rnd: random.Random, text: TextMaker
+) -> Rows:
     k = np.where(people.poster, 1 + rng.poisson(1.5, people.n), 0)
     who = np.repeat(np.arange(people.n), k)
     t = _times(rng, people, who)
@@ -160,25 +217,41 @@ def social(people: People, chunk: int, rng: np.random.Generator, rnd: random.Ran
     m = len(who)
     created = fmt_ts(t, rng.choice([TS_ISO_Z, TS_ISO_MS_Z], m))
     likes = np.round(rng.lognormal(2.5, 1.2, m)).astype(int).tolist()
-    platforms = (["instagram", "tiktok", "x", "facebook"] if people.scenario == "retail"
-                 else ["linkedin", "x"])
-    hosts = {"instagram": "www.instagram.com/p/", "tiktok": "www.tiktok.com/@{h}/video/",
-             "x": "x.com/{h}/status/", "facebook": "www.facebook.com/posts/",
-             "linkedin": "www.linkedin.com/posts/"}
+    platforms = (
+        ["instagram", "tiktok", "x", "facebook"]
+        if people.scenario == "retail"
+        else ["linkedin", "x"]
+    )
+    hosts = {
+        "instagram": "www.instagram.com/p/",
+        "tiktok": "www.tiktok.com/@{h}/video/",
+        "x": "x.com/{h}/status/",
+        "facebook": "www.facebook.com/posts/",
+        "linkedin": "www.linkedin.com/posts/",
+    }
     codes = rng.integers(10**9, 10**10, m).tolist()
     unlinked: dict[int, str] = {}
     cols: list[list] = [[] for _ in SOCIAL_KEYS]
     for j, i in enumerate(who.tolist()):
         h = people.handle[i]
         if not h:
-            h = unlinked.setdefault(i, f"{people.first[i].lower()}{rnd.randrange(10, 99)}"
-                                       f"_{people.pid[i][-5:]}")
+            h = unlinked.setdefault(
+                i, f"{people.first[i].lower()}{rnd.randrange(10, 99)}_{people.pid[i][-5:]}"
+            )
         plat = rnd.choice(platforms)
         url = "https://" + hosts[plat].format(h=h) + str(codes[j])
-        vals = (f"SP-{chunk + 1:03d}{j:05d}", created[j], "@" + h, plat,
-                text.social(_arch_key(people, i, rnd)), url, likes[j])
+        vals = (
+            f"SP-{chunk + 1:03d}{j:05d}",
+            created[j],
+            "@" + h,
+            plat,
+            text.social(_arch_key(people, i, rnd)),
+            url,
+            likes[j],
+        )
         for c, v in zip(cols, vals, strict=True):
             c.append(v)
     wl = who.tolist()
-    return Rows("social_posts", list(SOCIAL_KEYS), cols, [people.pid[i] for i in wl],
-                _account(people, wl))
+    return Rows(
+        "social_posts", list(SOCIAL_KEYS), cols, [people.pid[i] for i in wl], _account(people, wl)
+    )

@@ -63,8 +63,14 @@ class CsvSink:
         return {self.name: self.count}
 
 
-def _json_line(keys: list[str], raw: list[bool], row: tuple, fault: str | None,
-               omit_none: bool, keep_null: frozenset[str]) -> str:
+def _json_line(
+    keys: list[str],
+    raw: list[bool],
+    row: tuple,
+    fault: str | None,
+    omit_none: bool,
+    keep_null: frozenset[str],
+) -> str:
     parts = []
     for k, r, v in zip(keys, raw, row, strict=True):
         if v is None and (r or omit_none) and k not in keep_null:
@@ -86,8 +92,14 @@ class JsonlSink:
     text (nested objects), spliced in verbatim. With ``omit_none`` absent values are left
     out (Segment style) except the keys in ``keep_null``; otherwise they are ``null``."""
 
-    def __init__(self, path: Path, keys: list[str], raw: list[bool] | None = None,
-                 omit_none: bool = False, keep_null: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        path: Path,
+        keys: list[str],
+        raw: list[bool] | None = None,
+        omit_none: bool = False,
+        keep_null: frozenset[str] = frozenset(),
+    ) -> None:
         self.name = path.name
         self.fh = open(path, "wb")  # noqa: SIM115 - closed in close()
         self.keys = keys
@@ -97,9 +109,10 @@ class JsonlSink:
         self.count = 0
 
     def lines(self, rows: Rows) -> list[str]:
-        return [_json_line(self.keys, self.raw, row, rows.faults.get(i), self.omit_none,
-                           self.keep_null)
-                for i, row in enumerate(zip(*rows.data, strict=True))]
+        return [
+            _json_line(self.keys, self.raw, row, rows.faults.get(i), self.omit_none, self.keep_null)
+            for i, row in enumerate(zip(*rows.data, strict=True))
+        ]
 
     def write(self, rows: Rows, lines: list[str] | None = None) -> list[tuple[str, int]]:
         if lines is None:
@@ -198,18 +211,22 @@ class ParquetSink:
 class TruthTable:
     """A truth table written as CSV or Parquet (rows appended per chunk)."""
 
-    def __init__(self, path: Path, columns: list[str], parquet: bool,
-                 int_columns: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, path: Path, columns: list[str], parquet: bool, int_columns: tuple[str, ...] = ()
+    ) -> None:
         self.parquet = parquet
         self.columns = columns
         if parquet:
-            self.schema = pa.schema([(c, pa.int64() if c in int_columns else pa.string())
-                                     for c in columns])
-            self.writer = pq.ParquetWriter(path.with_suffix(".parquet"), self.schema,
-                                           compression="zstd")
+            self.schema = pa.schema(
+                [(c, pa.int64() if c in int_columns else pa.string()) for c in columns]
+            )
+            self.writer = pq.ParquetWriter(
+                path.with_suffix(".parquet"), self.schema, compression="zstd"
+            )
         else:
-            self.fh = open(path.with_suffix(".csv"), "w", encoding="utf-8",  # noqa: SIM115
-                           newline="")
+            self.fh = open(  # noqa: SIM115 - kept open across chunks, closed in close()
+                path.with_suffix(".csv"), "w", encoding="utf-8", newline=""
+            )
             self.csv = csv.writer(self.fh, lineterminator="\n")
             self.csv.writerow(columns)
 
@@ -217,9 +234,12 @@ class TruthTable:
         if not cols or not cols[0]:
             return
         if self.parquet:
-            self.writer.write_table(pa.Table.from_arrays(
-                [pa.array(c, type=f.type) for c, f in zip(cols, self.schema, strict=True)],
-                schema=self.schema))
+            self.writer.write_table(
+                pa.Table.from_arrays(
+                    [pa.array(c, type=f.type) for c, f in zip(cols, self.schema, strict=True)],
+                    schema=self.schema,
+                )
+            )
         else:
             self.csv.writerows(zip(*cols, strict=True))
 

@@ -366,7 +366,7 @@ def json_error(text: str) -> str:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         return (
-            f"not valid JSON ({exc.msg} at column {exc.colno}); each line must be one "
+            f"not valid JSON ({exc.msg}, column {exc.colno}); each line must be one "
             "complete JSON object"
         )
     return f"expected a JSON object, found {type(value).__name__}"

@@ -107,8 +107,9 @@ def _checked_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
     """What the checks need of a field: its typed value, or for JSON only whether it parses
     (so the long text is not copied into the narrow checks table)."""
     if f.type is FieldType.JSON and src_type.upper() in _TEXT_TYPES:
-        return (f"(CASE WHEN personae__missing({src}) THEN NULL "
-                f"WHEN json_valid({src}) THEN true END)")
+        return (
+            f"(CASE WHEN personae__missing({src}) THEN NULL WHEN json_valid({src}) THEN true END)"
+        )
     return _typed_expr(f, src, src_type, opt)
 
 
@@ -124,8 +125,10 @@ def _present_expr(f: Field, src: str, src_type: str) -> str:
     if src_type.upper() not in _TEXT_TYPES:
         return f"({src} IS NOT NULL)"
     if f.type is FieldType.STRING:
-        return f"(CASE WHEN {src} IS NULL THEN false WHEN strlen({src}) > 8 THEN true " \
-               f"ELSE trim({src}) <> '' END)"
+        return (
+            f"(CASE WHEN {src} IS NULL THEN false WHEN strlen({src}) > 8 THEN true "
+            f"ELSE trim({src}) <> '' END)"
+        )
     return f"(NOT personae__missing({src}))"
 
 
@@ -142,8 +145,13 @@ def _in_rules(f: Field, kind: SourceKind) -> bool:
     return any(re.search(rf"\b{re.escape(f.name)}\b", r.invalid_sql) for r in kind.rules)
 
 
-def key_sql(kind: SourceKind, columns: list[str], mapping: dict[str, str],
-            types: list[str], opt: ParseOptions) -> str:
+def key_sql(
+    kind: SourceKind,
+    columns: list[str],
+    mapping: dict[str, str],
+    types: list[str],
+    opt: ParseOptions,
+) -> str:
     """The de-duplication key of a record: its declared key, or a hash of all its cells."""
     if kind.dedup_key is not None:
         index = {c: i for i, c in enumerate(columns)}
@@ -161,8 +169,14 @@ def row_hash_sql(kind: SourceKind, columns: list[str]) -> str:
     return f"md5(concat_ws(chr(31), {parts}))"
 
 
-def build_checks_sql(kind: SourceKind, stage: str, columns: list[str], types: list[str],
-                     mapping: dict[str, str], opt: ParseOptions) -> str:
+def build_checks_sql(
+    kind: SourceKind,
+    stage: str,
+    columns: list[str],
+    types: list[str],
+    mapping: dict[str, str],
+    opt: ParseOptions,
+) -> str:
     """Pass 1: the narrow ``_checks`` table (one row per record)."""
     index = {c: i for i, c in enumerate(columns)}
     cols = []
@@ -178,8 +192,10 @@ def build_checks_sql(kind: SourceKind, stage: str, columns: list[str], types: li
         if f.name not in mapping and _in_rules(f, kind):
             cols.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
     key = key_sql(kind, columns, mapping, types, opt)
-    return (f"SELECT _source_row, _reject, _reject_detail, {key} AS _key"
-            f"{''.join(', ' + c for c in cols)} FROM {stage}")
+    return (
+        f"SELECT _source_row, _reject, _reject_detail, {key} AS _key"
+        f"{''.join(', ' + c for c in cols)} FROM {stage}"
+    )
 
 
 def reason_sql(kind: SourceKind, mapping: dict[str, str]) -> str:
@@ -187,8 +203,15 @@ def reason_sql(kind: SourceKind, mapping: dict[str, str]) -> str:
     return _case([(cond, code) for cond, code, _, _ in _checks(kind, mapping, {})])
 
 
-def build_rows_sql(kind: SourceKind, stage: str, columns: list[str], types: list[str],
-                   mapping: dict[str, str], opt: ParseOptions, skip: str) -> str:
+def build_rows_sql(
+    kind: SourceKind,
+    stage: str,
+    columns: list[str],
+    types: list[str],
+    mapping: dict[str, str],
+    opt: ParseOptions,
+    skip: str,
+) -> str:
     """Pass 2: kept records (not in table ``skip``), typed, with derived columns."""
     index = {c: i for i, c in enumerate(columns)}
     typed = []
@@ -216,8 +239,9 @@ SELECT *{derived} FROM (
 )"""
 
 
-def build_rejected_sql(kind: SourceKind, checks: str, stage: str, columns: list[str],
-                       mapping: dict[str, str]) -> str:
+def build_rejected_sql(
+    kind: SourceKind, checks: str, stage: str, columns: list[str], mapping: dict[str, str]
+) -> str:
     """Rejected records: reason, column, detail and the raw record (cells from the stage)."""
     index = {c: i for i, c in enumerate(columns)}
     src_of = {name: f"s.__s{index[col]}" for name, col in mapping.items()}
@@ -226,8 +250,10 @@ def build_rejected_sql(kind: SourceKind, checks: str, stage: str, columns: list[
         raw_json = f"CAST(to_json(struct_pack({raw_pairs})) AS VARCHAR)"
     else:
         raw_json = "'{}'"
-    cells = "".join(f", _raw AS __raw, __s{i}" if i == 0 else f", __s{i}"
-                    for i in range(len(columns))) or ", _raw AS __raw"
+    cells = (
+        "".join(f", _raw AS __raw, __s{i}" if i == 0 else f", __s{i}" for i in range(len(columns)))
+        or ", _raw AS __raw"
+    )
     found = _checks(kind, mapping, src_of)
     reason = _case([(cond, code) for cond, code, _, _ in found])
     reason_col = _case([(cond, col) for cond, _, col, _ in found])

@@ -1,0 +1,5 @@
+"""Reports written into the workspace's ``reports/`` folder."""
+
+from personae.reports.ingest_report import render_ingest_report, write_ingest_report
+
+__all__ = ["render_ingest_report", "write_ingest_report"]
