@@ -20,19 +20,37 @@ from personae.demo.archetypes import SCENARIO_ARCHETYPES
 
 CSV_CHECKS: dict[str, dict] = {
     "crm_contacts": {"required": ["Contact ID"], "ts": ["Created Date", "Date of Birth"]},
-    "crm_accounts": {"required": ["Account ID"], "ts": ["Created Date", "Renewal Date"],
-                     "num": ["Employees", "Seats", "Seats Used", "MRR", "Annual Revenue"],
-                     "nonneg": ["Seats"]},
-    "orders": {"required": ["Order ID"], "ts": ["Order Date"],
-               "num": ["Qty", "Unit Price", "Discount"], "nonneg": ["Qty"]},
+    "crm_accounts": {
+        "required": ["Account ID"],
+        "ts": ["Created Date", "Renewal Date"],
+        "num": ["Employees", "Seats", "Seats Used", "MRR", "Annual Revenue"],
+        "nonneg": ["Seats"],
+    },
+    "orders": {
+        "required": ["Order ID"],
+        "ts": ["Order Date"],
+        "num": ["Qty", "Unit Price", "Discount"],
+        "nonneg": ["Qty"],
+    },
     "email_activity": {"required": ["Email Address"], "ts": ["Timestamp"]},
     "survey_responses": {"required": ["Response ID"], "ts": ["Submitted At"]},
-    "reviews": {"required": ["Review ID"], "ts": ["Created At"], "num": ["Rating"],
-                "range": {"Rating": (1, 5)}},
-    "marketing_spend": {"required": ["Month", "Channel"], "month": ["Month"],
-                        "num": ["Spend", "Impressions", "Clicks"], "nonneg": ["Spend"]},
-    "support_tickets": {"required": ["ticket_id"], "ts": ["created_at", "resolved_at"],
-                        "range": {"satisfaction": (1, 5)}},
+    "reviews": {
+        "required": ["Review ID"],
+        "ts": ["Created At"],
+        "num": ["Rating"],
+        "range": {"Rating": (1, 5)},
+    },
+    "marketing_spend": {
+        "required": ["Month", "Channel"],
+        "month": ["Month"],
+        "num": ["Spend", "Impressions", "Clicks"],
+        "nonneg": ["Spend"],
+    },
+    "support_tickets": {
+        "required": ["ticket_id"],
+        "ts": ["created_at", "resolved_at"],
+        "range": {"satisfaction": (1, 5)},
+    },
     "social_posts": {"required": ["post_id"], "ts": ["created_at"], "num": ["likes"]},
     "events": {"required": ["messageId"], "ts": ["timestamp", "sentAt", "receivedAt"]},
 }
@@ -110,8 +128,9 @@ class Data:
         self.records = read_truth(truth / "records.csv")
         self.bad = read_truth(truth / "bad_rows.csv")
         self.dups = read_truth(truth / "duplicates.csv")
-        self.owner = {(r["source_file"], int(r["source_row"])): r["person_id"]
-                      for r in self.records}
+        self.owner = {
+            (r["source_file"], int(r["source_row"])): r["person_id"] for r in self.records
+        }
         self.csv: dict[str, tuple[list[str], list[list[str]]]] = {}
         self.jsonl: dict[str, list[str]] = {}
         for name in manifest.files:
@@ -125,8 +144,11 @@ class Data:
         """Valid records of a CSV file as dicts (with their 1-based number)."""
         header, recs = self.csv[name]
         bad = {int(b["source_row"]) for b in self.bad if b["source_file"] == name}
-        return [dict(zip(header, r, strict=True), _row=i)
-                for i, r in enumerate(recs, start=1) if i not in bad]
+        return [
+            dict(zip(header, r, strict=True), _row=i)
+            for i, r in enumerate(recs, start=1)
+            if i not in bad
+        ]
 
     def archetype(self, name: str, row: int) -> str | None:
         pid = self.owner.get((name, row))
@@ -146,8 +168,11 @@ def saas(tmp_path_factory) -> Data:
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ----------------------------------------------------------------- tests
@@ -181,8 +206,12 @@ def test_manifest_matches_files(request, name: str) -> None:
 @pytest.mark.parametrize("name", ["retail", "saas"])
 def test_truth_covers_every_record(request, name: str) -> None:
     d: Data = request.getfixturevalue(name)
-    expected = {(f, i) for f, n in d.manifest.files.items()
-                if not f.startswith("marketing_spend") for i in range(1, n + 1)}
+    expected = {
+        (f, i)
+        for f, n in d.manifest.files.items()
+        if not f.startswith("marketing_spend")
+        for i in range(1, n + 1)
+    }
     got = [(r["source_file"], int(r["source_row"])) for r in d.records]
     assert len(got) == len(set(got))
     assert set(got) == expected
@@ -209,8 +238,10 @@ def test_every_archetype_present(request, name: str) -> None:
     assert set(counts) == keys
     assert all(c >= 10 for c in counts.values())
     neg = {a["key"] for a in arch if a["negative"]}
-    assert all(d.people[p]["is_negative"] == ("true" if d.people[p]["archetype"] in neg
-                                              else "false") for p in d.people)
+    assert all(
+        d.people[p]["is_negative"] == ("true" if d.people[p]["archetype"] in neg else "false")
+        for p in d.people
+    )
 
 
 def _valid_value(check: str, value, rng: tuple[int, int] | None = None) -> bool:
@@ -242,9 +273,13 @@ def _checks(base: str):
         yield "range", col, rng
 
 
-_REASON_CHECK = {"bad_timestamp": ("ts", "month"), "negative_value": ("nonneg",),
-                 "missing_required": ("required",), "bad_number": ("num",),
-                 "out_of_range": ("range",)}
+_REASON_CHECK = {
+    "bad_timestamp": ("ts", "month"),
+    "negative_value": ("nonneg",),
+    "missing_required": ("required",),
+    "bad_number": ("num",),
+    "out_of_range": ("range",),
+}
 
 
 @pytest.mark.parametrize("name", ["retail", "saas"])
@@ -253,9 +288,16 @@ def test_bad_rows_are_planted_and_real(request, name: str) -> None:
     bad = {(b["source_file"], int(b["source_row"])): b for b in d.bad}
     total = sum(n for f, n in d.manifest.files.items() if not f.endswith(".json"))
     assert 0.006 <= len(bad) / total <= 0.016
-    assert {b["reason"] for b in d.bad} >= {"bad_timestamp", "missing_required", "bad_encoding",
-                                            "bad_json", "column_count", "negative_value",
-                                            "bad_number", "out_of_range"}
+    assert {b["reason"] for b in d.bad} >= {
+        "bad_timestamp",
+        "missing_required",
+        "bad_encoding",
+        "bad_json",
+        "column_count",
+        "negative_value",
+        "bad_number",
+        "out_of_range",
+    }
     assert len({b["source_file"] for b in d.bad}) >= 8
     for fname, (header, recs) in d.csv.items():
         base = fname.rsplit(".", 1)[0]
@@ -287,8 +329,11 @@ def test_bad_rows_are_planted_and_real(request, name: str) -> None:
 
 
 def _assert_row(base: str, row: dict, bad: dict | None, where) -> None:
-    failed = {(check, col) for check, col, rng in _checks(base)
-              if not _valid_value(check, row.get(col), rng)}
+    failed = {
+        (check, col)
+        for check, col, rng in _checks(base)
+        if not _valid_value(check, row.get(col), rng)
+    }
     if bad is None:
         assert not failed, (where, failed)
         return
@@ -329,16 +374,20 @@ def test_retail_archetype_signal(retail: Data) -> None:
     assert lines["serial_returner"]["returned"] / lines["serial_returner"]["all"] >= 0.4
     assert lines["busy_parent"]["returned"] / lines["busy_parent"]["all"] < 0.1
     assert lines["discount_hunter"]["coupon"] / lines["discount_hunter"]["all"] > 0.85
-    assert lines["fitness_enthusiast"]["sports_nutrition"] / lines["fitness_enthusiast"][
-        "all"] > 0.35
+    assert (
+        lines["fitness_enthusiast"]["sports_nutrition"] / lines["fitness_enthusiast"]["all"] > 0.35
+    )
     assert lines["mindful_retiree"]["store"] / lines["mindful_retiree"]["all"] > 0.5
     birth: dict[str, list[int]] = defaultdict(list)
     for p in retail.people.values():
         birth[p["archetype"]].append(int(p["birth_year"]))
     mean = {a: sum(v) / len(v) for a, v in birth.items()}
     assert mean["fitness_enthusiast"] - mean["mindful_retiree"] > 25
-    female = {a: sum(p["gender"] == "female" for p in retail.people.values()
-                     if p["archetype"] == a) / len(birth[a]) for a in birth}
+    female = {
+        a: sum(p["gender"] == "female" for p in retail.people.values() if p["archetype"] == a)
+        / len(birth[a])
+        for a in birth
+    }
     assert female["busy_parent"] > 0.85 > female["fitness_enthusiast"]
     opens: dict[str, Counter] = defaultdict(Counter)
     for r in retail.rows("email_activity.csv"):
@@ -397,14 +446,18 @@ def test_identity_mess(request, name: str) -> None:
     d: Data = request.getfixturevalue(name)
     # the same person's e-mail spelled differently across sources
     spellings: dict[str, set[str]] = defaultdict(set)
-    for fname, col in (("crm_contacts.csv", "Email Address"), ("orders.csv", "Email"),
-                       ("email_activity.csv", "Email Address")):
+    for fname, col in (
+        ("crm_contacts.csv", "Email Address"),
+        ("orders.csv", "Email"),
+        ("email_activity.csv", "Email Address"),
+    ):
         for r in d.rows(fname):
             pid = d.owner[(fname, r["_row"])]
             if pid and "@" in r[col] and r[col] not in ("test@test.com", "none@none.com"):
                 spellings[pid].add(r[col])
-    varied = [p for p, s in spellings.items() if len({x.strip().lower() for x in s}) == 1
-              and len(s) > 1]
+    varied = [
+        p for p, s in spellings.items() if len({x.strip().lower() for x in s}) == 1 and len(s) > 1
+    ]
     assert len(varied) > 10
     # a device shared by two people who both identify on it
     anon_people: dict[str, set[str]] = defaultdict(set)
@@ -421,8 +474,11 @@ def test_identity_mess(request, name: str) -> None:
     assert sum(len(v) > 1 for v in contacts.values()) >= 0.015 * len(d.people)
     # junk identifiers on records that belong to unrelated real people
     junk = {"test@test.com", "none@none.com", "N/A", "null", "0000000000"}
-    owners = {d.owner[("crm_contacts.csv", r["_row"])] for r in d.rows("crm_contacts.csv")
-              if r["Email Address"] in junk or r["Phone Number"] in junk}
+    owners = {
+        d.owner[("crm_contacts.csv", r["_row"])]
+        for r in d.rows("crm_contacts.csv")
+        if r["Email Address"] in junk or r["Phone Number"] in junk
+    }
     assert len(owners) >= 2
     # duplicates truth points at identical messages
     assert d.dups
@@ -464,9 +520,13 @@ def test_parquet_scale_and_flat_memory(tmp_path: Path) -> None:
     peaks = {}
     for n in (20_000, 60_000):
         out = tmp_path / str(n)
-        res = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(n), str(out)],
-                             capture_output=True, text=True, check=True,
-                             env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"})
+        res = subprocess.run(
+            [sys.executable, "-c", _MEMORY_SCRIPT, str(n), str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"},
+        )
         peaks[n] = int(res.stdout.split()[-1])
     assert peaks[60_000] < peaks[20_000] * 1.3 + 50_000  # kB; 3x the people, ~same memory
     out = tmp_path / "60000"
@@ -478,9 +538,18 @@ def test_parquet_scale_and_flat_memory(tmp_path: Path) -> None:
     records = pq.ParquetFile(out / "truth" / "records.parquet").metadata.num_rows
     assert records == sum(n for f, n in m["files"].items() if f != "marketing_spend.parquet")
     bad = read_truth(out / "truth" / "bad_rows.csv")
-    assert {b["reason"] for b in bad} <= {"bad_timestamp", "negative_value", "missing_required",
-                                          "bad_number", "out_of_range"}
+    assert {b["reason"] for b in bad} <= {
+        "bad_timestamp",
+        "negative_value",
+        "missing_required",
+        "bad_number",
+        "out_of_range",
+    }
     ev = pq.read_table(out / "events.parquet", columns=["message_id", "type", "context"])
     assert ev.column_names == ["message_id", "type", "context"]
     assert pq.ParquetFile(out / "events.parquet").schema_arrow.names[:4] == [
-        "message_id", "type", "user_id", "anonymous_id"]
+        "message_id",
+        "type",
+        "user_id",
+        "anonymous_id",
+    ]

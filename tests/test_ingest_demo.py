@@ -174,3 +174,14 @@ def test_reingest_is_idempotent(retail_data, tmp_path):
     for table in before:
         if table.startswith("raw_") or table == "quarantine":
             assert after[table] == before[table], table
+
+
+def test_intake_report_accounts_for_every_source_and_reason(retail_ws):
+    ws, report = retail_ws
+    text = ws.write_ingest_report().read_text()
+    for f in report.files:
+        assert f"| {f.kind} |" in text
+    quarantined = ws.sql("SELECT kind, reason, count(*) AS n FROM quarantine GROUP BY 1, 2")
+    for row in quarantined.to_pylist():
+        assert f"| {row['kind']} | {row['reason']} | {row['n']:,} |" in text
+    assert "### orders" in text and "`order_date`" in text

@@ -43,6 +43,11 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+class EngineSettings(_Strict):
+    memory_limit: str = Field("", pattern=r"^$|^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    threads: int = Field(0, ge=0)
+
+
 class IngestSettings(_Strict):
     timezone: str = "UTC"
     date_order: Literal["MDY", "DMY"] = "MDY"
@@ -77,6 +82,7 @@ class SourceConfig(_Strict):
 
 class Config(_Strict):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
@@ -159,6 +165,13 @@ DEFAULT_TOML = """\
 name = "{name}"
 # The DuckDB database file, relative to this folder.
 database = "personae.duckdb"
+
+[engine]
+# DuckDB memory limit, e.g. "4GB" (empty: DuckDB's default, 80% of RAM). Work beyond it
+# spills to disk next to the database, so large files never need more memory than this.
+memory_limit = ""
+# Worker threads (0: one per core).
+threads = 0
 
 [ingest]
 # Time zone assumed for timestamps written without an offset (IANA name). Values with an

@@ -77,6 +77,11 @@ class Workspace:
         """A connection with the tables and parsing macros in place."""
         con = engine.connect(self.database_path, read_only=read_only)
         try:
+            settings = self.config.engine
+            if settings.memory_limit:
+                con.execute(f"SET memory_limit = '{settings.memory_limit}'")
+            if settings.threads:
+                con.execute(f"SET threads = {int(settings.threads)}")
             parsers.install(con, self.config.ingest.default_calling_code)
             if not read_only:
                 ensure_tables(con)
