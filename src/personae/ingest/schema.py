@@ -77,7 +77,11 @@ class Derived:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A check that spans fields; ``invalid_sql`` is true for a row that breaks it."""
+    """A check that spans fields; ``invalid_sql`` is true for a row that breaks it.
+
+    It may compare enumerated fields (``type = 'alias'``) and test whether free-text fields
+    are present (``user_id IS NULL``); it does not see free text itself.
+    """
 
     code: str
     invalid_sql: str

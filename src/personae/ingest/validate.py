@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from personae.engine import quote_ident as q
 from personae.engine import quote_literal as lit
+from personae.ingest.parsers import sql_in
 from personae.ingest.schema import Field, FieldType, SourceKind
 
 _TYPE_REASON = {
@@ -65,7 +66,7 @@ def _typed_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
             whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in f.synonyms.items())
             expr = f"(CASE {expr} {whens} ELSE {expr} END)"
         if f.choices:
-            expr = f"(CASE WHEN {expr} IN ({', '.join(lit(c) for c in f.choices)}) THEN {expr} END)"
+            expr = f"(CASE WHEN {sql_in(expr, f.choices)} THEN {expr} END)"
         return expr
     if f.type is FieldType.TIMESTAMP:
         if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
@@ -184,10 +185,13 @@ def build_checks_sql(
         if f.name not in mapping or not _needs_check(f, kind):
             continue
         i = index[mapping[f.name]]
-        if f.type is not FieldType.STRING or f.choices or _in_rules(f, kind):
+        present = _present_expr(f, f"__s{i}", types[i])
+        if f.type is not FieldType.STRING or f.choices:
             cols.append(f"{_checked_expr(f, f'__s{i}', types[i], opt)} AS {q(f.name)}")
-        # (a required text field needs only its presence flag, not its value)
-        cols.append(f"{_present_expr(f, f'__s{i}', types[i])} AS {q('__p_' + f.name)}")
+        elif _in_rules(f, kind):
+            # Row rules only ask whether free text is there: keep a flag, not the text.
+            cols.append(f"(CASE WHEN {present} THEN true END) AS {q(f.name)}")
+        cols.append(f"{present} AS {q('__p_' + f.name)}")
     for f in kind.fields:  # fields a row rule names but the file lacks
         if f.name not in mapping and _in_rules(f, kind):
             cols.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
