@@ -28,7 +28,7 @@ from personae.demo import generate
 from personae.engine import connect, quote_literal
 from personae.pipeline import demo_sources
 
-console = Console()
+console = Console(width=150)
 
 
 def _peak_rss_mb() -> float:
