@@ -262,35 +262,39 @@ def ingest(
 def quarantine(
     workspace: Path = WorkspaceOpt,
     reason: str = typer.Option(None, help="Only this reason (e.g. bad_timestamp)."),
+    kind: str = typer.Option(None, help="Only this source kind (e.g. orders)."),
     limit: int = typer.Option(20, help="How many rows to show (0 = all)."),
+    export: Path = typer.Option(
+        None, help="Write the selected rows to a CSV file (all of them, not just --limit)."
+    ),
 ) -> None:
-    """List rejected rows: file, row, column, reason, and the raw record."""
+    """List rejected rows: file, record number, column, reason, detail and the raw record."""
     ws = _open(workspace)
     summary = ws.sql("SELECT reason, count(*) AS n FROM quarantine GROUP BY 1 ORDER BY 2 DESC")
     if summary.num_rows == 0:
         console.print("Quarantine is empty: every row was ingested.")
         return
-    console.print(
-        "Rejected rows by reason: "
-        + ", ".join(
-            f"{r} {n:,}"
-            for r, n in zip(summary["reason"].to_pylist(), summary["n"].to_pylist(), strict=True)
-        )
-    )
-    rows = ws.quarantine(reason=reason, limit=limit or None).to_pylist()
-    table = Table(show_lines=False)
-    for col in ("file", "row", "reason", "column", "detail", "raw"):
-        table.add_column(col, overflow="fold")
+    counts = zip(summary["reason"].to_pylist(), summary["n"].to_pylist(), strict=True)
+    console.print("Rejected rows by reason: " + ", ".join(f"{r} {n:,}" for r, n in counts))
+    if export is not None:
+        n = ws.export_quarantine(export, reason=reason, kind=kind)
+        console.print(f"Wrote {n:,} rows to {export}")
+        return
+    rows = ws.quarantine(reason=reason, kind=kind, limit=limit or None).to_pylist()
     for r in rows:
-        table.add_row(
-            Path(r["source_file"]).name,
-            str(r["source_row"]),
-            r["reason"],
-            r["column_name"] or "",
-            r["detail"] or "",
-            (r["raw"] or "")[:120],
+        where = f"{Path(r['source_file']).name}:{r['source_row']}"
+        column = f" [bold]{escape(r['column_name'])}[/]:" if r["column_name"] else ""
+        console.print(
+            f"[cyan]{escape(where)}[/] [red]{r['reason']}[/]{column} {escape(r['detail'] or '')}",
+            highlight=False,
         )
-    console.print(table)
+        console.print(f"    [dim]{escape((r['raw'] or '')[:300])}[/]", highlight=False)
+    shown = len(rows)
+    total = ws.sql("SELECT count(*) AS n FROM quarantine")["n"][0].as_py()
+    if shown < total:
+        console.print(
+            f"({shown:,} of {total:,} shown; --limit 0 for all, --export FILE.csv to save them)"
+        )
 
 
 @app.command()

@@ -222,16 +222,43 @@ class Workspace:
                 for n in names
             }
 
-    def quarantine(self, *, reason: str | None = None, limit: int | None = None) -> pa.Table:
-        """Rejected rows, newest first (optionally one reason only)."""
-        where = "WHERE reason = ?" if reason else ""
+    def quarantine(
+        self, *, reason: str | None = None, kind: str | None = None, limit: int | None = None
+    ) -> pa.Table:
+        """Rejected rows, in file and record order (optionally one reason or kind only)."""
+        where, params = self._quarantine_filter(reason, kind)
         lim = f"LIMIT {int(limit)}" if limit else ""
         return self.sql(
-            f"SELECT kind, source_file, source_row, reason, column_name, detail, raw "
-            f"FROM quarantine {where} ORDER BY quarantined_at DESC, source_file, "
-            f"source_row {lim}",
-            [reason] if reason else [],
+            "SELECT kind, source_file, source_row, reason, column_name, detail, raw "
+            f"FROM quarantine {where} ORDER BY kind, source_file, source_row {lim}",
+            params,
         )
+
+    def export_quarantine(
+        self, path: str | Path, *, reason: str | None = None, kind: str | None = None
+    ) -> int:
+        """Write rejected rows to a CSV file (to fix and re-ingest); returns the row count."""
+        where, params = self._quarantine_filter(reason, kind)
+        out = Path(path).expanduser().resolve()
+        with self.connect() as con:
+            con.execute(
+                "COPY (SELECT kind, source_file, source_row, reason, column_name, detail, raw "
+                f"FROM quarantine {where} ORDER BY kind, source_file, source_row) "
+                f"TO {engine.quote_literal(str(out))} (FORMAT csv, HEADER true)",
+                params,
+            )
+            return con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchall()[0][0]
+
+    @staticmethod
+    def _quarantine_filter(reason: str | None, kind: str | None) -> tuple[str, list[str]]:
+        clauses, params = [], []
+        if reason:
+            clauses.append("reason = ?")
+            params.append(reason)
+        if kind:
+            clauses.append("kind = ?")
+            params.append(kind)
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     @property
     def reports_dir(self) -> Path:
