@@ -111,34 +111,44 @@ def _file_progress() -> Iterator[Callable[[Path, int, int], None]]:
 
 
 def _print_report(report: IngestReport, top: int = 5) -> None:
-    """One row per file, or per source when a source spans many files (event batches)."""
+    """One row per file, or per source when a source spans several files (event batches)."""
     rows: dict[tuple[str, str], list[int]] = {}
     for f in report.files:
-        many = sum(1 for g in report.files if g.source == f.source and g.kind == f.kind) > 3
-        label = f"{f.source} ({'{n}'} files)" if many and f.source else Path(f.path).name
+        siblings = sum(1 for g in report.files if g.source == f.source and g.kind == f.kind)
+        label = f"{f.source} ({{n}} files)" if siblings > 1 and f.source else Path(f.path).name
         acc = rows.setdefault((f.kind, label), [0, 0, 0, 0, 0])
         for i, v in enumerate((f.rows_in, f.ingested, f.rejected, f.duplicates, 1)):
             acc[i] += v
+    wide = console.width >= 100  # the kind column only where it fits
     table = Table(title="Ingest", title_justify="left")
-    for col in ("kind", "source", "rows in", "ingested", "rejected", "duplicates"):
-        table.add_column(col, justify="right" if col not in ("kind", "source") else "left")
+    for col in (["kind"] if wide else []) + [
+        "source",
+        "rows in",
+        "ingested",
+        "rejected",
+        "duplicates",
+    ]:
+        if col in ("kind", "source"):
+            table.add_column(col, overflow="fold")
+        else:
+            table.add_column(col, justify="right", no_wrap=True)
     for (kind, label), (n_in, n_ok, n_bad, n_dup, n_files) in rows.items():
-        table.add_row(
-            kind,
+        cells = [
             escape(label.replace("{n}", str(n_files))),
             f"{n_in:,}",
             f"{n_ok:,}",
             f"[red]{n_bad:,}[/]" if n_bad else "0",
             f"{n_dup:,}",
-        )
-    table.add_row(
-        "[bold]total",
+        ]
+        table.add_row(*([kind] if wide else []), *cells)
+    total = [
         f"{len(report.files)} files",
         f"[bold]{report.rows_in:,}",
         f"[bold]{report.ingested:,}",
         f"[bold]{report.rejected:,}",
         f"[bold]{report.duplicates:,}",
-    )
+    ]
+    table.add_row(*(["[bold]total"] if wide else []), *total)
     console.print(table)
     if report.rejected:
         reasons = ", ".join(f"{r} {n:,}" for r, n in report.reasons.most_common(top))
