@@ -260,9 +260,10 @@ def _load(
     if not good:
         return
     key = q(kind.dedup_key or "_row_hash")
-    # Records not to load: rejected ones, repeats of an earlier record of the same file
-    # (finding them is one hash aggregate; only the repeated keys are ordered), and
-    # records the table already holds.
+    # Records not to load: rejected ones, repeats of an earlier record of the same file, and
+    # records the table already holds. Repeats are found by grouping 64-bit hashes of the
+    # keys (cheap); only the candidates are then ordered by their exact key, so a hash
+    # collision between two different keys never drops a record.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _skip AS
         SELECT _source_row FROM _checks WHERE {reason} IS NOT NULL
@@ -270,9 +271,9 @@ def _load(
         SELECT _source_row FROM (
             SELECT _source_row, row_number() OVER (PARTITION BY _key ORDER BY _source_row) AS n
             FROM _checks
-            WHERE {reason} IS NULL AND _key IN (
-                SELECT _key FROM _checks WHERE {reason} IS NULL
-                GROUP BY _key HAVING count(*) > 1))
+            WHERE {reason} IS NULL AND hash(_key) IN (
+                SELECT hash(_key) FROM _checks WHERE {reason} IS NULL
+                GROUP BY 1 HAVING count(*) > 1))
         WHERE n > 1
         UNION ALL
         SELECT c._source_row FROM _checks c
