@@ -1,9 +1,16 @@
 """Load files of one source kind into ``raw_<kind>``, conserving every row.
 
-For each file: stage the records (a DuckDB view over Parquet, or Arrow batches from the
-streaming readers), type and check them with one SQL query, then in one transaction append
-good rows that are new to ``raw_<kind>`` and bad rows to ``quarantine``. The ledger
-``ingest_files`` records, per file, rows in = ingested + rejected + duplicates.
+For each file, in one transaction:
+
+1. stage the records: a DuckDB view over Parquet, a temp table of text cells filled batch
+   by batch from the streaming CSV/JSON readers, or JSON Lines split in Python and parsed
+   by DuckDB;
+2. check them (``_checks``, see :mod:`personae.ingest.validate`) and move the bad ones, with
+   reason, column, detail and raw record, to ``quarantine``;
+3. append the good ones that are new (not repeated earlier in the file, not already in the
+   table) to ``raw_<kind>``, typed, with derived and lineage columns.
+
+The ledger ``ingest_files`` records, per file, rows in = ingested + rejected + duplicates.
 """
 
 from __future__ import annotations
