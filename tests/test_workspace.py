@@ -114,3 +114,18 @@ def test_every_command_has_help():
         assert command in out.stdout
         sub = subprocess.run([*CLI, command, "--help"], capture_output=True, text=True)
         assert sub.returncode == 0 and "Usage" in sub.stdout, command
+
+
+def test_text_is_trimmed_of_tabs_and_non_breaking_spaces(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    f = tmp_path / "c.csv"
+    f.write_text(
+        "Contact ID,Email Address,City\n"
+        'C1,"\\tAnna@Example.com ",\u00a0Leeds\u00a0\n'
+        '"\\t ",x@example.com,York\n'.replace("\\t", "\t")
+    )
+    report = ws.ingest("contacts", [f])
+    assert (report.ingested, report.rejected) == (1, 1)
+    row = ws.sql("SELECT email, city FROM raw_contacts").to_pylist()[0]
+    assert row == {"email": "Anna@Example.com", "city": "Leeds"}
+    assert ws.sql("SELECT reason FROM quarantine")["reason"][0].as_py() == "missing_required"

@@ -27,6 +27,7 @@ from typing import Any
 
 import duckdb
 
+_BLANKS = " \t\n\r\u00a0\u2007\u202f\ufeff"
 _MISSING = ("", "null", "none", "n/a", "na", "nan", "nat", "-", "--", "?")
 
 
@@ -137,14 +138,17 @@ def macro_sql(calling_code: str = "1") -> list[str]:
     if not cc.isdigit():
         raise ValueError(f"calling code must be digits, got {calling_code!r}")
     return [
+        # DuckDB's trim() strips spaces only; exports also pad with tabs, newlines, NBSP.
+        f"""CREATE OR REPLACE MACRO personae_trim(s) AS
+            trim(CAST(s AS VARCHAR), {_quote(_BLANKS)})""",
         # Every "missing" token is short: test the byte length (O(1)) before lower/trim, and
         # let CASE skip the rest for long values (CASE evaluates a branch only where needed).
         f"""CREATE OR REPLACE MACRO personae__missing(s) AS
             CASE WHEN s IS NULL THEN true
                  WHEN strlen(CAST(s AS VARCHAR)) > 8 THEN false
-                 ELSE {sql_in("lower(trim(CAST(s AS VARCHAR)))", _MISSING)} END""",
+                 ELSE {sql_in("lower(personae_trim(s))", _MISSING)} END""",
         """CREATE OR REPLACE MACRO personae_clean(s) AS
-            CASE WHEN personae__missing(s) THEN NULL ELSE trim(CAST(s AS VARCHAR)) END""",
+            CASE WHEN personae__missing(s) THEN NULL ELSE personae_trim(s) END""",
         # --- numbers ---------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO personae__num_body(c) AS
             regexp_replace(
@@ -191,8 +195,8 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                      {_let("personae_decimal(s)", "d", "personae__whole(d)")})""",
         # --- booleans --------------------------------------------------------------------
         f"""CREATE OR REPLACE MACRO personae_boolean(s) AS
-            CASE WHEN {sql_in("lower(trim(CAST(s AS VARCHAR)))", _TRUE)} THEN true
-                 WHEN {sql_in("lower(trim(CAST(s AS VARCHAR)))", _FALSE)} THEN false END""",
+            CASE WHEN {sql_in("lower(personae_trim(s))", _TRUE)} THEN true
+                 WHEN {sql_in("lower(personae_trim(s))", _FALSE)} THEN false END""",
         # --- JSON ------------------------------------------------------------------------
         # JSON may be long: no trim (JSON allows surrounding white space), one parse.
         """CREATE OR REPLACE MACRO personae_json(s) AS
@@ -233,13 +237,13 @@ def macro_sql(calling_code: str = "1") -> list[str]:
         # --- phones ----------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO personae__phone_digits(s) AS
             regexp_replace(
-              regexp_replace(lower(trim(CAST(s AS VARCHAR))),
+              regexp_replace(lower(personae_trim(s)),
                              '\s*(x|ext\.?|extension)\s*[0-9]+$', ''),
               '[^0-9]', '', 'g')""",
         """CREATE OR REPLACE MACRO personae__phone_national(s, d, cc) AS
             CASE
               WHEN d = '' THEN NULL
-              WHEN starts_with(trim(CAST(s AS VARCHAR)), '+') THEN d
+              WHEN starts_with(personae_trim(s), '+') THEN d
               WHEN starts_with(d, '00') THEN substr(d, 3)
               WHEN cc = '1' AND length(d) = 11 AND starts_with(d, '1') THEN d
               WHEN starts_with(d, '0') THEN cc || substr(d, 2)

@@ -59,7 +59,7 @@ def _typed_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
     t = src_type.upper()
     is_text = t in _TEXT_TYPES
     if f.type is FieldType.STRING:
-        expr = f"NULLIF(trim(CAST({src} AS VARCHAR)), '')"
+        expr = f"NULLIF(personae_trim({src}), '')"
         if f.lowercase or f.synonyms or f.choices:
             expr = f"lower({expr})"
         if f.synonyms:
@@ -126,10 +126,7 @@ def _present_expr(f: Field, src: str, src_type: str) -> str:
     if src_type.upper() not in _TEXT_TYPES:
         return f"({src} IS NOT NULL)"
     if f.type is FieldType.STRING:
-        return (
-            f"(CASE WHEN {src} IS NULL THEN false WHEN strlen({src}) > 8 THEN true "
-            f"ELSE trim({src}) <> '' END)"
-        )
+        return f"(NULLIF(personae_trim({src}), '') IS NOT NULL)"
     return f"(NOT personae__missing({src}))"
 
 
