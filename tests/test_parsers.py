@@ -121,7 +121,8 @@ def test_unix_epochs(times, millis):
         t.replace(microsecond=0 if not millis else t.microsecond // 1000 * 1000) for t in times
     ]
     epoch = datetime(1970, 1, 1)
-    texts = [str(int((t - epoch).total_seconds() * (1000 if millis else 1))) for t in times]
+    unit = timedelta(milliseconds=1) if millis else timedelta(seconds=1)
+    texts = [str((t - epoch) // unit) for t in times]
     assert parsers.parse_timestamps(texts) == times
 
 

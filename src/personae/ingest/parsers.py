@@ -154,10 +154,12 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                  ELSE CAST(s AS VARCHAR) END""",
         # Every "missing" token is short: test the byte length (O(1)) before lower/trim, and
         # let CASE skip the rest for long values (CASE evaluates a branch only where needed).
+        # A value starting with a digit is never a missing token (cheap byte comparison).
         f"""CREATE OR REPLACE MACRO personae__missing(s) AS
             CASE WHEN s IS NULL THEN true
                  WHEN strlen(CAST(s AS VARCHAR)) > 8 THEN false
-                 ELSE {sql_in("lower(personae_trim(s))", _MISSING)} END""",
+                 WHEN CAST(s AS VARCHAR) >= '0' AND CAST(s AS VARCHAR) < ':' THEN false
+                 ELSE {_let("lower(personae_trim(s))", "t", sql_in("t", _MISSING))} END""",
         """CREATE OR REPLACE MACRO personae_clean(s) AS
             CASE WHEN personae__missing(s) THEN NULL ELSE personae_trim(s) END""",
         # --- numbers ---------------------------------------------------------------------
@@ -206,8 +208,14 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                      {_let("personae_decimal(s)", "d", "personae__whole(d)")})""",
         # --- booleans --------------------------------------------------------------------
         f"""CREATE OR REPLACE MACRO personae_boolean(s) AS
-            CASE WHEN {sql_in("lower(personae_trim(s))", _TRUE)} THEN true
-                 WHEN {sql_in("lower(personae_trim(s))", _FALSE)} THEN false END""",
+            {
+            _let(
+                "lower(personae_trim(s))",
+                "t",
+                f"CASE WHEN {sql_in('t', _TRUE)} THEN true "
+                f"WHEN {sql_in('t', _FALSE)} THEN false END",
+            )
+        }""",
         # --- JSON ------------------------------------------------------------------------
         # JSON may be long: no trim (JSON allows surrounding white space), one parse.
         """CREATE OR REPLACE MACRO personae_json(s) AS
@@ -219,16 +227,26 @@ def macro_sql(calling_code: str = "1") -> list[str]:
               CASE WHEN dmy THEN try_strptime(c, {_list(_DMY)})
                    ELSE try_strptime(c, {_list(_MDY)}) END,
               try_strptime(c, {_list(_UNAMBIGUOUS)}))""",
-        f"""CREATE OR REPLACE MACRO personae__ts_slow(c, tz, dmy) AS
+        """CREATE OR REPLACE MACRO personae__epoch(c) AS
             CASE
-              WHEN regexp_full_match(c, '[0-9]{{9,10}}')
+              WHEN regexp_full_match(c, '[0-9]{9,10}')
                 THEN CAST(to_timestamp(CAST(c AS BIGINT)) AS TIMESTAMP)
-              WHEN regexp_full_match(c, '[0-9]{{12,13}}') THEN epoch_ms(CAST(c AS BIGINT))
-              WHEN regexp_matches(c, '{_OFFSET_RE}')
-                THEN CAST(TRY_CAST(regexp_replace(c, '\\s*(UTC|GMT)$', 'Z') AS TIMESTAMPTZ)
-                          AS TIMESTAMP)
-              WHEN tz = 'UTC' THEN personae__naive(c, dmy)
-              ELSE CAST(timezone(tz, personae__naive(c, dmy)) AS TIMESTAMP)
+              WHEN regexp_full_match(c, '[0-9]{12,13}') THEN epoch_ms(CAST(c AS BIGINT))
+            END""",
+        f"""CREATE OR REPLACE MACRO personae__with_offset(c) AS
+            CASE WHEN regexp_matches(c, '{_OFFSET_RE}')
+                 THEN CAST(TRY_CAST(regexp_replace(c, '\\s*(UTC|GMT)$', 'Z') AS TIMESTAMPTZ)
+                           AS TIMESTAMP) END""",
+        # In UTC the common non-ISO forms (MM/DD/YYYY …) are tried first; regular
+        # expressions only run for what is left. Elsewhere an explicit offset must be found
+        # first, because a wall-clock time is read in the configured zone.
+        """CREATE OR REPLACE MACRO personae__ts_slow(c, tz, dmy) AS
+            CASE
+              WHEN tz = 'UTC' THEN COALESCE(personae__naive(c, dmy), personae__epoch(c),
+                                            personae__with_offset(c))
+              ELSE COALESCE(personae__with_offset(c),
+                            CAST(timezone(tz, personae__naive(c, dmy)) AS TIMESTAMP),
+                            personae__epoch(c))
             END""",
         # Fast path in UTC: DuckDB's own cast reads ISO 8601 with or without an offset.
         # Plausibility (years 1900-2100) is a check of the ingest, not of the parser.

@@ -1,0 +1,42 @@
+"""`personae demo`, the README's main job, run as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from personae import Workspace
+
+CLI = [sys.executable, "-m", "personae.cli"]
+
+
+def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
+    target = tmp_path / "demo"
+    for _ in range(2):  # the second run starts from a fresh workspace again
+        out = subprocess.run(
+            [*CLI, "demo", str(target), "--customers", "300"],
+            capture_output=True,
+            text=True,
+            env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"},
+        )
+        assert out.returncode == 0, out.stderr
+        assert "summary" in out.stdout and "quarantined" in out.stdout
+        assert str(target / "reports" / "ingest.md") in out.stdout.replace("\n", "")
+    ws = Workspace(target)
+    counts = ws.counts()
+    assert counts["raw_orders"] > 0 and counts["raw_events"] > 0 and counts["quarantine"] > 0
+    assert len(ws.config.sources) >= 9
+    runs = ws.runs().to_pylist()
+    assert len(runs) == 1 and runs[0]["status"] == "ok"  # the folder was recreated
+
+
+def test_demo_refuses_to_overwrite_a_folder_that_is_not_a_workspace(tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("do not delete")
+    out = subprocess.run(
+        [*CLI, "demo", str(precious), "--customers", "100"], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert "not a personae workspace" in out.stderr
+    assert (precious / "thesis.txt").read_text() == "do not delete"
