@@ -212,8 +212,13 @@ def build_rows_sql(
     mapping: dict[str, str],
     opt: ParseOptions,
     skip: str,
+    checks: str = "_checks",
 ) -> str:
-    """Pass 2: kept records (not in table ``skip``), typed, with derived columns."""
+    """Pass 2: kept records (not in table ``skip``), typed, with derived columns.
+
+    A record keyed by its row hash takes the hash the checks pass already computed (a join
+    on the record number is cheaper than hashing every cell again).
+    """
     index = {c: i for i, c in enumerate(columns)}
     typed = []
     for f in kind.fields:
@@ -230,12 +235,21 @@ def build_rows_sql(
         typed.append("CAST(NULL AS VARCHAR) AS _extra")
     lets = "".join(f", {sql} AS {q(name)}" for name, sql in kind.lets)
     derived = "".join(f", CAST({d.sql} AS {d.sql_type}) AS {q(d.name)}" for d in kind.derived)
+    if kind.dedup_key is None and columns:
+        row_hash = "k.__hash"
+        source = (
+            f"{stage} JOIN (SELECT _source_row AS __row, _key AS __hash FROM {checks} "
+            f"WHERE _source_row NOT IN (SELECT _source_row FROM {skip})) k "
+            "ON k.__row = _source_row"
+        )
+    else:
+        row_hash = row_hash_sql(kind, columns)
+        source = f"{stage} WHERE _source_row NOT IN (SELECT _source_row FROM {skip})"
     return f"""
 SELECT *{derived} FROM (
   SELECT *{lets} FROM (
-    SELECT _source_row, {row_hash_sql(kind, columns)} AS _row_hash, {", ".join(typed)}
-    FROM {stage}
-    WHERE _source_row NOT IN (SELECT _source_row FROM {skip})
+    SELECT _source_row, {row_hash} AS _row_hash, {", ".join(typed)}
+    FROM {source}
   )
 )"""
 
