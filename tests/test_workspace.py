@@ -32,15 +32,21 @@ def test_init_writes_every_setting_with_its_default_and_a_database(tmp_path):
     folder = tmp_path / "shop"
     text = (folder / "personae.toml").read_text()
     written = tomllib.loads(text)
+    lines = text.splitlines()
     for key, default in _leaves(Config()):
-        section, name = key.split(".")
+        *sections, name = key.split(".")
+        table = written
+        for section in sections:
+            table = table[section]
         if key == "workspace.name":
-            assert written[section][name] == "shop"
+            assert table[name] == "shop"
             continue
-        assert written[section][name] == default, key
-        # every setting is documented: a comment line right above it
-        lines = text.splitlines()
-        at = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ="))
+        assert table[name] == default, key
+        # every setting is documented: a comment line right above it (or above its table)
+        header = "[" + ".".join([*sections, name]) + "]"
+        at = next(
+            i for i, line in enumerate(lines) if line.startswith(f"{name} =") or line == header
+        )
         assert lines[at - 1].startswith("#"), f"{key} has no comment"
     con = duckdb.connect(str(folder / "personae.duckdb"), read_only=True)
     tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}

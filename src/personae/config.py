@@ -44,6 +44,9 @@ def _check_timezone(value: str) -> str:
 
 
 class EngineSettings(_Strict):
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    spark_cores: int = Field(2, ge=1)
+    spark_memory: str = Field("2g", pattern=r"^[0-9]+[kmgt]$")
     memory_limit: str = Field("", pattern=r"^$|^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     threads: int = Field(0, ge=0)
 
@@ -58,6 +61,94 @@ class IngestSettings(_Strict):
     _tz = field_validator("timezone")(_check_timezone)
 
 
+IDENTIFIER_TYPES = (
+    "user_id",
+    "crm_id",
+    "external_id",
+    "email",
+    "phone",
+    "social_handle",
+    "anonymous_id",
+    "response_id",
+)
+"""Person identifier types, highest priority first (the default ``priority``)."""
+
+
+class FuzzySettings(_Strict):
+    enabled: bool = False
+    threshold: float = Field(0.95, ge=0.5, le=1.0)
+
+
+class IdentitySettings(_Strict):
+    default_region: str = Field("US", pattern=r"^[A-Z]{2}$")
+    email_strip_plus_tags: bool = True
+    email_ignore_dots_domains: list[str] = Field(
+        default_factory=lambda: ["gmail.com", "googlemail.com"]
+    )
+    blocked_values: list[str] = Field(
+        default_factory=lambda: [
+            "", "0", "-1", "null", "none", "nil", "n/a", "na", "undefined", "unknown",
+            "anonymous", "guest", "test", "-", "none@none.com", "0000000000",
+        ]
+    )
+    blocked_email_locals: list[str] = Field(
+        default_factory=lambda: [
+            "test", "none", "null", "noreply", "no-reply", "donotreply", "na", "n/a",
+            "unknown", "asdf", "example",
+        ]
+    )
+    blocked_email_domains: list[str] = Field(
+        default_factory=lambda: ["example.com", "example.org", "test.com", "none.com"]
+    )
+    priority: list[str] = Field(default_factory=lambda: list(IDENTIFIER_TYPES))
+    limits: dict[str, int] = Field(
+        default_factory=lambda: {
+            "user_id": 1, "crm_id": 3, "external_id": 5, "email": 5, "phone": 5,
+            "social_handle": 3, "anonymous_id": 100, "response_id": 1000,
+        }
+    )
+    fuzzy: FuzzySettings = Field(default_factory=FuzzySettings)
+
+    @field_validator("priority")
+    @classmethod
+    def _all_types(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in IDENTIFIER_TYPES]
+        missing = [t for t in IDENTIFIER_TYPES if t not in value]
+        if unknown or missing or len(set(value)) != len(value):
+            raise ValueError(
+                "list every identifier type exactly once, highest priority first: "
+                + ", ".join(IDENTIFIER_TYPES)
+            )
+        return value
+
+    @field_validator("limits")
+    @classmethod
+    def _known_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        for key, limit in value.items():
+            if key not in IDENTIFIER_TYPES:
+                raise ValueError(
+                    f"unknown identifier type {key!r}; use one of: {', '.join(IDENTIFIER_TYPES)}"
+                )
+            if limit < 1:
+                raise ValueError(f"limit for {key} must be at least 1")
+        return value
+
+
+SURVIVORSHIP_RULES = ("most_recent", "most_frequent", "source_priority")
+
+
+class ProfileSettings(_Strict):
+    as_of: str = Field("", pattern=r"^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    default_rule: Literal["most_recent", "most_frequent", "source_priority"] = "most_recent"
+    rules: dict[str, Literal["most_recent", "most_frequent", "source_priority"]] = Field(
+        default_factory=dict
+    )
+    source_priority: list[str] = Field(
+        default_factory=lambda: ["contacts", "accounts", "orders", "events", "survey_responses",
+                                 "tickets", "reviews", "email_events", "social_posts"]
+    )
+
+
 class SourceConfig(_Strict):
     kind: str
     paths: list[str] = Field(min_length=1)
@@ -66,6 +157,19 @@ class SourceConfig(_Strict):
     timezone: str | None = None
     date_order: Literal["MDY", "DMY"] | None = None
     delimiter: str | None = Field(None, min_length=1, max_length=1)
+    identifiers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("identifiers")
+    @classmethod
+    def _identifier_types(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = (*IDENTIFIER_TYPES, "account_id", "none")
+        for field, id_type in value.items():
+            if id_type not in allowed:
+                raise ValueError(
+                    f"{field} = {id_type!r}: unknown identifier type; use one of: "
+                    + ", ".join(allowed)
+                )
+        return value
 
     @field_validator("kind")
     @classmethod
@@ -84,6 +188,8 @@ class Config(_Strict):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    profiles: ProfileSettings = Field(default_factory=ProfileSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 
@@ -150,6 +256,9 @@ def source_toml(name: str, source: SourceConfig) -> str:
         value = getattr(source, key)
         if value is not None:
             lines.append(f"{key} = {toml_string(value)}")
+    if source.identifiers:
+        lines.append(f"[sources.{name}.identifiers]")
+        lines += [f"{k} = {toml_string(v)}" for k, v in source.identifiers.items()]
     if source.columns:
         lines.append(f"[sources.{name}.columns]")
         lines += [f"{k} = {toml_string(v)}" for k, v in source.columns.items()]
@@ -167,6 +276,14 @@ name = "{name}"
 database = "personae.duckdb"
 
 [engine]
+# Where identity resolution and profile building run: "duckdb" (embedded, the default) or
+# "spark" (a local PySpark session; install personae[spark] and Java 17). Ingestion and the
+# workspace database are always DuckDB; Spark reads the raw tables exported as Parquet.
+backend = "duckdb"
+# Spark only: local cores.
+spark_cores = 2
+# Spark only: driver memory (e.g. "2g", "8g").
+spark_memory = "2g"
 # DuckDB memory limit, e.g. "4GB" (empty: DuckDB's default, 80% of RAM). Work beyond it
 # spills to disk next to the database, so large files never need more memory than this.
 memory_limit = ""
@@ -186,6 +303,66 @@ batch_rows = 50000
 # When true, any rejected row makes `personae ingest` exit with status 1.
 strict = false
 
+[identity]
+# Region assumed for phone numbers written without a country code (ISO 3166 code).
+default_region = "US"
+# Email addresses: ignore "+tags" in the local part (ann+shop@x.com is ann@x.com).
+email_strip_plus_tags = true
+# Email domains where dots in the local part do not matter (a.nn@gmail.com is ann@gmail.com).
+email_ignore_dots_domains = ["gmail.com", "googlemail.com"]
+# Values that never link anything, whatever the identifier type (compared case-insensitively).
+blocked_values = [
+    "", "0", "-1", "null", "none", "nil", "n/a", "na", "undefined", "unknown", "anonymous",
+    "guest", "test", "-", "none@none.com", "0000000000",
+]
+# Email addresses whose local part (before @) is one of these never link (test@anything).
+blocked_email_locals = [
+    "test", "none", "null", "noreply", "no-reply", "donotreply", "na", "n/a", "unknown", "asdf",
+    "example",
+]
+# Email addresses at these domains never link.
+blocked_email_domains = ["example.com", "example.org", "test.com", "none.com"]
+# Identifier types, highest priority first. When a merge would break a limit below, the
+# links of the lowest-priority identifiers are dropped instead (see docs/identity.md).
+# (response_id: the id of one survey response, which ties its answer rows together.)
+priority = [
+    "user_id", "crm_id", "external_id", "email", "phone", "social_handle", "anonymous_id",
+    "response_id",
+]
+# Most identifiers of each type one profile may hold (merge guards).
+[identity.limits]
+user_id = 1
+crm_id = 3
+external_id = 5
+email = 5
+phone = 5
+social_handle = 3
+anonymous_id = 100
+response_id = 1000
+
+# Probabilistic matching (Splink) of contact records that share no identifier, on name,
+# date of birth, address and city; trained without labels.
+[identity.fuzzy]
+# Off by default: turn on when your CRM holds duplicates without a shared email or phone.
+enabled = false
+# Match probability at or above which two records are linked.
+threshold = 0.95
+
+[profiles]
+# The date every time-based attribute is measured from (YYYY-MM-DD); empty: the latest
+# timestamp in the data.
+as_of = ""
+# How a conflicting attribute value is chosen: most_recent (latest non-empty value),
+# most_frequent, or source_priority (the first source kind in source_priority that has it).
+default_rule = "most_recent"
+# Per-attribute rules overriding default_rule, e.g. {{ gender = "most_frequent" }}.
+rules = {{}}
+# Source kinds in order of trust, for the source_priority rule and for breaking ties.
+source_priority = [
+    "contacts", "accounts", "orders", "events", "survey_responses", "tickets", "reviews",
+    "email_events", "social_posts",
+]
+
 # Sources: one block per data source; `personae ingest` (without arguments) ingests them all.
 # kind is one of: {kinds}
 #
@@ -198,6 +375,8 @@ strict = false
 # delimiter = ";"                     # optional CSV delimiter (sniffed from the header)
 # [sources.crm.columns]               # only where auto-detection needs help:
 # email = "E-Mail Adresse"            # canonical field = column name in your file
+# [sources.crm.identifiers]           # only where a field holds another kind of id:
+# customer_id = "account_id"          # e.g. B2B orders whose customer is the account
 """
 
 

@@ -199,6 +199,37 @@ class Workspace:
         return report
 
     # -- reading --------------------------------------------------------------------------
+    # -- identity and profiles ------------------------------------------------------------
+    def build(self, *, backend: str | None = None, progress: Callable[[str], None] | None = None):
+        """Resolve identities and build unified profiles (``personae build``).
+
+        Returns a :class:`personae.build.BuildResult`; the run is recorded in ``runs``.
+        """
+        from personae.build import build
+
+        result = None
+        error: BaseException | None = None
+        try:
+            result = build(self, backend=backend, progress=progress)
+        except BaseException as exc:
+            error = exc
+        with self.connect() as con:
+            try:
+                with record_run(con, "build", self._config_hash()) as run:
+                    run.inputs = [backend or self.config.engine.backend]
+                    if error is not None:
+                        raise error
+                    assert result is not None
+                    run.counts = {
+                        k: v for k, v in vars(result).items() if isinstance(v, int | float | str)
+                    }
+            except BaseException:
+                if error is None:
+                    raise
+        if error is not None:
+            raise error
+        return result
+
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a read-only query against the workspace database; an Arrow table."""
         with self.connect() as con:

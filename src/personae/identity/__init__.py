@@ -1,0 +1,1 @@
+"""Identity resolution: linking records that describe the same person."""
