@@ -148,7 +148,7 @@ def record_profiles_view_sql(layouts, slots, norm: Normaliser) -> str:
     """Every ingested record's profile, keyed by (source_kind, source_file, source_row)."""
     parts = [
         f"SELECT '{lay.kind}' AS source_kind, x._source_file AS source_file, "
-        f"x._source_row AS source_row, s.profile_id "
+        f"x._source_row AS source_row, x.sig_key, s.profile_id "
         f"FROM ({record_signature_sql(slots, lay.kind, norm, lay.table)}) x "
         f"LEFT JOIN identity_signatures s ON s.sig_key = x.sig_key"
         for lay in layouts
@@ -157,7 +157,8 @@ def record_profiles_view_sql(layouts, slots, norm: Normaliser) -> str:
     if not parts:
         return (
             "SELECT CAST(NULL AS VARCHAR) AS source_kind, CAST(NULL AS VARCHAR) AS source_file,"
-            " CAST(NULL AS BIGINT) AS source_row, CAST(NULL AS VARCHAR) AS profile_id WHERE 1 = 0"
+            " CAST(NULL AS BIGINT) AS source_row, CAST(NULL AS VARCHAR) AS sig_key,"
+            " CAST(NULL AS VARCHAR) AS profile_id WHERE 1 = 0"
         )
     return " UNION ALL ".join(parts)
 
@@ -179,7 +180,7 @@ def build(
         if len(as_of) == 10:
             as_of += " 00:00:00"
         previous = (
-            con.sql("SELECT id_type, id_value, profile_id FROM identity_map").fetch_arrow_table()
+            con.sql("SELECT id_type, id_value, profile_id FROM identity_map").to_arrow_table()
             if _has_table(con, "identity_map")
             else None
         )

@@ -350,6 +350,225 @@ def kinds(kind: str = typer.Argument(None, help="Show the fields of one kind."))
     console.print(table)
 
 
+def _print_build(result, ws: Workspace, examples: int = 3) -> None:
+    """The build summary and a few example profiles as readable tables."""
+    table = Table(title="Identity and profiles", title_justify="left")
+    table.add_column("")
+    table.add_column("", justify="right")
+    rows = [
+        ("engine", result.engine),
+        ("as of", str(result.as_of)),
+        ("profiles (people)", f"{result.profiles:,}"),
+        ("accounts (B2B)", f"{result.accounts:,}"),
+        ("identifiers", f"{result.identifiers:,}"),
+        ("records linked to a profile", f"{result.linked_records:,}"),
+        ("records with no usable identifier", f"{result.unlinked_records:,}"),
+        ("identifiers stopped by merge guards", f"{result.conflicts:,}"),
+        ("fuzzy (Splink) links", f"{result.fuzzy_links:,}"),
+        ("time", f"{result.seconds:.1f} s"),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+    if examples:
+        _print_profiles(ws, examples=examples)
+
+
+PROFILE_SHOWN = (
+    ("who", ("first_name", "last_name", "gender", "age", "city", "country", "email")),
+    (
+        "work",
+        ("job_title", "seniority", "buying_role", "account_name", "industry", "employee_band"),
+    ),
+    (
+        "buying",
+        (
+            "orders",
+            "revenue",
+            "avg_order_value",
+            "recency_days",
+            "top_category_1",
+            "preferred_channel",
+            "discount_share",
+            "return_rate",
+        ),
+    ),
+    (
+        "engagement",
+        (
+            "sessions",
+            "top_device",
+            "interest_1",
+            "email_open_rate",
+            "support_tickets",
+            "reviews",
+            "mean_rating",
+        ),
+    ),
+    ("identity", ("identifiers", "records")),
+)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) < 1 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _print_profiles(ws: Workspace, *, examples: int = 3, where: str = "", params=None) -> None:
+    cols = {
+        r["column_name"]
+        for r in ws.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'profiles'"
+        ).to_pylist()
+    }
+    order = "records DESC, profile_id" if not where else "profile_id"
+    rows = ws.sql(
+        f"SELECT * FROM profiles {where} ORDER BY {order} LIMIT {int(examples)}", params
+    ).to_pylist()
+    if not rows:
+        console.print("No profile found.")
+        return
+    table = Table(title="Example profiles" if not where else "Profile", title_justify="left")
+    table.add_column("attribute", style="dim")
+    for r in rows:
+        table.add_column(r["profile_id"], overflow="fold")
+    for section, names in PROFILE_SHOWN:
+        present = [n for n in names if n in cols and any(r.get(n) is not None for r in rows)]
+        for i, name in enumerate(present):
+            table.add_row(
+                f"{section} · {name}" if i == 0 else f"  {name}",
+                *(escape(_fmt(r.get(name))) for r in rows),
+            )
+    console.print(table)
+
+
+@app.command()
+def build(
+    workspace: Path = WorkspaceOpt,
+    engine: str = typer.Option(
+        None, "--engine", help="duckdb or spark (default: [engine] backend in personae.toml)."
+    ),
+    examples: int = typer.Option(3, help="Example profiles to print."),
+) -> None:
+    """Resolve identities and build unified profiles (people and B2B accounts)."""
+    ws = _open(workspace)
+    if engine not in (None, "duckdb", "spark"):
+        _error(f"--engine {engine!r}: use duckdb or spark")
+        raise typer.Exit(2)
+    with _user_errors(), console.status("building") as status:
+        result = ws.build(backend=engine, progress=lambda msg: status.update(msg))
+    _print_build(result, ws, examples)
+
+
+identity_app = typer.Typer(help="Look into identity resolution.", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
+
+
+@identity_app.command("explain")
+def identity_explain(
+    identifier: str = typer.Argument(..., help="TYPE:VALUE, e.g. email:ann@example.com"),
+    workspace: Path = WorkspaceOpt,
+    limit: int = typer.Option(20, help="Links to list (0: all)."),
+) -> None:
+    """Why an identifier belongs to its profile: identifiers, links (with the record that
+    made each one), merge-guard decisions and fuzzy matches."""
+    from personae.identity.explain import ExplainError, explain, story
+
+    ws = _open(workspace)
+    try:
+        with ws.connect(read_only=True) as con:
+            e = explain(con, ws.config.identity, identifier)
+    except ExplainError as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    for line in story(e):
+        console.print(escape(line), highlight=False)
+    if e.identifiers:
+        t = Table(title="Identifiers", title_justify="left")
+        for c in ("type", "value", "records"):
+            t.add_column(c, justify="right" if c == "records" else "left")
+        for r in e.identifiers:
+            t.add_row(r["id_type"], escape(r["id_value"]), f"{r['records']:,}")
+        console.print(t)
+    if e.links:
+        t = Table(title="Links (why these identifiers are one profile)", title_justify="left")
+        for c in ("rule", "identifier", "linked to", "records", "example record"):
+            t.add_column(c, overflow="fold")
+        shown = e.links if limit == 0 else e.links[:limit]
+        for r in shown:
+            rule = r["rule"]
+            if r["match_probability"] is not None:
+                rule += f" (p={r['match_probability']:.3f})"
+            example = (
+                f"{r['example_kind']} {Path(r['example_file'] or '').name} row {r['example_row']}"
+            )
+            t.add_row(
+                rule,
+                escape(f"{r['id_type']}:{r['id_value']}"),
+                escape(f"{r['other_type']}:{r['other_value']}"),
+                f"{r['records']:,}",
+                escape(example),
+            )
+        console.print(t)
+        if len(shown) < len(e.links):
+            console.print(f"({len(shown)} of {len(e.links)} links shown; --limit 0 for all)")
+    if e.guards:
+        t = Table(title="Merge-guard decisions", title_justify="left")
+        for c in ("decision", "identifier", "because", "example record"):
+            t.add_column(c, overflow="fold")
+        for r in e.guards:
+            example = (
+                f"{r['example_kind']} {Path(r['example_file']).name} row {r['example_row']}"
+                if r["example_file"]
+                else ""
+            )
+            t.add_row(
+                r["rule"],
+                escape(f"{r['id_type']}:{r['id_value']}"),
+                escape(r["detail"] or ""),
+                escape(example),
+            )
+        console.print(t)
+    if e.accounts:
+        accounts = ", ".join(f"{a['account_id']} ({a['rule']})" for a in e.accounts)
+        console.print(f"Accounts: {escape(accounts)}")
+
+
+@app.command()
+def profiles(
+    identifier: str = typer.Argument(
+        None, help="A profile id or TYPE:VALUE to show one profile (default: the largest)."
+    ),
+    workspace: Path = WorkspaceOpt,
+    limit: int = typer.Option(3, help="Profiles to show."),
+) -> None:
+    """Show unified profiles as readable tables."""
+    ws = _open(workspace)
+    if identifier is None:
+        _print_profiles(ws, examples=limit)
+        return
+    if ":" not in identifier:
+        _print_profiles(ws, examples=1, where="WHERE profile_id = ?", params=[identifier])
+        return
+    from personae.identity.explain import ExplainError, explain
+
+    try:
+        with ws.connect(read_only=True) as con:
+            e = explain(con, ws.config.identity, identifier)
+    except ExplainError as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    if not e.profile_id:
+        console.print(f"{escape(identifier)}: no profile ({e.status}).")
+        raise typer.Exit(1)
+    _print_profiles(ws, examples=1, where="WHERE profile_id = ?", params=[e.profile_id])
+
+
 @app.command()
 def demo(
     path: Path = typer.Argument(
@@ -374,8 +593,9 @@ def demo(
             console=console,
         ) as progress,
     ):
-        gen = progress.add_task("1/2 generate demo data", total=customers)
-        ing = progress.add_task("2/2 ingest sources", total=None)
+        gen = progress.add_task("1/3 generate demo data", total=customers)
+        ing = progress.add_task("2/3 ingest sources", total=None)
+        bld = progress.add_task("3/3 resolve identities, build profiles", total=None)
         sizes: dict[Path, tuple[int, int]] = {}
 
         def on_ingest(p: Path, done: int, total: int) -> None:
@@ -393,8 +613,11 @@ def demo(
             seed=seed,
             on_generate=lambda d, t: progress.update(gen, completed=d, total=t),
             on_ingest=on_ingest,
+            on_build=lambda msg: progress.update(bld, description=f"3/3 {msg.lower()}"),
         )
+        progress.update(bld, total=1, completed=1)
     _print_report(result.report)
+    _print_build(result.build, result.workspace)
     ws = result.workspace
     console.rule("[bold]summary")
     console.print(f"Workspace:    [bold]{ws.path}[/]")
@@ -405,7 +628,16 @@ def demo(
         f"ingested, {result.report.rejected:,} quarantined, "
         f"{result.report.duplicates:,} duplicates skipped"
     )
+    console.print(
+        f"Profiles:     {result.build.profiles:,} people"
+        + (f", {result.build.accounts:,} accounts" if result.build.accounts else "")
+        + f" from {result.report.ingested:,} records"
+    )
     console.print(f"Explore:      personae status -w {path}   ·   personae quarantine -w {path}")
+    console.print(
+        f"              personae profiles -w {path}   ·   "
+        f"personae identity explain email:ADDRESS -w {path}"
+    )
     console.print(
         f"Report:       [bold]{result.report_path}[/]  (data intake: sources, "
         "rejections, field coverage)"

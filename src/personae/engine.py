@@ -140,7 +140,7 @@ class DuckDBEngine(Engine):
         log.debug("duckdb: %s in %.2fs", name, time.perf_counter() - started)
 
     def query(self, select_sql: str) -> pa.Table:
-        return self.con.sql(select_sql).fetch_arrow_table()
+        return self.con.sql(select_sql).to_arrow_table()
 
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register("_personae_arrow", table)

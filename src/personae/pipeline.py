@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from personae.build import BuildResult
 from personae.config import CONFIG_FILE
 from personae.ingest.loader import IngestReport
 from personae.workspace import Workspace, WorkspaceError
@@ -39,6 +40,7 @@ class DemoResult:
     customers: int
     scenario: str
     report_path: Path
+    build: BuildResult
 
 
 def demo_sources(data_dir: Path, relative_to: Path) -> list[tuple[str, str, list[str]]]:
@@ -80,6 +82,8 @@ def run_demo(
     fmt: str = "auto",
     on_generate: Callable[[int, int], None] | None = None,
     on_ingest: Callable[[Path, int, int], None] | None = None,
+    on_build: Callable[[str], None] | None = None,
+    fuzzy: bool = True,
 ) -> DemoResult:
     """Generate the demo into a fresh workspace at ``path`` and run the pipeline on it."""
     from personae.demo import generate
@@ -91,6 +95,22 @@ def run_demo(
     generate(scenario, customers, seed, data_dir, fmt=fmt, progress=on_generate)
     for name, kind, patterns in demo_sources(data_dir, path):
         ws.add_source(name, kind, patterns)
+    if fuzzy:
+        enable_fuzzy_matching(ws)
     report = ws.ingest(progress=on_ingest)
     report_path = ws.write_ingest_report()
-    return DemoResult(ws, data_dir, report, customers, scenario, report_path)
+    built = ws.build(progress=on_build)
+    return DemoResult(ws, data_dir, report, customers, scenario, report_path, built)
+
+
+def enable_fuzzy_matching(ws: Workspace) -> None:
+    """Turn on ``[identity.fuzzy] enabled`` in the workspace's personae.toml (the demo's CRM
+    has duplicates with typos and no shared identifier, which only fuzzy matching finds)."""
+    path = ws.path / CONFIG_FILE
+    text = path.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("[identity.fuzzy]")
+    if not sep:
+        return
+    tail = tail.replace("enabled = false", "enabled = true", 1)
+    path.write_text(head + sep + tail, encoding="utf-8")
+    ws.reload()

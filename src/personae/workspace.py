@@ -82,8 +82,8 @@ class Workspace:
                 con.execute(f"SET memory_limit = '{settings.memory_limit}'")
             if settings.threads:
                 con.execute(f"SET threads = {int(settings.threads)}")
-            parsers.install(con, self.config.ingest.default_calling_code)
-            if not read_only:
+            if not read_only:  # the macros are stored in the database by the first write
+                parsers.install(con, self.config.ingest.default_calling_code)
                 ensure_tables(con)
                 con.execute(RUNS_DDL)
             yield con

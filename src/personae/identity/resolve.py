@@ -74,7 +74,13 @@ FREE_MAIL_DOMAINS = (
     "mail.com",
 )
 
-OUTPUT_TABLES = ("identity_map", "identity_signatures", "identity_audit", "account_links")
+OUTPUT_TABLES = (
+    "identity_map",
+    "identity_signatures",
+    "identity_occurrences",
+    "identity_audit",
+    "account_links",
+)
 
 
 @dataclass
@@ -380,23 +386,39 @@ class IdentityResolver:
             nearest_seed_split(
                 engine, "_id_nodes", "_id_edges", "_id_labels", "_id_violations", "_id_assign"
             )
+            prior = (
+                "SELECT * FROM _id_split_log UNION ALL "
+                if engine.has_table("_id_split_log")
+                else ""
+            )
+            # the audit keeps what the split did: identifiers no seed could claim, and every
+            # link cut because its ends went to different seeds
             engine.materialize(
                 "_id_split_log",
-                (
-                    "SELECT * FROM _id_split_log UNION ALL "
-                    if engine.has_table("_id_split_log")
-                    else ""
-                )
+                prior
                 + """
                 SELECT n.id_type, n.id_value, v.id_type AS other_type, v.n, v.max_per_profile,
-                       CASE WHEN a.tie THEN 'split_tie' WHEN a.seed IS NULL THEN 'split_unreached'
-                            ELSE 'split' END AS outcome,
-                       s.id_type AS seed_type, s.id_value AS seed_value
+                       CASE WHEN a.tie THEN 'split_tie' ELSE 'split_unreached' END AS outcome,
+                       CAST(NULL AS VARCHAR) AS seed_type, CAST(NULL AS VARCHAR) AS seed_value,
+                       CAST(NULL AS VARCHAR) AS edge_rule, CAST(NULL AS DOUBLE) AS probability
                 FROM _id_assign a
                 JOIN _id_nodes n ON n.node_id = a.node_id
                 JOIN _id_labels l ON l.node_id = a.node_id
                 JOIN _id_violations v ON v.label = l.label
-                LEFT JOIN _id_nodes s ON s.node_id = a.seed
+                WHERE a.seed IS NULL
+                UNION ALL
+                SELECT na.id_type, na.id_value, v.id_type AS other_type, v.n, v.max_per_profile,
+                       'split_cut' AS outcome, nb.id_type AS seed_type,
+                       nb.id_value AS seed_value, e.rule AS edge_rule,
+                       e.match_probability AS probability
+                FROM _id_edges e
+                JOIN _id_assign sa ON sa.node_id = e.a
+                JOIN _id_assign sb ON sb.node_id = e.b
+                JOIN _id_nodes na ON na.node_id = e.a
+                JOIN _id_nodes nb ON nb.node_id = e.b
+                JOIN _id_labels l ON l.node_id = e.a
+                JOIN _id_violations v ON v.label = l.label
+                WHERE sa.seed IS NOT NULL AND sb.seed IS NOT NULL AND sa.seed <> sb.seed
                 """,
             )
             # identifiers that no seed can claim stop linking; links across seeds are cut
@@ -405,7 +427,7 @@ class IdentityResolver:
                 """
                 SELECT n.node_id, n.id_type, n.id_value, n.priority, n.n_records,
                        n.n_signatures,
-                       n.linking AND NOT coalesce(a.seed IS NULL, FALSE) AS linking,
+                       n.linking AND NOT (a.node_id IS NOT NULL AND a.seed IS NULL) AS linking,
                        CASE WHEN n.linking AND a.node_id IS NOT NULL AND a.seed IS NULL
                             THEN 'split' ELSE n.status_reason END AS status_reason
                 FROM _id_nodes n LEFT JOIN _id_assign a ON a.node_id = n.node_id
@@ -507,6 +529,10 @@ class IdentityResolver:
             LEFT JOIN _id_profiles p ON p.label = l.label
             """,
         )
+        engine.materialize(
+            "identity_occurrences",
+            "SELECT sig_key, kind, id_type, id_value, n_records FROM _id_occ",
+        )
         self._audit(engine)
         self._accounts(engine, slots)
 
@@ -527,8 +553,11 @@ class IdentityResolver:
                    x.seed_type AS other_type, x.seed_value AS other_value,
                    CAST(NULL AS BIGINT) AS n_records,
                    CAST(NULL AS VARCHAR) AS example_kind, CAST(NULL AS VARCHAR) AS example_file,
-                   CAST(NULL AS BIGINT) AS example_row, CAST(NULL AS DOUBLE) AS match_probability,
-                   'component had ' || CAST(x.n AS VARCHAR) || ' ' || x.other_type
+                   CAST(NULL AS BIGINT) AS example_row, x.probability AS match_probability,
+                   CASE WHEN x.outcome = 'split_cut'
+                        THEN 'link (' || x.edge_rule || ') cut: '
+                        ELSE 'stopped linking: ' END
+                   || 'component had ' || CAST(x.n AS VARCHAR) || ' ' || x.other_type
                    || ' identifiers, limit ' || CAST(x.max_per_profile AS VARCHAR) AS detail
             FROM _id_split_log x
             LEFT JOIN identity_map m ON m.id_type = x.id_type AND m.id_value = x.id_value

@@ -399,13 +399,22 @@ class ProfileBuilder:
         engine.materialize(
             "_pf_base",
             f"""
-            SELECT profile_id, count(*) AS identifiers, CAST(sum(n_records) AS BIGINT) AS records,
-                   {best}
+            SELECT i.profile_id, i.identifiers, r.records, r.source_kinds,
+                   {", ".join(f"i.{t}" for t in ("user_id", "email", "phone"))}
             FROM (
-                SELECT profile_id, id_type, id_value, n_records, row_number() OVER (
-                    PARTITION BY profile_id, id_type ORDER BY n_records DESC, id_value) AS rank
-                FROM identity_map WHERE profile_id IS NOT NULL
-            ) m GROUP BY profile_id
+                SELECT profile_id, count(*) AS identifiers, {best}
+                FROM (
+                    SELECT profile_id, id_type, id_value, row_number() OVER (
+                        PARTITION BY profile_id, id_type ORDER BY n_records DESC, id_value
+                    ) AS rank
+                    FROM identity_map WHERE profile_id IS NOT NULL
+                ) m GROUP BY profile_id
+            ) i
+            JOIN (
+                SELECT profile_id, CAST(sum(n_records) AS BIGINT) AS records,
+                       count(DISTINCT kind) AS source_kinds
+                FROM identity_signatures WHERE profile_id IS NOT NULL GROUP BY profile_id
+            ) r ON r.profile_id = i.profile_id
             """,
         )
 
@@ -458,6 +467,19 @@ class ProfileBuilder:
                 FROM raw_accounts WHERE account_id IS NOT NULL
             ) x WHERE r = 1
         """
+        # every account: the CRM's, plus any seen only in links or orders (its CRM row may
+        # have been quarantined, or the account table not exported at all)
+        id_parts = [
+            "SELECT upper(trim(account_id)) AS account_id FROM raw_accounts "
+            "WHERE account_id IS NOT NULL",
+            "SELECT account_id FROM account_links",
+        ]
+        if "orders" in columns:
+            id_parts.append(
+                f"SELECT account_key AS account_id FROM {recs('orders')} o "
+                "WHERE account_key IS NOT NULL"
+            )
+        all_ids = " UNION ".join(id_parts)
         orders = ""
         if "orders" in columns:
             orders = f"""
@@ -487,7 +509,12 @@ class ProfileBuilder:
                    {days_between(at, "a.created_at")} AS tenure_days,
                    coalesce(m.contacts, 0) AS contacts
                    {", o.orders, o.revenue, o.last_order_at" if orders else ""}
-            FROM ({latest}) a
+            FROM (
+                SELECT ids.account_id, l.name, l.domain, l.industry, l.employees,
+                       l.annual_revenue, l.country, l.plan, l.mrr, l.seats, l.seats_used,
+                       l.created_at, l.renewal_date
+                FROM ({all_ids}) ids LEFT JOIN ({latest}) l ON l.account_id = ids.account_id
+            ) a
             LEFT JOIN (SELECT account_id, count(*) AS contacts FROM _pf_primary_account
                        GROUP BY account_id) m ON m.account_id = a.account_id
             {orders}

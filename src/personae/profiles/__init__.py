@@ -1,0 +1,1 @@
+"""Unified customer and account profiles built from the resolved identities."""
