@@ -20,3 +20,51 @@ def ingest_demo(data: Path, ws_path: Path) -> tuple[Workspace, IngestReport]:
 def read_truth(data: Path, name: str) -> list[dict[str, str]]:
     with open(data / "truth" / name, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
+
+
+def table_differences(
+    db_a: Path, db_b: Path, table: str, key: list[str], *, tolerance: float = 1e-9
+) -> list[str]:
+    """Cell-by-cell differences between one table in two workspace databases.
+
+    Rows are matched on ``key``; floats compare within ``tolerance`` (relative and
+    absolute), everything else exactly. Returns readable descriptions (empty: identical).
+    """
+    import math
+
+    import duckdb
+
+    def load(db: Path) -> tuple[dict[tuple, dict], list[str]]:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            rel = con.sql(f"SELECT * FROM {table}")
+            cols = [d[0] for d in rel.description]
+            rows = rel.fetchall()
+        finally:
+            con.close()
+        idx = [cols.index(k) for k in key]
+        return {tuple(r[i] for i in idx): dict(zip(cols, r, strict=True)) for r in rows}, cols
+
+    a, cols_a = load(db_a)
+    b, cols_b = load(db_b)
+    out = []
+    if cols_a != cols_b:
+        out.append(f"{table}: columns differ: {sorted(set(cols_a) ^ set(cols_b))}")
+    if len(a) != len(b) or set(a) != set(b):
+        out.append(f"{table}: {len(set(a) ^ set(b))} keys in one only ({len(a)} vs {len(b)})")
+    for k in sorted(set(a) & set(b), key=str):
+        for c in cols_a:
+            if c not in cols_b:
+                continue
+            x, y = a[k][c], b[k][c]
+            if isinstance(x, float) or isinstance(y, float):
+                same = (x is None and y is None) or (
+                    x is not None
+                    and y is not None
+                    and math.isclose(float(x), float(y), rel_tol=tolerance, abs_tol=tolerance)
+                )
+            else:
+                same = x == y
+            if not same:
+                out.append(f"{table}[{k}].{c}: {x!r} != {y!r}")
+    return out

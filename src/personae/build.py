@@ -9,7 +9,9 @@ every later step (value, segments, personas, the web app) engine-agnostic.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,10 +189,12 @@ def build(
         spark_dir = ws.path / ".spark"
         if backend == "spark":
             say("Starting Spark")
+            # the session outlives this build (getOrCreate reuses it), so its scratch space
+            # lives in the system temp folder, not in a workspace that may be removed
             spark = spark_session(
                 cores=config.engine.spark_cores,
                 memory=config.engine.spark_memory,
-                tmp_dir=spark_dir / "tmp",
+                tmp_dir=Path(tempfile.gettempdir()) / f"personae-spark-{os.getpid()}",
             )
             engine: Engine = SparkEngine(spark, spark_dir / "tables")
             raw_dir = spark_dir / "raw"

@@ -64,6 +64,7 @@ def spark_session(
         .master(f"local[{cores}]")
         .config("spark.driver.memory", memory)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")

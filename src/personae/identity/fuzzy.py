@@ -3,13 +3,17 @@
 A Fellegi–Sunter model (Splink 5) scores pairs of records that share a blocking key. It is
 trained without labels, every time, on the data it then scores:
 
-1. the prior (probability that two random records match) from a few near-certain
-   deterministic rules and an assumed recall of those rules;
+1. the prior (probability that two random records match) from near-certain deterministic
+   rules (three identifying fields equal) and an assumed recall of those rules;
 2. the *u* probabilities (how often each similarity level occurs among non-matches) from
    every pair of a seeded random sample of records;
 3. the *m* probabilities (how often each level occurs among matches) by
-   expectation-maximisation on pairs sharing a postcode, then pairs sharing a birth date.
+   expectation-maximisation on pairs sharing a postcode, then pairs sharing a birth date
+   (other fields when those are missing).
 
+Comparisons: first and last name (exact, swapped, within one or two edits), birth date
+(exact, within one or two edits of ``YYYY-MM-DD``), *location* (street address, postcode and
+city as one comparison, so that a household's shared home counts once), e-mail and phone.
 The result is the list of pairs at or above a match probability, for the identity graph
 to turn into clusters.
 
@@ -82,8 +86,7 @@ INPUT_COLUMNS = (
 
 # Fields that may or may not be present in a given data set: a comparison, blocking rule or
 # training rule on a field is only used when enough records carry it.
-_FIELDS = ("first_name", "last_name", "birth_date", "address", "city", "postal_code", "email")
-_FIELDS_ALL = (*_FIELDS, "phone")
+_FIELDS = INPUT_COLUMNS[1:]
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,8 @@ _PREDICTION_RULES = (
 
 @dataclass(frozen=True)
 class FuzzySettings:
-    """Parameters of :class:`FuzzyMatcher`. Every default was checked on the FEBRL data sets
-    (see ``bench/fuzzy.md``)."""
+    """Parameters of :class:`FuzzyMatcher`. The defaults were checked on the FEBRL data sets
+    and on the retail demo's contacts (see ``bench/fuzzy.md``)."""
 
     threshold: float = 0.95
     """Match probability at or above which a pair is returned as a link. High, because a
@@ -151,8 +154,8 @@ class FuzzySettings:
 
     deterministic_recall: float = 0.7
     """Assumed share of true matches found by the exact rules used to estimate the prior
-    (same name and birth date, same name and postcode, same e-mail). Lower raises the
-    prior and so every match probability."""
+    (three identifying fields equal, e.g. first name, birth date and postcode; see
+    ``_DETERMINISTIC_RULES``). Lower raises the prior and so every match probability."""
 
     max_block_size: int = 500
     """Records sharing a blocking key (postcode, birth date, name, address, e-mail, phone,
@@ -183,17 +186,20 @@ class FuzzySettings:
 
 
 class FuzzyMatcher:
-    """Unsupervised probabilistic matcher of person records.
+    """Unsupervised probabilistic matcher of person records::
 
-    >>> pairs = FuzzyMatcher(FuzzySettings(threshold=0.9)).fit_predict(con, "contacts")
+        pairs = FuzzyMatcher(FuzzySettings(threshold=0.9)).fit_predict(con, "contacts")
 
     ``backend`` is a ``duckdb.DuckDBPyConnection`` holding the table or view ``table``, or a
-    ``pyspark.sql.SparkSession`` with a temporary view ``table``. The table follows
-    :data:`INPUT_COLUMNS`; ``record_key`` must be unique and not NULL.
+    ``pyspark.sql.SparkSession`` with a temporary view ``table`` (a name as SQL would write
+    it). Its columns are :data:`INPUT_COLUMNS`; ``record_key`` must be unique and not NULL.
+    On DuckDB the prepared records are copied (over Arrow) into a private in-memory
+    database for Splink, so nothing is written to the caller's; on Spark, Splink's
+    temporary views and files are removed after the call.
     """
 
-    def __init__(self, settings: FuzzySettings | None = None) -> None:
-        self.settings = settings or FuzzySettings()
+    def __init__(self, settings: FuzzySettings = FuzzySettings()) -> None:  # frozen: safe
+        self.settings = settings
 
     def fit_predict(
         self, backend: duckdb.DuckDBPyConnection | SparkSession, table: str
@@ -230,7 +236,7 @@ class FuzzyMatcher:
                 "fuzzy matching skipped: %d records, fewer than min_records=%d", n, s.min_records
             )
             return OUTPUT_SCHEMA.empty_table()
-        fields = [f for f in _FIELDS_ALL if stats[f] >= max(2, s.min_field_fill * n)]
+        fields = [f for f in _FIELDS if stats[f] >= max(2, s.min_field_fill * n)]
         model = _model_settings(fields, s, run.dialect)
         if model is None:
             log.warning("fuzzy matching skipped: too few usable fields (%s)", ", ".join(fields))
@@ -255,15 +261,16 @@ class FuzzyMatcher:
                     linker.training.estimate_parameters_using_expectation_maximisation(
                         rule, estimate_without_term_frequencies=True
                     )
-            untrained = _untrained_levels(linker)
+            untrained = _untrained_comparisons(linker)
             if untrained:
-                raise _TrainingFailed("no m or u estimate for " + ", ".join(untrained))
-            with _step("prediction"):
+                raise _TrainingFailed("no estimate for " + ", ".join(untrained))
+            with _step("prediction"), run.scoring():
                 predictions = linker.inference.predict(
                     threshold_match_probability=max(0.0, s.threshold - 10 * _PRECISION)
                 )
         except _TRAINING_ERRORS as exc:
             log.warning("fuzzy matching skipped: the model could not be trained (%s)", exc)
+            log.debug("fuzzy: training failure", exc_info=True)
             return OUTPUT_SCHEMA.empty_table()
 
         result = run.fetch(
@@ -551,6 +558,7 @@ def _em_rules(fields: list[str]) -> list[str]:
         (("email",), "email"),
         (("phone",), "phone"),
         (("last_name", "city"), "last_name_city"),
+        (("first_name", "last_name"), "full_name"),
     ]
     return [
         " AND ".join([*(f"l.{c} = r.{c}" for c in columns), f"l.blk_{key} = r.blk_{key}"])
@@ -559,13 +567,20 @@ def _em_rules(fields: list[str]) -> list[str]:
     ][:2]
 
 
-def _untrained_levels(linker: Any) -> list[str]:
-    """Comparison levels for which training produced neither an m nor a u estimate."""
+def _untrained_comparisons(linker: Any) -> list[str]:
+    """Comparisons that no training step estimated (for want of a second EM blocking rule).
+
+    Splink would score them with arbitrary defaults. A single level without an estimate is
+    fine: it was not observed among matches (or non-matches) and Splink gives it a
+    probability of 1e-6.
+    """
+    model = linker.misc.save_model_to_json()
     missing = []
-    for comparison in linker._settings_obj.comparisons:
-        for level in comparison._comparison_levels_excluding_null:
-            if level.m_probability is None or level.u_probability is None:
-                missing.append(f"{comparison.output_column_name}: {level.label_for_charts}")
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for parameter in ("m_probability", "u_probability"):
+            if not any(parameter in level for level in levels):
+                missing.append(f"{comparison['output_column_name']} ({parameter[0]})")
     return missing
 
 
@@ -695,7 +710,7 @@ def _prepare_sql(table: str, dialect: Dialect, max_block: int) -> str:
 
 
 def _stats_sql(table: str) -> str:
-    counts = ", ".join(f"count({f}) AS {f}" for f in _FIELDS_ALL)
+    counts = ", ".join(f"count({f}) AS {f}" for f in _FIELDS)
     return f"""
         SELECT count(*) AS n, count(DISTINCT record_key) AS distinct_keys,
                count(*) - count(record_key) AS null_keys, {counts}
@@ -755,6 +770,11 @@ class _Run:
         api = self._new_api()
         self._apis.append(api)
         return api.register(physical, table_name=f"{physical}_in")
+
+    @contextlib.contextmanager
+    def scoring(self) -> Iterator[None]:
+        """Engine settings for Splink's scoring query (one CASE per comparison level)."""
+        yield
 
     def row(self, sql: str) -> dict[str, Any]:
         return self.fetch(sql).to_pylist()[0]
@@ -832,6 +852,7 @@ class _SparkRun(_Run):
         cls, spark: SparkSession, table: str, lineage: str, max_block: int
     ) -> Iterator[_SparkRun]:
         run = cls(spark, lineage)
+        before = run._splink_views()
         with run._checkpoint_dir():
             try:
                 with _step("input preparation"):
@@ -839,9 +860,19 @@ class _SparkRun(_Run):
                 yield run
             finally:
                 run._drop_splink_tables()
+                # Splink drops its tables with DROP TABLE, which leaves temporary views be.
+                for name in run._splink_views() - before:
+                    spark.catalog.dropTempView(name)
                 for name, frame in run._frames.items():
                     spark.catalog.dropTempView(name)
                     frame.unpersist()
+
+    def _splink_views(self) -> set[str]:
+        return {
+            t.name
+            for t in self._spark.catalog.listTables()
+            if t.isTemporary and t.name.startswith("__splink__")
+        }
 
     @contextlib.contextmanager
     def _checkpoint_dir(self) -> Iterator[None]:
@@ -865,6 +896,26 @@ class _SparkRun(_Run):
             if previous.isDefined():
                 context.setCheckpointDir(previous.get())
             shutil.rmtree(path, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def scoring(self) -> Iterator[None]:
+        """Whole-stage code generation off while Splink scores pairs.
+
+        The scoring query's generated Java method exceeds the JVM's 64 KB limit; Spark then
+        logs the failed compilation with a long stack trace at ERROR and falls back to the
+        interpreted plan anyway. Asking for that plan directly is as fast and quiet. The
+        session's own value is restored afterwards.
+        """
+        key = "spark.sql.codegen.wholeStage"
+        previous = self._spark.conf.get(key, None)
+        self._spark.conf.set(key, "false")
+        try:
+            yield
+        finally:
+            if previous is None:
+                self._spark.conf.unset(key)
+            else:
+                self._spark.conf.set(key, previous)
 
     def _new_api(self) -> DatabaseAPISubClass:
         from splink.backends.spark import SparkAPI
