@@ -102,14 +102,24 @@ class Workspace:
         *,
         columns: Mapping[str, str] | None = None,
         fmt: str = "auto",
+        identifiers: Mapping[str, str] | None = None,
     ) -> None:
-        """Declare a source in ``personae.toml`` (appended as a ``[sources.NAME]`` block)."""
+        """Declare a source in ``personae.toml`` (appended as a ``[sources.NAME]`` block).
+
+        ``identifiers`` overrides which identifier type a field holds (see docs/identity.md).
+        """
         if name in self.config.sources:
             raise WorkspaceError(
                 f"a source named {name!r} already exists in {CONFIG_FILE}. "
                 "Fix: pick another name or edit the file."
             )
-        source = SourceConfig(kind=kind, paths=list(paths), columns=dict(columns or {}), format=fmt)  # type: ignore[arg-type]
+        source = SourceConfig(
+            kind=kind,
+            paths=list(paths),
+            columns=dict(columns or {}),
+            format=fmt,  # type: ignore[arg-type]
+            identifiers=dict(identifiers or {}),
+        )
         with open(self.path / CONFIG_FILE, "a", encoding="utf-8") as fh:
             fh.write(source_toml(name, source))
         self.reload()

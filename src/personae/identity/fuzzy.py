@@ -246,9 +246,12 @@ class FuzzyMatcher:
             with _step("u by random sampling"):
                 trained = self._train_u(run, model, n)
             linker = Linker(run.input, trained, log_level=None)
+            rules = _deterministic_rules(fields)
+            if not rules:
+                raise _TrainingFailed("no exact rule to estimate the prior with these fields")
             with _step("prior from deterministic rules"):
                 linker.training.estimate_probability_two_random_records_match(
-                    _deterministic_rules(fields), recall=s.deterministic_recall
+                    rules, recall=s.deterministic_recall
                 )
             prior = linker.misc.save_model_to_json()["probability_two_random_records_match"]
             if not 0.0 < prior < 1.0:
@@ -544,7 +547,8 @@ def _deterministic_rules(fields: list[str]) -> list[str]:
         for columns in _DETERMINISTIC_RULES
         if set(columns) <= present
     ]
-    return rules or [f"l.{f} = r.{f}" for f in fields[:1]]
+    # Without a first name, an exact e-mail or phone is the best there is.
+    return rules or [f"l.{f} = r.{f}" for f in ("email", "phone") if f in present]
 
 
 def _em_rules(fields: list[str]) -> list[str]:
