@@ -80,7 +80,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     parser.add_argument("--fuzzy", action="store_true", help="also run Splink fuzzy matching")
+    parser.add_argument("--steps", action="store_true", help="log every SQL step's time")
     args = parser.parse_args()
+    if args.steps:
+        import logging
+
+        logging.basicConfig(format="%(asctime)s %(message)s")
+        logging.getLogger("personae").setLevel(logging.DEBUG)
 
     ws = ensure_workspace(args.out, args.customers, args.seed)
     rss_before = _peak_rss_mb()

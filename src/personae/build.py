@@ -30,7 +30,7 @@ from personae.identity.resolve import (
     IdentityResolver,
     SourceLayout,
     discover_layouts,
-    record_signature_sql,
+    record_profile_sql,
 )
 from personae.profiles.build import OUTPUT_TABLES as PROFILE_TABLES
 from personae.profiles.build import ProfileBuilder
@@ -146,13 +146,12 @@ def _fuzzy_pairs(ws: Workspace, backend: Any, engine: Engine, layouts) -> pa.Tab
     )
 
 
-def record_profiles_view_sql(layouts, slots, norm: Normaliser) -> str:
+def record_profiles_view_sql(layouts, slots) -> str:
     """Every ingested record's profile, keyed by (source_kind, source_file, source_row)."""
     parts = [
         f"SELECT '{lay.kind}' AS source_kind, x._source_file AS source_file, "
-        f"x._source_row AS source_row, x.sig_key, s.profile_id "
-        f"FROM ({record_signature_sql(slots, lay.kind, norm, lay.table)}) x "
-        f"LEFT JOIN identity_signatures s ON s.sig_key = x.sig_key"
+        f"x._source_row AS source_row, x.sig_key, x.profile_id "
+        f"FROM ({record_profile_sql(slots, lay.kind)}) x"
         for lay in layouts
         if slots.by_kind.get(lay.kind)
     ]
@@ -246,8 +245,7 @@ def build(
                 "industry VARCHAR, contacts BIGINT)"
             )
         con.execute(
-            "CREATE OR REPLACE VIEW record_profiles AS "
-            + record_profiles_view_sql(layouts, slots, resolver.norm)
+            "CREATE OR REPLACE VIEW record_profiles AS " + record_profiles_view_sql(layouts, slots)
         )
         summary = con.execute(
             """

@@ -87,14 +87,37 @@ class IdentitySettings(_Strict):
     )
     blocked_values: list[str] = Field(
         default_factory=lambda: [
-            "", "0", "-1", "null", "none", "nil", "n/a", "na", "undefined", "unknown",
-            "anonymous", "guest", "test", "-", "none@none.com", "0000000000",
+            "",
+            "0",
+            "-1",
+            "null",
+            "none",
+            "nil",
+            "n/a",
+            "na",
+            "undefined",
+            "unknown",
+            "anonymous",
+            "guest",
+            "test",
+            "-",
+            "none@none.com",
+            "0000000000",
         ]
     )
     blocked_email_locals: list[str] = Field(
         default_factory=lambda: [
-            "test", "none", "null", "noreply", "no-reply", "donotreply", "na", "n/a",
-            "unknown", "asdf", "example",
+            "test",
+            "none",
+            "null",
+            "noreply",
+            "no-reply",
+            "donotreply",
+            "na",
+            "n/a",
+            "unknown",
+            "asdf",
+            "example",
         ]
     )
     blocked_email_domains: list[str] = Field(
@@ -103,8 +126,14 @@ class IdentitySettings(_Strict):
     priority: list[str] = Field(default_factory=lambda: list(IDENTIFIER_TYPES))
     limits: dict[str, int] = Field(
         default_factory=lambda: {
-            "user_id": 1, "crm_id": 3, "external_id": 5, "email": 5, "phone": 5,
-            "social_handle": 3, "anonymous_id": 100, "response_id": 1000,
+            "user_id": 1,
+            "crm_id": 3,
+            "external_id": 5,
+            "email": 5,
+            "phone": 5,
+            "social_handle": 3,
+            "anonymous_id": 100,
+            "response_id": 1000,
         }
     )
     fuzzy: FuzzySettings = Field(default_factory=FuzzySettings)
@@ -144,8 +173,17 @@ class ProfileSettings(_Strict):
         default_factory=dict
     )
     source_priority: list[str] = Field(
-        default_factory=lambda: ["contacts", "accounts", "orders", "events", "survey_responses",
-                                 "tickets", "reviews", "email_events", "social_posts"]
+        default_factory=lambda: [
+            "contacts",
+            "accounts",
+            "orders",
+            "events",
+            "survey_responses",
+            "tickets",
+            "reviews",
+            "email_events",
+            "social_posts",
+        ]
     )
 
 

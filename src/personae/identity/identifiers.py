@@ -126,19 +126,36 @@ class Normaliser:
 
     def sql(self, id_type: str, raw_sql: str) -> str:
         """The normalised value of ``raw_sql`` as an identifier of ``id_type``."""
+        return self.rules(id_type, self.clean(id_type, raw_sql))
+
+    def clean(self, id_type: str, raw_sql: str) -> str:
+        """Stage 1: white space trimmed, lower-cased where case never matters.
+
+        Kept apart so a caller can compute it once into a column and apply :meth:`rules` to
+        that column: the rules mention their input many times, and engines do not always
+        share the repeated work.
+        """
         trimmed = f"trim(CAST({raw_sql} AS VARCHAR), {_SPACE_CHARS})"
+        if id_type in ("email", "social_handle", "phone"):
+            return f"lower({trimmed})"
+        return trimmed
+
+    def rules(self, id_type: str, c: str) -> str:
+        """Stage 2: the canonical form of an already :meth:`clean` value (or NULL)."""
         if id_type == "email":
-            return self._email(f"lower({trimmed})")
+            return self._email(c)
         if id_type == "social_handle":
-            low = f"lower({trimmed})"
-            handle = f"CASE WHEN {low} LIKE '@%' THEN substr({low}, 2) ELSE {low} END"
+            handle = f"CASE WHEN {c} LIKE '@%' THEN substr({c}, 2) ELSE {c} END"
             return self._not_blocked(f"nullif({handle}, '')", handle)
         if id_type == "phone":
-            # raw text here; the lookup table built by phone_lookup() gives the E.164 form
-            return self._not_blocked(f"nullif({trimmed}, '')", f"lower({trimmed})")
+            # digits (and a leading +) only, extension dropped: "(221) 555-7549" and
+            # "221.555.7549" are one key, so phonenumbers parses each number once; the
+            # lookup table built by phone_lookup() maps the key to its E.164 form
+            key = f"regexp_replace(regexp_replace({c}, '(ext|x).*$', ''), '[^0-9+]', '', 'g')"
+            return self._not_blocked(f"nullif({key}, '')", c)
         if id_type == ACCOUNT:
-            return self._not_blocked(f"nullif(upper({trimmed}), '')", f"lower({trimmed})")
-        return self._not_blocked(f"nullif({trimmed}, '')", f"lower({trimmed})")
+            return self._not_blocked(f"nullif(upper({c}), '')", f"lower({c})")
+        return self._not_blocked(f"nullif({c}, '')", f"lower({c})")
 
     def _email(self, e: str) -> str:
         s = self.settings

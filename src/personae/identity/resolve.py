@@ -126,28 +126,51 @@ class Slots:
         return slot.rsplit("_", 1)[0]
 
 
-def signature_exprs(slots: Slots, kind: str, norm: Normaliser) -> list[str]:
-    """The normalised identifier expressions of ``kind``'s records, one per slot (or NULL)."""
+FILE_BITS = 1 << 20
+"""Example records are packed as ``row * FILE_BITS + file number`` (one integer min)."""
+
+
+def raw_slot_exprs(slots: Slots, kind: str, alias: str = "") -> list[str]:
+    """Each slot's *raw* value in ``kind``'s records, '' when absent (never NULL).
+
+    Signatures group records on these raw values, so no record is normalised or hashed: the
+    normalisation runs once per distinct combination, and records find their signature by a
+    plain equality join on the same expressions.
+    """
     mine = {slot: col for slot, col in slots.by_kind.get(kind, [])}
+    prefix = f"{alias}." if alias else ""
     out = []
     for slot in slots.names:
         col = mine.get(slot)
-        out.append(norm.sql(col.id_type, col.raw_sql) if col else "CAST(NULL AS VARCHAR)")
+        if col is None:
+            out.append("''")
+            continue
+        raw = col.raw_sql
+        if raw.startswith('"'):
+            raw = prefix + raw
+        elif alias:
+            raw = raw.replace("(traits", f"({alias}.traits").replace(
+                "(context", f"({alias}.context"
+            )
+        out.append(f"coalesce(CAST({raw} AS VARCHAR), '')")
     return out
 
 
-def signature_key_sql(kind: str, exprs: Sequence[str]) -> str:
-    """md5 over the kind and the slot values: identical on DuckDB and Spark."""
-    parts = " || '|' || ".join(f"coalesce({e}, '')" for e in exprs) or "''"
-    return f"md5({quote_literal(kind)} || '|' || {parts})"
+def signature_join_sql(slots: Slots, kind: str, alias: str = "r", sig: str = "s") -> str:
+    """``LEFT JOIN identity_signatures`` for the records of ``kind`` aliased ``alias``."""
+    conds = [f"{sig}.kind = {quote_literal(kind)}"] + [
+        f"{sig}.r_{name} = {expr}"
+        for name, expr in zip(slots.names, raw_slot_exprs(slots, kind, alias), strict=True)
+        if expr != "''"
+    ]
+    return f"LEFT JOIN identity_signatures {sig} ON " + " AND ".join(conds)
 
 
-def record_signature_sql(slots: Slots, kind: str, norm: Normaliser, table: str) -> str:
-    """Every record of ``table`` with its signature key (for record → profile lookups)."""
-    exprs = signature_exprs(slots, kind, norm)
+def record_profile_sql(slots: Slots, kind: str) -> str:
+    """Every record of ``raw_<kind>`` with its signature and profile."""
     return (
-        f"SELECT _source_file, _source_row, {signature_key_sql(kind, exprs)} AS sig_key "
-        f"FROM {table}"
+        f"SELECT r._source_file, r._source_row, s.sig_key, s.profile_id "
+        f"FROM raw_{kind} r {signature_join_sql(slots, kind)}"
     )
 
 
@@ -233,29 +256,65 @@ class IdentityResolver:
     # -- step 1 ----------------------------------------------------------------------
     def _signatures(self, engine: Engine, layouts: Sequence[SourceLayout], slots: Slots) -> None:
         parts = []
+        files: list[tuple[str, int, str]] = []
         for layout in layouts:
             if not slots.by_kind.get(layout.kind):
                 continue
-            exprs = signature_exprs(slots, layout.kind, self.norm)
-            cols = ", ".join(f"{e} AS {s}" for e, s in zip(exprs, slots.names, strict=True))
-            example = (
-                f"min({quote_literal(layout.kind)} || ':' || _source_file || '#' || "
-                "lpad(CAST(_source_row AS VARCHAR), 12, '0'))"
+            names = (
+                engine.query(f"SELECT DISTINCT _source_file AS f FROM {layout.table} ORDER BY 1")
+                .column("f")
+                .to_pylist()
             )
-            group = ", ".join(str(i) for i in range(1, len(slots.names) + 1))
+            files += [(layout.kind, i, f) for i, f in enumerate(names)]
+            file_no = (
+                "CASE _source_file "
+                + " ".join(f"WHEN {quote_literal(f)} THEN {i}" for i, f in enumerate(names))
+                + " END"
+            )
+            raw = raw_slot_exprs(slots, layout.kind)
+            cols = ", ".join(f"{e} AS r_{n}" for e, n in zip(raw, slots.names, strict=True))
+            group = ", ".join(str(i) for i in range(2, len(slots.names) + 2))
             parts.append(
-                f"SELECT {quote_literal(layout.kind)} AS kind, s.*, "
-                f"{signature_key_sql(layout.kind, slots.names)} AS sig_key "
-                f"FROM (SELECT {cols}, count(*) AS n_records, {example} AS example "
-                f"FROM {layout.table} GROUP BY {group}) s"
+                f"SELECT {quote_literal(layout.kind)} AS kind, {cols}, count(*) AS n_records, "
+                f"min(_source_row * {FILE_BITS} + {file_no}) AS ex "
+                f"FROM {layout.table} GROUP BY {group}"
             )
+        engine.register(
+            "_id_files",
+            pa.table(
+                {
+                    "kind": pa.array([f[0] for f in files], pa.string()),
+                    "file_index": pa.array([f[1] for f in files], pa.int64()),
+                    "file": pa.array([f[2] for f in files], pa.string()),
+                }
+            ),
+        )
         if not parts:
-            empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {s}" for s in slots.names)
+            empty = ", ".join(f"'' AS r_{n}" for n in slots.names)
             parts.append(
                 f"SELECT CAST(NULL AS VARCHAR) AS kind, {empty}, CAST(0 AS BIGINT) AS n_records,"
-                " CAST(NULL AS VARCHAR) AS example, CAST(NULL AS VARCHAR) AS sig_key WHERE 1 = 0"
+                " CAST(0 AS BIGINT) AS ex WHERE 1 = 0"
             )
-        engine.materialize("_id_sig", " UNION ALL ".join(parts))
+        engine.materialize("_id_sig_raw", " UNION ALL ".join(parts))
+        by_slot = {name: col for cols in slots.by_kind.values() for name, col in cols}
+        normalised = ", ".join(
+            f"{self.norm.sql(by_slot[n].id_type, f'nullif(g.r_{n}, {chr(39)}{chr(39)})')} AS {n}"
+            for n in slots.names
+        )
+        raw_cols = ", ".join(f"g.r_{n}" for n in slots.names)
+        key = " || '|' || ".join(f"g.r_{n}" for n in slots.names) or "''"
+        engine.materialize(
+            "_id_sig",
+            f"""
+            SELECT g.kind, {normalised}, {raw_cols}, g.n_records,
+                   g.kind || ':' || f.file || '#'
+                   || lpad(CAST(CAST(floor(g.ex / {FILE_BITS}) AS BIGINT) AS VARCHAR), 12, '0')
+                       AS example,
+                   md5(g.kind || '|' || {key}) AS sig_key
+            FROM _id_sig_raw g
+            JOIN _id_files f ON f.kind = g.kind AND f.file_index = g.ex % {FILE_BITS}
+            """,
+        )
 
     # -- step 2 ----------------------------------------------------------------------
     def _occurrences(self, engine: Engine, slots: Slots) -> None:
@@ -519,10 +578,18 @@ class IdentityResolver:
             LEFT JOIN _id_profiles p ON p.label = l.label
             """,
         )
+        account_slots = [n for n in slots.names if Slots.id_type(n) == ACCOUNT]
+        account = (
+            f"coalesce({', '.join('s.' + n for n in account_slots)})"
+            if account_slots
+            else "CAST(NULL AS VARCHAR)"
+        )
+        raw_cols = ", ".join(f"s.r_{n}" for n in slots.names)
         engine.materialize(
             "identity_signatures",
-            """
-            SELECT s.sig_key, s.kind, s.n_records, p.profile_id
+            f"""
+            SELECT s.sig_key, s.kind, s.n_records, p.profile_id, {account} AS account_key,
+                   {raw_cols}
             FROM _id_sig s
             LEFT JOIN _id_sig_anchor a ON a.sig_key = s.sig_key
             LEFT JOIN _id_labels l ON l.node_id = a.anchor
@@ -666,6 +733,8 @@ class IdentityResolver:
     def cleanup(engine: Engine) -> None:
         for name in (
             "_id_sig",
+            "_id_sig_raw",
+            "_id_files",
             "_id_occ",
             "_id_phones",
             "_id_types",

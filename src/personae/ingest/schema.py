@@ -227,6 +227,13 @@ CONTACTS = SourceKind(
         _ACCOUNT_ID,
         Field("job_title", aliases=("job title", "title", "position")),
         Field("role", lowercase=True, aliases=("buying role", "persona role", "contact role")),
+        # demographics some CRMs hold; used by profiles where present
+        Field("age", FieldType.INTEGER, aliases=("stated age", "age years")),
+        Field("income", aliases=("income band", "household income", "income range")),
+        Field("marital_status", aliases=("marital status", "relationship status")),
+        Field("education", aliases=("education level", "highest education")),
+        Field("household", aliases=("household type", "household size", "household status")),
+        Field("children", aliases=("kids", "number of children", "has children")),
         *_CONSENT,
     ),
     derived=(_PHONE_E164,),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from personae.engine import quote_literal
 
 Columns = Mapping[str, Sequence[str]]  # kind -> columns present (non-empty) in raw_<kind>
+Stage = Callable[[str, str], str]  # stage(name, sql) materialises sql, returns the table name
 
 SECONDS_PER_DAY = 86400
 
@@ -78,9 +79,10 @@ class Family:
 
     name: str
     needs: tuple[str, ...]
-    sql: Callable[[Callable[[str], str], Columns, str], str]
-    # sql(records, columns, as_of) where records(kind) is a FROM-able subquery of that kind's
-    # records with a profile_id column.
+    sql: Callable[[Callable[[str], str], Columns, str, Stage], str]
+    # sql(records, columns, as_of, stage) where records(kind) is a FROM-able subquery of that
+    # kind's records with a profile_id column, and stage() materialises an intermediate that
+    # several aggregates read (so the records are joined to their profiles only once).
 
 
 def _has(columns: Columns, kind: str, *cols: str) -> bool:
@@ -94,7 +96,7 @@ def _col(columns: Columns, kind: str, col: str, alias: str | None = None, cast: 
     return f"CAST(NULL AS {cast or 'VARCHAR'}) AS {alias}"
 
 
-def orders_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> str:
+def orders_sql(records: Callable[[str], str], columns: Columns, as_of: str, stage: Stage) -> str:
     c = columns
     status = "lower(status)" if _has(c, "orders", "status") else "'completed'"
     total = "line_total" if _has(c, "orders", "line_total") else "0.0"
@@ -116,6 +118,7 @@ def orders_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> s
         FROM {recs} WHERE profile_id IS NOT NULL AND order_date <= {as_of}
     """
     kept = "status NOT IN ('returned', 'cancelled', 'refunded')"
+    base = stage("orders_lines", base)
     agg = f"""
         SELECT profile_id,
                count(DISTINCT CASE WHEN {kept} THEN order_key END) AS orders,
@@ -130,27 +133,27 @@ def orders_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> s
         )
     } AS discount_share,
                count(DISTINCT order_key) AS orders_incl_returns
-        FROM ({base}) o GROUP BY profile_id
+        FROM {base} o GROUP BY profile_id
     """
     cats = top_n(
-        f"SELECT profile_id, category AS value, line_total AS weight FROM ({base}) o WHERE {kept}",
+        f"SELECT profile_id, category AS value, line_total AS weight FROM {base} o WHERE {kept}",
         "profile_id",
         3,
         "top_category",
     )
     chan = most_frequent(
-        f"SELECT profile_id, channel AS value, 1 AS weight FROM ({base}) o",
+        f"SELECT profile_id, channel AS value, 1 AS weight FROM {base} o",
         "profile_id",
         "preferred_channel",
     )
     dpart = most_frequent(
-        f"SELECT profile_id, {daypart('order_date')} AS value, 1 AS weight FROM ({base}) o",
+        f"SELECT profile_id, {daypart('order_date')} AS value, 1 AS weight FROM {base} o",
         "profile_id",
         "preferred_order_daypart",
     )
     wday = most_frequent(
         f"SELECT profile_id, {weekday_name(weekday('order_date'))} AS value, 1 AS weight "
-        f"FROM ({base}) o",
+        f"FROM {base} o",
         "profile_id",
         "preferred_order_weekday",
     )
@@ -173,7 +176,7 @@ def orders_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> s
     """
 
 
-def events_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> str:
+def events_sql(records: Callable[[str], str], columns: Columns, as_of: str, stage: Stage) -> str:
     c = columns
     device = "lower(device_type)" if _has(c, "events", "device_type") else "CAST(NULL AS VARCHAR)"
     session_id = (
@@ -195,6 +198,7 @@ def events_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> s
                {category} AS interest
         FROM {records("events")} WHERE profile_id IS NOT NULL AND timestamp <= {as_of}
     """
+    base = stage("events_rows", base)
     agg = f"""
         SELECT profile_id, count(*) AS events,
                count(DISTINCT session) AS sessions,
@@ -207,21 +211,21 @@ def events_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> s
                {ratio("sum(CASE WHEN device = 'tablet' THEN 1 ELSE 0 END)", "count(device)")}
                    AS tablet_share,
                min(timestamp) AS first_seen_at, max(timestamp) AS last_seen_at
-        FROM ({base}) e GROUP BY profile_id
+        FROM {base} e GROUP BY profile_id
     """
     dev = most_frequent(
-        f"SELECT profile_id, device AS value, 1 AS weight FROM ({base}) e",
+        f"SELECT profile_id, device AS value, 1 AS weight FROM {base} e",
         "profile_id",
         "top_device",
     )
     interests = top_n(
-        f"SELECT profile_id, interest AS value, 1 AS weight FROM ({base}) e",
+        f"SELECT profile_id, interest AS value, 1 AS weight FROM {base} e",
         "profile_id",
         3,
         "interest",
     )
     dpart = most_frequent(
-        f"SELECT profile_id, {daypart('timestamp')} AS value, 1 AS weight FROM ({base}) e",
+        f"SELECT profile_id, {daypart('timestamp')} AS value, 1 AS weight FROM {base} e",
         "profile_id",
         "preferred_daypart",
     )
@@ -235,7 +239,7 @@ def events_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> s
     """
 
 
-def email_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> str:
+def email_sql(records: Callable[[str], str], columns: Columns, as_of: str, stage: Stage) -> str:
     campaign = "campaign_id" if _has(columns, "email_events", "campaign_id") else "timestamp"
     return f"""
         SELECT profile_id,
@@ -264,7 +268,7 @@ def email_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> st
     """
 
 
-def tickets_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> str:
+def tickets_sql(records: Callable[[str], str], columns: Columns, as_of: str, stage: Stage) -> str:
     sat = _col(columns, "tickets", "satisfaction", "satisfaction", "DOUBLE")
     return f"""
         SELECT profile_id, count(*) AS support_tickets,
@@ -275,7 +279,7 @@ def tickets_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> 
     """
 
 
-def reviews_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> str:
+def reviews_sql(records: Callable[[str], str], columns: Columns, as_of: str, stage: Stage) -> str:
     rating = _col(columns, "reviews", "rating", "rating", "DOUBLE")
     return f"""
         SELECT profile_id, count(*) AS reviews, avg(rating) AS mean_rating
@@ -285,7 +289,7 @@ def reviews_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> 
     """
 
 
-def social_sql(records: Callable[[str], str], columns: Columns, as_of: str) -> str:
+def social_sql(records: Callable[[str], str], columns: Columns, as_of: str, stage: Stage) -> str:
     return f"""
         SELECT profile_id, count(*) AS social_posts FROM {records("social_posts")}
         WHERE profile_id IS NOT NULL AND (created_at IS NULL OR created_at <= {as_of})

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 
 from personae.config import ProfileSettings
 from personae.engine import Engine, quote_literal
-from personae.identity.identifiers import ACCOUNT, Normaliser
-from personae.identity.resolve import Slots, signature_exprs, signature_key_sql
+from personae.identity.identifiers import Normaliser
+from personae.identity.resolve import Slots, signature_join_sql
 from personae.profiles.attributes import (
     FAMILIES,
     Columns,
@@ -40,6 +40,12 @@ TRAIT_SOURCES: dict[str, list[tuple[str, str]]] = {
         ("job_title", "job_title"),
         ("buying_role", "role"),
         ("social_handle", "social_handle"),
+        ("stated_age", "CAST(age AS VARCHAR)"),
+        ("income_band", "income"),
+        ("marital_status", "marital_status"),
+        ("education", "education"),
+        ("household", "household"),
+        ("children", "children"),
     ],
     "events": [
         ("first_name", "json_extract_string(traits, '$.firstName')"),
@@ -65,6 +71,12 @@ TRAIT_NEEDS = {
     "job_title": "job_title",
     "buying_role": "role",
     "social_handle": "social_handle",
+    "stated_age": "age",
+    "income_band": "income",
+    "marital_status": "marital_status",
+    "education": "education",
+    "household": "household",
+    "children": "children",
 }
 TRAITS = (
     "first_name",
@@ -80,6 +92,12 @@ TRAITS = (
     "job_title",
     "buying_role",
     "social_handle",
+    "stated_age",
+    "income_band",
+    "marital_status",
+    "education",
+    "household",
+    "children",
 )
 
 GENDER = """CASE
@@ -151,21 +169,10 @@ class ProfileBuilder:
         return f"CAST({quote_literal(as_of)} AS TIMESTAMP)"
 
     def records(self, slots: Slots, norm: Normaliser, kind: str) -> str:
-        """``raw_<kind>`` with each record's profile_id and account key."""
-        exprs = signature_exprs(slots, kind, norm)
-        key = signature_key_sql(kind, exprs)
-        accounts = [
-            e
-            for e, name in zip(exprs, slots.names, strict=True)
-            if Slots.id_type(name) == ACCOUNT and not e.startswith("CAST(NULL")
-        ]
-        account = f"coalesce({', '.join(accounts)})" if accounts else "CAST(NULL AS VARCHAR)"
-        # the key is computed in a projection first so the join is a plain hash join on a
-        # column (joined on the expression itself, DuckDB may evaluate it per pair)
+        """``raw_<kind>`` with each record's profile_id and account key (a subquery)."""
         return (
-            f"(SELECT r.*, s.profile_id FROM (SELECT rw.*, {key} AS _sig_key, "
-            f"{account} AS account_key FROM raw_{kind} rw) r "
-            f"LEFT JOIN identity_signatures s ON s.sig_key = r._sig_key)"
+            f"(SELECT r.*, s.profile_id, s.account_key FROM raw_{kind} r "
+            f"{signature_join_sql(slots, kind)})"
         )
 
     def _rule(self, attribute: str) -> str:
@@ -298,10 +305,17 @@ class ProfileBuilder:
         self._traits(engine, columns, recs)
         joins = []
         selects = []
+        staged: list[str] = []
+
+        def stage(name: str, sql: str) -> str:
+            engine.materialize(f"_pf_{name}", sql)
+            staged.append(f"_pf_{name}")
+            return f"_pf_{name}"
+
         for family in FAMILIES:
             if not all(k in columns for k in family.needs):
                 continue
-            engine.materialize(f"_pf_{family.name}", family.sql(recs, columns, at))
+            engine.materialize(f"_pf_{family.name}", family.sql(recs, columns, at, stage))
             joins.append(
                 f"LEFT JOIN _pf_{family.name} f_{family.name} "
                 f"ON f_{family.name}.profile_id = b.profile_id"
@@ -333,7 +347,7 @@ class ProfileBuilder:
             else (first_seen[0] if first_seen else "CAST(NULL AS TIMESTAMP)")
         )
         age = (
-            "CASE WHEN t.birth_date IS NULL THEN NULL ELSE "
+            "CASE WHEN t.birth_date IS NULL THEN CAST(t.stated_age AS INTEGER) ELSE "
             f"year({at}) - year(CAST(t.birth_date AS DATE)) - CASE WHEN "
             f"month({at}) * 100 + day({at}) < month(CAST(t.birth_date AS DATE)) * 100 "
             "+ day(CAST(t.birth_date AS DATE)) THEN 1 ELSE 0 END END"
@@ -526,6 +540,8 @@ class ProfileBuilder:
         for f in FAMILIES:
             engine.drop(f"_pf_{f.name}")
         for name in (
+            "_pf_orders_lines",
+            "_pf_events_rows",
             "_pf_candidates",
             "_pf_survey",
             "_pf_tr_contacts",
