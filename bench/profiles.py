@@ -90,9 +90,10 @@ def main() -> int:
 
     ws = ensure_workspace(args.out, args.customers, args.seed)
     rss_before = _peak_rss_mb()
+    counts = ws.counts()
+    records = sum(n for t, n in counts.items() if t.startswith("raw_"))
+    events = counts["raw_events"]
     with ws.connect() as con:
-        events = con.execute("SELECT count(*) FROM raw_events").fetchall()[0][0]
-        records = sum(ws.counts()[t] for t in ws.counts() if t.startswith("raw_"))
         t0 = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ceiling AS {CEILING_SQL}")
         ceiling = time.perf_counter() - t0

@@ -22,12 +22,17 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
         assert out.returncode == 0, out.stderr
         assert "summary" in out.stdout and "quarantined" in out.stdout
         assert str(target / "reports" / "ingest.md") in out.stdout.replace("\n", "")
+        # it ends with the profiles identity resolution found and example profiles
+        assert "Identity and profiles" in out.stdout and "Example profiles" in out.stdout
     ws = Workspace(target)
     counts = ws.counts()
     assert counts["raw_orders"] > 0 and counts["raw_events"] > 0 and counts["quarantine"] > 0
     assert len(ws.config.sources) >= 9
+    assert counts["profiles"] > 250 and counts["identity_map"] > counts["profiles"]
     runs = ws.runs().to_pylist()
-    assert len(runs) == 1 and runs[0]["status"] == "ok"  # the folder was recreated
+    # the folder was recreated: one ingest and one build
+    assert sorted(r["step"] for r in runs) == ["build", "ingest"]
+    assert all(r["status"] == "ok" for r in runs)
 
 
 def test_demo_refuses_to_overwrite_a_folder_that_is_not_a_workspace(tmp_path):
