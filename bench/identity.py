@@ -46,6 +46,7 @@ external_id = 1000000
 email = 1000000
 phone = 1000000
 social_handle = 1000000
+device_id = 1000000
 anonymous_id = 1000000
 response_id = 1000000
 """

@@ -68,6 +68,7 @@ IDENTIFIER_TYPES = (
     "email",
     "phone",
     "social_handle",
+    "device_id",
     "anonymous_id",
     "response_id",
 )
@@ -132,6 +133,7 @@ class IdentitySettings(_Strict):
             "email": 5,
             "phone": 5,
             "social_handle": 3,
+            "device_id": 10,
             "anonymous_id": 100,
             "response_id": 1000,
         }
@@ -364,8 +366,8 @@ blocked_email_domains = ["example.com", "example.org", "test.com", "none.com"]
 # links of the lowest-priority identifiers are dropped instead (see docs/identity.md).
 # (response_id: the id of one survey response, which ties its answer rows together.)
 priority = [
-    "user_id", "crm_id", "external_id", "email", "phone", "social_handle", "anonymous_id",
-    "response_id",
+    "user_id", "crm_id", "external_id", "email", "phone", "social_handle", "device_id",
+    "anonymous_id", "response_id",
 ]
 # Most identifiers of each type one profile may hold (merge guards).
 [identity.limits]
@@ -375,6 +377,7 @@ external_id = 5
 email = 5
 phone = 5
 social_handle = 3
+device_id = 10
 anonymous_id = 100
 response_id = 1000
 

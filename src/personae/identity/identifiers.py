@@ -58,10 +58,12 @@ DEFAULT_FIELDS: dict[str, dict[str, str]] = {
     "social_posts": {"handle": "social_handle", "email": "email"},
 }
 
-# Identifiers that events carry inside their JSON: a phone in identify traits and up to two
-# custom ids in Segment's context.externalIds (as "type:id").
+# Identifiers that events carry inside their JSON: a phone in identify traits, the device id
+# of mobile SDKs (context.device.id) and up to two custom ids in Segment's
+# context.externalIds (as "type:id").
 EVENT_JSON_IDENTIFIERS: tuple[tuple[str, str], ...] = (
     ("phone", "json_extract_string(traits, '$.phone')"),
+    ("device_id", "json_extract_string(context, '$.device.id')"),
     *(
         (
             "external_id",

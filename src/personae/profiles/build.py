@@ -125,6 +125,15 @@ SENIORITY = """CASE
     WHEN {t} IS NULL THEN NULL
     ELSE 'individual contributor' END"""
 
+# The buying-committee role: the CRM's own role when it has one, else inferred from
+# seniority (executives and VPs decide, directors and managers influence, others use).
+BUYING_ROLE = """CASE
+    WHEN j.buying_role IS NOT NULL THEN j.buying_role
+    WHEN j.job_title IS NULL THEN NULL
+    WHEN ({s}) IN ('executive', 'vp') THEN 'decision_maker'
+    WHEN ({s}) IN ('director', 'manager') THEN 'influencer'
+    ELSE 'user' END"""
+
 EMPLOYEE_BAND = """CASE
     WHEN {e} IS NULL THEN NULL WHEN {e} < 10 THEN '1-9' WHEN {e} < 50 THEN '10-49'
     WHEN {e} < 250 THEN '50-249' WHEN {e} < 1000 THEN '250-999' ELSE '1000+' END"""
@@ -373,6 +382,8 @@ class ProfileBuilder:
                    {AGE_BAND.format(a="j.age")} AS age_band,
                    {days_between(at, "j.first_seen_at_any")} AS tenure_days,
                    {SENIORITY.format(t="lower(j.job_title)")} AS seniority,
+                   {BUYING_ROLE.format(s=SENIORITY.format(t="lower(j.job_title)"))}
+                       AS buying_committee_role,
                    {
                 "a.account_id, ap.name AS account_name, ap.industry, ap.employee_band, "
                 "ap.revenue_band, ap.plan AS account_plan"
