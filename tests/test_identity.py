@@ -57,6 +57,11 @@ def test_pairwise_precision_and_recall_against_ground_truth(scenario, request):
     # pairs no identifier supports (anonymous surveys, never-identified sessions) cap the
     # all-pairs recall below 1; it must still be high
     assert m.recall >= 0.95
+    # named profiles ≈ real people (the rest are visitors who never identified themselves)
+    named = ws.sql("SELECT count(*) AS n FROM profiles WHERE NOT anonymous")["n"][0].as_py()
+    people = len(read_truth(data, "people.csv"))
+    print(f"{scenario}: {named:,} named profiles for {people:,} true people")
+    assert 0.97 * people <= named <= 1.05 * people
 
 
 def _truth_people_by_identifier(data: Path, file: str, column: str) -> dict[str, set[str]]:

@@ -48,6 +48,7 @@ class BuildResult:
     engine: str
     as_of: str
     profiles: int
+    anonymous_profiles: int
     accounts: int
     identifiers: int
     linked_records: int
@@ -250,6 +251,7 @@ def build(
         summary = con.execute(
             """
             SELECT (SELECT count(*) FROM profiles),
+                   (SELECT count(*) FROM profiles WHERE anonymous),
                    (SELECT count(*) FROM account_profiles),
                    (SELECT count(*) FROM identity_map),
                    (SELECT coalesce(sum(n_records), 0) FROM identity_signatures
@@ -266,12 +268,13 @@ def build(
         engine=backend,
         as_of=as_of,
         profiles=int(summary[0]),
-        accounts=int(summary[1]),
-        identifiers=int(summary[2]),
-        linked_records=int(summary[3]),
-        unlinked_records=int(summary[4]),
-        conflicts=int(summary[5]),
-        fuzzy_links=int(summary[6]),
+        anonymous_profiles=int(summary[1]),
+        accounts=int(summary[2]),
+        identifiers=int(summary[3]),
+        linked_records=int(summary[4]),
+        unlinked_records=int(summary[5]),
+        conflicts=int(summary[6]),
+        fuzzy_links=int(summary[7]),
         seconds=time.perf_counter() - started,
         timings=timings,
     )

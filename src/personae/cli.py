@@ -352,13 +352,18 @@ def kinds(kind: str = typer.Argument(None, help="Show the fields of one kind."))
 
 def _print_build(result, ws: Workspace, examples: int = 3) -> None:
     """The build summary and a few example profiles as readable tables."""
-    table = Table(title="Identity and profiles", title_justify="left")
+    table = Table(title="Identity and profiles", title_justify="left", show_header=False)
     table.add_column("")
     table.add_column("", justify="right")
     rows = [
         ("engine", result.engine),
         ("as of", str(result.as_of)),
         ("profiles (people)", f"{result.profiles:,}"),
+        (
+            "  named (a login, email, phone, CRM record, …)",
+            f"{result.profiles - result.anonymous_profiles:,}",
+        ),
+        ("  anonymous visitors (never identified)", f"{result.anonymous_profiles:,}"),
         ("accounts (B2B)", f"{result.accounts:,}"),
         ("identifiers", f"{result.identifiers:,}"),
         ("records linked to a profile", f"{result.linked_records:,}"),
@@ -426,14 +431,17 @@ def _print_profiles(ws: Workspace, *, examples: int = 3, where: str = "", params
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'profiles'"
         ).to_pylist()
     }
-    order = "records DESC, profile_id" if not where else "profile_id"
+    listing = not where
+    order = "records DESC, profile_id" if listing else "profile_id"
+    if listing and "anonymous" in cols:
+        where = "WHERE NOT anonymous"
     rows = ws.sql(
         f"SELECT * FROM profiles {where} ORDER BY {order} LIMIT {int(examples)}", params
     ).to_pylist()
     if not rows:
         console.print("No profile found.")
         return
-    table = Table(title="Example profiles" if not where else "Profile", title_justify="left")
+    table = Table(title="Example profiles" if listing else "Profile", title_justify="left")
     table.add_column("attribute", style="dim")
     for r in rows:
         table.add_column(r["profile_id"], overflow="fold")
@@ -629,7 +637,8 @@ def demo(
         f"{result.report.duplicates:,} duplicates skipped"
     )
     console.print(
-        f"Profiles:     {result.build.profiles:,} people"
+        f"Profiles:     {result.build.profiles - result.build.anonymous_profiles:,} people "
+        f"(+{result.build.anonymous_profiles:,} anonymous visitors)"
         + (f", {result.build.accounts:,} accounts" if result.build.accounts else "")
         + f" from {result.report.ingested:,} records"
     )

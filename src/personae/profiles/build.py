@@ -424,10 +424,15 @@ class ProfileBuilder:
         engine.materialize(
             "_pf_base",
             f"""
-            SELECT i.profile_id, i.identifiers, r.records, r.source_kinds,
+            SELECT i.profile_id, i.identifiers, i.anonymous, r.records, r.source_kinds,
                    {", ".join(f"i.{t}" for t in ("user_id", "email", "phone"))}
             FROM (
-                SELECT profile_id, count(*) AS identifiers, {best}
+                SELECT profile_id, count(*) AS identifiers,
+                       -- only anonymous, device or survey-response ids: a visitor we
+                       -- cannot name (never logged in, bought or gave an email)
+                       max(CASE WHEN id_type IN ('anonymous_id', 'device_id', 'response_id')
+                                THEN 0 ELSE 1 END) = 0 AS anonymous,
+                       {best}
                 FROM (
                     SELECT profile_id, id_type, id_value, row_number() OVER (
                         PARTITION BY profile_id, id_type ORDER BY n_records DESC, id_value
