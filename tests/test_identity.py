@@ -277,3 +277,19 @@ def test_identity_explain_cli(retail_built):
         text=True,
     )
     assert out.returncode == 2 and "Known types" in out.stderr
+
+
+def test_build_on_an_empty_workspace_says_what_to_do(tmp_path):
+    Workspace.init(tmp_path / "empty")
+    out = subprocess.run(
+        [*CLI, "build", "-w", str(tmp_path / "empty")], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert "nobody to resolve" in out.stderr and "personae ingest" in out.stderr
+
+
+def test_identity_report_is_written(retail_built):
+    text = (retail_built.path / "reports" / "identity.md").read_text()
+    assert "## Records per source" in text and "## Merge-guard decisions" in text
+    people = retail_built.sql("SELECT count(*) AS n FROM profiles WHERE NOT anonymous")
+    assert f"**{people['n'][0].as_py():,} people**" in text

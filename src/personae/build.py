@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from personae.engine import DuckDBEngine, Engine, SparkEngine, quote_ident, spark_session
-from personae.identity.identifiers import Normaliser
+from personae.identity.identifiers import Normaliser, identifier_columns
 from personae.identity.resolve import (
     OUTPUT_TABLES as IDENTITY_TABLES,
 )
@@ -57,6 +57,7 @@ class BuildResult:
     fuzzy_links: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    report_path: Path | None = None  # reports/identity.md, written by Workspace.build
 
 
 def latest_timestamp(con: duckdb.DuckDBPyConnection, layouts: list[SourceLayout]) -> str:
@@ -178,6 +179,15 @@ def build(
     builder = ProfileBuilder(config.profiles)
     with ws.connect() as con:
         layouts = discover_layouts(con, _identifier_overrides(ws))
+        if not any(identifier_columns(lay.kind, lay.columns, lay.identifiers) for lay in layouts):
+            from personae.workspace import WorkspaceError
+
+            raise WorkspaceError(
+                f"{ws.path}: no ingested record carries an identifier (email, phone, user, "
+                "customer or CRM id …), so there is nobody to resolve. Fix: ingest your "
+                "sources first (`personae ingest`), or check their columns with "
+                "`personae kinds KIND`."
+            )
         as_of = config.profiles.as_of or latest_timestamp(con, layouts)
         if len(as_of) == 10:
             as_of += " 00:00:00"

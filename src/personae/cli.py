@@ -375,6 +375,8 @@ def _print_build(result, ws: Workspace, examples: int = 3) -> None:
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
+    if result.report_path:
+        console.print(f"Identity report: [bold]{result.report_path}[/]")
     if examples:
         _print_profiles(ws, examples=examples)
 

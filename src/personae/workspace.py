@@ -238,6 +238,10 @@ class Workspace:
                     raise
         if error is not None:
             raise error
+        from personae.reports import write_identity_report
+
+        with self.connect() as con:
+            result.report_path = write_identity_report(con, self.reports_dir, result)
         return result
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
