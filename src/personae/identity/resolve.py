@@ -324,7 +324,8 @@ class IdentityResolver:
             got = engine.query(f"SELECT DISTINCT {s} AS raw FROM _id_sig WHERE {s} IS NOT NULL")
             raws.update(v for v in got.column("raw").to_pylist() if v is not None)
         engine.register("_id_phones", phone_lookup(raws, self.settings.default_region))
-        parts = []
+        single: list[str] = []
+        multi: dict[str, list[str]] = {}
         for s in slots.names:
             id_type = Slots.id_type(s)
             if id_type == ACCOUNT:
@@ -333,15 +334,24 @@ class IdentityResolver:
             join = ""
             if id_type == "phone":
                 value, join = "ph.e164", f"JOIN _id_phones ph ON ph.raw = sg.{s}"
-            parts.append(
+            part = (
                 f"SELECT sg.sig_key, sg.kind, sg.n_records, sg.example, "
                 f"'{id_type}' AS id_type, {value} AS id_value FROM _id_sig sg {join} "
                 f"WHERE {value} IS NOT NULL"
             )
+            multi.setdefault(id_type, []).append(part)
+        parts = []
+        for typed in multi.values():
+            if len(typed) == 1:
+                single.append(typed[0])
+            else:
+                # two slots of one type (anonymous_id and an alias's previous_id) may hold
+                # the same value: one row per (signature, identifier)
+                parts.append("SELECT DISTINCT * FROM (" + " UNION ALL ".join(typed) + ") d")
+        parts = single + parts
         engine.materialize(
             "_id_occ",
-            # one row per (signature, identifier) even when two slots hold the same value
-            "SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") o"
+            " UNION ALL ".join(parts)
             if parts
             else "SELECT CAST(NULL AS VARCHAR) AS sig_key, CAST(NULL AS VARCHAR) AS kind, "
             "CAST(0 AS BIGINT) AS n_records, CAST(NULL AS VARCHAR) AS example, "
