@@ -144,13 +144,13 @@ class IdentitySettings(_Strict):
     @classmethod
     def _all_types(cls, value: list[str]) -> list[str]:
         unknown = [t for t in value if t not in IDENTIFIER_TYPES]
-        missing = [t for t in IDENTIFIER_TYPES if t not in value]
-        if unknown or missing or len(set(value)) != len(value):
+        if unknown or len(set(value)) != len(value):
             raise ValueError(
-                "list every identifier type exactly once, highest priority first: "
+                "list each identifier type at most once, highest priority first, from: "
                 + ", ".join(IDENTIFIER_TYPES)
             )
-        return value
+        # types left out (e.g. added by a newer personae) rank lowest, in default order
+        return value + [t for t in IDENTIFIER_TYPES if t not in value]
 
     @field_validator("limits")
     @classmethod
