@@ -653,6 +653,11 @@ def demo(
         f"Report:       [bold]{result.report_path}[/]  (data intake: sources, "
         "rejections, field coverage)"
     )
+    if result.build.report_path:
+        console.print(
+            f"              [bold]{result.build.report_path}[/]  (identity: people found, "
+            "links, merge guards, attribute coverage)"
+        )
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
 
 
