@@ -293,3 +293,74 @@ def test_identity_report_is_written(retail_built):
     assert "## Records per source" in text and "## Merge-guard decisions" in text
     people = retail_built.sql("SELECT count(*) AS n FROM profiles WHERE NOT anonymous")
     assert f"**{people['n'][0].as_py():,} people**" in text
+
+
+def test_profile_demographics_match_the_people_behind_them(retail_built, retail_data):
+    """Each named profile's gender, birth year and country agree with its true person."""
+    ws = retail_built
+    truth = {
+        (r["source_file"], r["source_row"]): r["person_id"]
+        for r in read_truth(retail_data, "records.csv")
+    }
+    people = {r["person_id"]: r for r in read_truth(retail_data, "people.csv")}
+    owner: dict[str, dict[str, int]] = {}
+    for r in ws.sql(
+        "SELECT source_file, source_row, profile_id FROM record_profiles "
+        "WHERE source_kind IN ('contacts', 'orders') AND profile_id IS NOT NULL"
+    ).to_pylist():
+        p = truth.get((Path(r["source_file"]).name, str(r["source_row"])))
+        if p:
+            votes = owner.setdefault(r["profile_id"], {})
+            votes[p] = votes.get(p, 0) + 1
+    profiles = ws.sql(
+        "SELECT profile_id, gender, year(birth_date) AS birth_year, country, age "
+        "FROM profiles WHERE NOT anonymous"
+    ).to_pylist()
+    checked = {"gender": [0, 0], "birth_year": [0, 0], "country": [0, 0]}
+    for prof in profiles:
+        votes = owner.get(prof["profile_id"])
+        if not votes:
+            continue
+        person = people[max(votes, key=votes.get)]
+        pairs = {
+            "gender": (prof["gender"], person["gender"]),
+            "birth_year": (prof["birth_year"], int(person["birth_year"])),
+            "country": (prof["country"], person["country"]),
+        }
+        for name, (got, want) in pairs.items():
+            if got is None:
+                continue
+            checked[name][0] += 1
+            checked[name][1] += got == want
+    print({k: f"{ok}/{n}" for k, (n, ok) in checked.items()})
+    for name, (n, ok) in checked.items():
+        assert n > 1000, name
+        assert ok / n >= 0.97, (name, ok, n)
+
+
+def test_survivorship_rules_are_configurable_and_recorded(retail_data, tmp_path):
+    ws, _ = ingest_demo(retail_data, tmp_path / "ws")
+    text = (ws.path / "personae.toml").read_text()
+    text = text.replace(
+        "rules = {}", 'rules = { city = "source_priority", gender = "most_frequent" }'
+    )
+    (ws.path / "personae.toml").write_text(text)
+    ws.reload()
+    ws.build()
+    rules = {
+        r["attribute"]: r["rules"]
+        for r in ws.sql(
+            "SELECT attribute, string_agg(DISTINCT rule, ',') AS rules FROM profile_sources "
+            "GROUP BY attribute"
+        ).to_pylist()
+    }
+    assert rules["city"] == "source_priority"
+    assert rules["gender"] == "most_frequent"
+    assert rules["first_name"] == "most_recent"
+    # every chosen value points at a real source record holding that value
+    row = ws.sql(
+        "SELECT s.value, c.first_name FROM profile_sources s JOIN raw_contacts c "
+        "ON c._source_file = s.source_file AND c._source_row = s.source_row "
+        "WHERE s.attribute = 'first_name' AND s.source_kind = 'contacts' LIMIT 50"
+    ).to_pylist()
+    assert row and all(r["value"] == r["first_name"].strip() for r in row)
