@@ -41,7 +41,9 @@ import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
-from personae.engine import connect, quote_literal
+from personae.engine import connect
+from personae.identity.evaluate import load_febrl as febrl_into
+from personae.identity.evaluate import pair_scores
 from personae.identity.fuzzy import (
     INPUT_COLUMNS,
     FuzzyMatcher,
@@ -64,26 +66,7 @@ FEBRL_SETS = {
 # -- data -----------------------------------------------------------------------------------
 def load_febrl(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     """FEBRL CSVs → ``people`` in the matcher's input shape, plus ``entity`` (the truth)."""
-    files = ", ".join(quote_literal(str(FEBRL / f"{name}.csv")) for name in names)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE people AS
-        WITH raw AS (SELECT * FROM read_csv([{files}], header = true, all_varchar = true))
-        SELECT
-            trim(rec_id) AS record_key,
-            nullif(trim(given_name), '') AS first_name,
-            nullif(trim(surname), '') AS last_name,
-            CAST(try_strptime(trim(date_of_birth), '%Y%m%d') AS DATE) AS birth_date,
-            nullif(concat_ws(' ', nullif(trim(street_number), ''), nullif(trim(address_1), '')),
-                   '') AS address,
-            nullif(trim(suburb), '') AS city,
-            nullif(trim(postcode), '') AS postal_code,
-            CAST(NULL AS VARCHAR) AS email,
-            CAST(NULL AS VARCHAR) AS phone,
-            regexp_extract(trim(rec_id), 'rec-(\\d+)-', 1) AS entity
-        FROM raw
-        """
-    )
+    febrl_into(con, [FEBRL / f"{name}.csv" for name in names])
 
 
 def load_demo(con: duckdb.DuckDBPyConnection, out: Path, customers: int, seed: int) -> None:
@@ -136,24 +119,7 @@ def load_demo(con: duckdb.DuckDBPyConnection, out: Path, customers: int, seed: i
 
 
 def score(con: duckdb.DuckDBPyConnection, pairs: pa.Table) -> tuple[float, float, float]:
-    con.register("predicted_pairs", pairs.select(["record_key_l", "record_key_r"]))
-    true_pairs, predicted, correct = con.execute(
-        """
-        SELECT
-            (SELECT count(*) FROM people l JOIN people r
-             ON l.entity = r.entity AND l.record_key < r.record_key),
-            (SELECT count(*) FROM predicted_pairs),
-            (SELECT count(*) FROM predicted_pairs p
-             JOIN people l ON l.record_key = p.record_key_l
-             JOIN people r ON r.record_key = p.record_key_r
-             WHERE l.entity = r.entity)
-        """
-    ).fetchall()[0]
-    con.unregister("predicted_pairs")
-    precision = correct / predicted if predicted else 0.0
-    recall = correct / true_pairs
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+    return pair_scores(con, pairs)
 
 
 # -- methods --------------------------------------------------------------------------------

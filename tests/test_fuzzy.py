@@ -18,7 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from personae.engine import connect, quote_literal
+from personae.engine import connect
+from personae.identity.evaluate import load_febrl as febrl_into
+from personae.identity.evaluate import pair_scores
 from personae.identity.fuzzy import INPUT_COLUMNS, OUTPUT_SCHEMA, FuzzyMatcher, FuzzySettings
 
 FEBRL = Path(__file__).parent / "fixtures" / "febrl"
@@ -28,49 +30,14 @@ ACCURACY = [("dataset1", 0.995, 0.965), ("dataset3", 0.995, 0.96)]
 
 
 def load_febrl(con: duckdb.DuckDBPyConnection, names: list[str], table: str = "people") -> None:
-    """FEBRL CSVs → a table in the matcher's input shape, plus ``entity`` (the truth)."""
-    files = ", ".join(quote_literal(str(FEBRL / f"{name}.csv")) for name in names)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {table} AS
-        WITH raw AS (SELECT * FROM read_csv([{files}], header = true, all_varchar = true))
-        SELECT
-            trim(rec_id) AS record_key,
-            nullif(trim(given_name), '') AS first_name,
-            nullif(trim(surname), '') AS last_name,
-            CAST(try_strptime(trim(date_of_birth), '%Y%m%d') AS DATE) AS birth_date,
-            nullif(concat_ws(' ', nullif(trim(street_number), ''), nullif(trim(address_1), '')),
-                   '') AS address,
-            nullif(trim(suburb), '') AS city,
-            nullif(trim(postcode), '') AS postal_code,
-            CAST(NULL AS VARCHAR) AS email,
-            CAST(NULL AS VARCHAR) AS phone,
-            regexp_extract(trim(rec_id), 'rec-(\\d+)-', 1) AS entity
-        FROM raw
-        """
-    )
+    febrl_into(con, [FEBRL / f"{name}.csv" for name in names], table)
 
 
 def precision_recall(
     con: duckdb.DuckDBPyConnection, pairs: pa.Table, table: str = "people"
 ) -> tuple[float, float]:
-    con.register("predicted_pairs", pairs)
-    try:
-        true_pairs, predicted, correct = con.execute(
-            f"""
-            SELECT
-                (SELECT count(*) FROM {table} l JOIN {table} r
-                 ON l.entity = r.entity AND l.record_key < r.record_key),
-                (SELECT count(*) FROM predicted_pairs),
-                (SELECT count(*) FROM predicted_pairs p
-                 JOIN {table} l ON l.record_key = p.record_key_l
-                 JOIN {table} r ON r.record_key = p.record_key_r
-                 WHERE l.entity = r.entity)
-            """
-        ).fetchall()[0]
-    finally:
-        con.unregister("predicted_pairs")
-    return correct / max(predicted, 1), correct / true_pairs
+    precision, recall, _ = pair_scores(con, pairs, table)
+    return precision, recall
 
 
 @pytest.fixture(scope="module")

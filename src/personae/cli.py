@@ -479,6 +479,18 @@ identity_app = typer.Typer(help="Look into identity resolution.", no_args_is_hel
 app.add_typer(identity_app, name="identity")
 
 
+def _explain(ws: Workspace, identifier: str):
+    """The identity explanation of TYPE:VALUE, or exit 2 with the reason."""
+    from personae.identity.explain import ExplainError, explain
+
+    try:
+        with ws.connect(read_only=True) as con:
+            return explain(con, ws.config.identity, identifier)
+    except ExplainError as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+
+
 @identity_app.command("explain")
 def identity_explain(
     identifier: str = typer.Argument(..., help="TYPE:VALUE, e.g. email:ann@example.com"),
@@ -487,15 +499,9 @@ def identity_explain(
 ) -> None:
     """Why an identifier belongs to its profile: identifiers, links (with the record that
     made each one), merge-guard decisions and fuzzy matches."""
-    from personae.identity.explain import ExplainError, explain, story
+    from personae.identity.explain import story
 
-    ws = _open(workspace)
-    try:
-        with ws.connect(read_only=True) as con:
-            e = explain(con, ws.config.identity, identifier)
-    except ExplainError as exc:
-        _error(str(exc))
-        raise typer.Exit(2) from None
+    e = _explain(_open(workspace), identifier)
     for line in story(e):
         console.print(escape(line), highlight=False)
     if e.identifiers:
@@ -565,14 +571,7 @@ def profiles(
     if ":" not in identifier:
         _print_profiles(ws, examples=1, where="WHERE profile_id = ?", params=[identifier])
         return
-    from personae.identity.explain import ExplainError, explain
-
-    try:
-        with ws.connect(read_only=True) as con:
-            e = explain(con, ws.config.identity, identifier)
-    except ExplainError as exc:
-        _error(str(exc))
-        raise typer.Exit(2) from None
+    e = _explain(ws, identifier)
     if not e.profile_id:
         console.print(f"{escape(identifier)}: no profile ({e.status}).")
         raise typer.Exit(1)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from personae.engine import quote_literal
 
@@ -158,3 +159,61 @@ def _linkable(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     for name in ("_ev_sig", "_ev_nodes", "_ev_edges", "_ev_labels"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return int(row[0]), int(row[1])
+
+
+# -- fuzzy matching on labelled record sets (FEBRL) -------------------------------------------
+
+
+def load_febrl(con: duckdb.DuckDBPyConnection, paths: list[Path], table: str = "people") -> None:
+    """FEBRL CSVs → ``table`` in the fuzzy matcher's input shape, plus ``entity`` (the truth).
+
+    FEBRL truth: ``rec-N-org`` and ``rec-N-dup-k`` are one entity. ``soc_sec_id`` is left
+    out: customer data has no such identifier, and it would make matching trivial.
+    """
+    files = ", ".join(quote_literal(str(p)) for p in paths)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {table} AS
+        WITH raw AS (SELECT * FROM read_csv([{files}], header = true, all_varchar = true))
+        SELECT
+            trim(rec_id) AS record_key,
+            nullif(trim(given_name), '') AS first_name,
+            nullif(trim(surname), '') AS last_name,
+            CAST(try_strptime(trim(date_of_birth), '%Y%m%d') AS DATE) AS birth_date,
+            nullif(concat_ws(' ', nullif(trim(street_number), ''), nullif(trim(address_1), '')),
+                   '') AS address,
+            nullif(trim(suburb), '') AS city,
+            nullif(trim(postcode), '') AS postal_code,
+            CAST(NULL AS VARCHAR) AS email,
+            CAST(NULL AS VARCHAR) AS phone,
+            regexp_extract(trim(rec_id), 'rec-(\\d+)-', 1) AS entity
+        FROM raw
+        """
+    )
+
+
+def pair_scores(
+    con: duckdb.DuckDBPyConnection, pairs: pa.Table, table: str = "people"
+) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 of predicted (record_key_l, record_key_r) pairs
+    against the ``entity`` column of ``table``."""
+    con.register("_predicted_pairs", pairs.select(["record_key_l", "record_key_r"]))
+    try:
+        true_pairs, predicted, correct = con.execute(
+            f"""
+            SELECT
+                (SELECT count(*) FROM {table} l JOIN {table} r
+                 ON l.entity = r.entity AND l.record_key < r.record_key),
+                (SELECT count(*) FROM _predicted_pairs),
+                (SELECT count(*) FROM _predicted_pairs p
+                 JOIN {table} l ON l.record_key = p.record_key_l
+                 JOIN {table} r ON r.record_key = p.record_key_r
+                 WHERE l.entity = r.entity)
+            """
+        ).fetchall()[0]
+    finally:
+        con.unregister("_predicted_pairs")
+    precision = correct / predicted if predicted else 0.0
+    recall = correct / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
