@@ -22,6 +22,39 @@ def read_truth(data: Path, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def profile_owners(
+    ws: Workspace, data: Path, kinds: tuple[str, ...] = ("contacts", "orders")
+) -> dict[str, str]:
+    """profile_id -> the true person most of its records (of ``kinds``) belong to."""
+    truth = {
+        (r["source_file"], r["source_row"]): r["person_id"]
+        for r in read_truth(data, "records.csv")
+    }
+    votes: dict[str, dict[str, int]] = {}
+    kind_list = ", ".join(f"'{k}'" for k in kinds)
+    for r in ws.sql(
+        "SELECT source_file, source_row, profile_id FROM record_profiles "
+        f"WHERE source_kind IN ({kind_list}) AND profile_id IS NOT NULL"
+    ).to_pylist():
+        p = truth.get((Path(r["source_file"]).name, str(r["source_row"])))
+        if p:
+            v = votes.setdefault(r["profile_id"], {})
+            v[p] = v.get(p, 0) + 1
+    return {pid: max(v, key=lambda k: (v[k], k)) for pid, v in votes.items()}
+
+
+def auc(scores: list[float], labels: list[bool]) -> float:
+    """Area under the ROC curve (the probability a positive outranks a negative)."""
+    import numpy as np
+    from scipy.stats import rankdata
+
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels, dtype=bool)
+    ranks = rankdata(s)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def table_differences(
     db_a: Path, db_b: Path, table: str, key: list[str], *, tolerance: float = 1e-9
 ) -> list[str]:

@@ -475,6 +475,112 @@ def build(
     _print_build(result, ws, examples)
 
 
+def _value_errors():
+    """The value step's own input errors, printed like every other user error."""
+    from personae.value.build import ValueStepError
+    from personae.value.icp import IcpError
+
+    return (ValueStepError, IcpError)
+
+
+@app.command()
+def value(workspace: Path = WorkspaceOpt) -> None:
+    """Customer value: RFM, lifetime value, churn risk, upsell and acquisition cost."""
+    ws = _open(workspace)
+    try:
+        with _user_errors(), console.status("scoring customer value"):
+            result = ws.value()
+    except _value_errors() as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    t = Table(title="value_scores", show_header=True, header_style="bold")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_row("as of", result.as_of)
+    t.add_row("buying customers", f"{result.customers:,}")
+    if result.accounts:
+        t.add_row("accounts", f"{result.accounts:,}")
+    t.add_row("model", result.model)
+    for k, v in result.params.items():
+        t.add_row(f"  {k}", f"{v:.4f}")
+    t.add_row("total predicted CLV", f"{result.total_clv:,.2f}")
+    t.add_row("high churn risk (≥ 60%)", f"{result.at_risk:,}")
+    console.print(t)
+    if "spend_frequency_correlation" in result.checks:
+        check = result.checks["spend_frequency_correlation"]
+        console.print(
+            f"Gamma-Gamma independence: r = {check['pearson_r']:.3f} — {check['verdict']}"
+        )
+    console.print(f"Report: [bold]{result.report_path}[/]")
+
+
+@app.command()
+def icp(workspace: Path = WorkspaceOpt) -> None:
+    """Learn and print the ideal customer profile (what the most valuable customers share)."""
+    from personae.value.icp import icp_summary_sentence
+
+    ws = _open(workspace)
+    try:
+        with _user_errors():
+            profile = ws.icp()
+    except _value_errors() as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    who = "customers" if profile.entity == "customer" else "accounts"
+    console.rule(f"[bold]ideal customer profile[/] · top {profile.top_share:.0%} of {who}")
+    console.print(
+        f"{profile.top_count:,} of {profile.population:,} {who}; mean predicted CLV "
+        f"{profile.top_mean_clv:,.2f} vs {profile.mean_clv:,.2f}; "
+        f"{profile.top_revenue_share:.0%} of revenue."
+    )
+    t = Table(show_header=True, header_style="bold")
+    for col in ("attribute", "value", "top", "all", "lift", "p"):
+        t.add_column(col, justify="right" if col in ("top", "all", "lift", "p") else "left")
+    for tr in profile.traits[:15]:
+        t.add_row(
+            tr.attribute,
+            tr.value,
+            f"{tr.top_share:.0%}",
+            f"{tr.base_share:.0%}",
+            f"{tr.lift:.1f}x",
+            "<0.001" if tr.p_value < 0.001 else f"{tr.p_value:.3f}",
+        )
+    console.print(t)
+    console.print(icp_summary_sentence(profile))
+    docs = ws.reports_dir
+    console.print(f"Document: [bold]{docs / 'icp.md'}[/]  ·  {docs / 'icp.json'}")
+
+
+@app.command("score-leads")
+def score_leads(
+    file: Path = typer.Argument(..., help="CSV of leads with demographic or firmographic columns."),
+    workspace: Path = WorkspaceOpt,
+    top: int = typer.Option(10, help="Best leads to print."),
+) -> None:
+    """Score leads for fit with the ideal customer profile (0-100, tier A-D, reasons)."""
+    ws = _open(workspace)
+    try:
+        with _user_errors():
+            out, scored = ws.score_leads(file)
+    except _value_errors() as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    tiers = scored["fit_tier"].value_counts().to_dict()
+    console.print(
+        f"Scored {len(scored):,} leads: " + ", ".join(f"{k} {tiers.get(k, 0):,}" for k in "ABCD")
+    )
+    best = scored.sort_values("fit_score", ascending=False, kind="stable").head(top)
+    t = Table(show_header=True, header_style="bold")
+    t.add_column(str(scored.columns[0]))
+    t.add_column("fit", justify="right")
+    t.add_column("tier")
+    t.add_column("reasons")
+    for _, row in best.iterrows():
+        t.add_row(str(row.iloc[0]), f"{row['fit_score']:.0f}", row["fit_tier"], row["fit_reasons"])
+    console.print(t)
+    console.print(f"Written: [bold]{out}[/]")
+
+
 identity_app = typer.Typer(help="Look into identity resolution.", no_args_is_help=True)
 app.add_typer(identity_app, name="identity")
 

@@ -189,6 +189,19 @@ class ProfileSettings(_Strict):
     )
 
 
+class ValueSettings(_Strict):
+    horizon_months: int = Field(12, ge=1, le=120)
+    discount_rate: float = Field(0.01, ge=0, lt=1)
+    fit_sample: int = Field(200_000, ge=100)
+    penalizer: float = Field(0.0, ge=0)
+    return_cost_share: float = Field(0.5, ge=0, le=1)
+    seed: int = 0
+    attribution: Literal["first_touch", "last_touch"] = "first_touch"
+    top_share: float = Field(0.10, gt=0, lt=1)
+    min_lift: float = Field(1.2, ge=1)
+    min_support: int = Field(5, ge=1)
+
+
 class SourceConfig(_Strict):
     kind: str
     paths: list[str] = Field(min_length=1)
@@ -230,6 +243,7 @@ class Config(_Strict):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     profiles: ProfileSettings = Field(default_factory=ProfileSettings)
+    value: ValueSettings = Field(default_factory=ValueSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 
@@ -403,6 +417,34 @@ source_priority = [
     "contacts", "accounts", "orders", "events", "survey_responses", "tickets", "reviews",
     "email_events", "social_posts",
 ]
+
+[value]
+# Lifetime value horizon in months (CLV sums the expected, discounted revenue over it).
+horizon_months = 12
+# Monthly discount rate for CLV (0.01 = 1% a month, about 12.7% a year).
+discount_rate = 0.01
+# The CLV models are fitted on a random sample of at most this many customers, then
+# applied to everyone (the fit is stable well below a million customers).
+fit_sample = 200000
+# L2 penalty on the model parameters (0: plain maximum likelihood).
+penalizer = 0.0
+# What a returned item costs, as a share of its price (shipping both ways, handling, stock
+# that cannot be resold; industry estimates run from 20% to 66%): a purchase is worth its
+# kept revenue less this share of the returned value, so serial returners are not stars.
+return_cost_share = 0.5
+# Random seed of the fit sample.
+seed = 0
+# Which marketing touch acquired a customer: "first_touch" (their first UTM-tagged visit)
+# or "last_touch" (the last tagged visit before their first purchase).
+attribution = "first_touch"
+# The ideal customer profile compares this top share of customers by predicted CLV
+# (0.10 = the top decile) with everyone.
+top_share = 0.10
+# An attribute value joins the ideal customer profile when it is at least this many times
+# more common among the top customers than among all ...
+min_lift = 1.2
+# ... and at least this many top customers have it.
+min_support = 5
 
 # Sources: one block per data source; `personae ingest` (without arguments) ingests them all.
 # kind is one of: {kinds}

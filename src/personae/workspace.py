@@ -244,6 +244,85 @@ class Workspace:
             result.report_path = write_identity_report(con, self.reports_dir, result)
         return result
 
+    # -- value ----------------------------------------------------------------------------
+    def value(self):
+        """RFM, lifetime value, churn risk, upsell and acquisition cost (``personae value``).
+
+        Returns a :class:`personae.value.build.ValueResult`; writes ``value_scores``,
+        ``account_value_scores``, ``acquisition_costs`` and ``reports/value.md``.
+        """
+        from personae.reports.value_report import write_value_report
+        from personae.value.build import ValueBuilder
+
+        with self.connect() as con:
+            with record_run(con, "value", self._config_hash()) as run:
+                result = ValueBuilder(self.config.value).run(con)
+                run.counts = {
+                    "customers": result.customers,
+                    "accounts": result.accounts,
+                    "total_clv": round(result.total_clv, 2),
+                    "at_risk": result.at_risk,
+                }
+            result.report_path = write_value_report(
+                con, self.reports_dir, result, self.config.workspace.name
+            )
+        return result
+
+    def icp(self):
+        """Learn the ideal customer profile from the value scores (``personae icp``).
+
+        Writes ``icp`` (the document as JSON), ``icp_scores`` (fit of every customer or
+        account), ``reports/icp.md`` and ``reports/icp.json``; returns the profile.
+        """
+        from personae.value.icp import fit_scores, icp_frame, icp_markdown, learn_icp
+
+        s = self.config.value
+        with self.connect() as con, record_run(con, "icp", self._config_hash()) as run:
+            frame, entity, families = icp_frame(con)
+            icp = learn_icp(
+                frame,
+                entity,
+                families,
+                top_share=s.top_share,
+                min_lift=s.min_lift,
+                min_support=s.min_support,
+            )
+            scored = fit_scores(icp, frame)
+            scored.insert(0, "entity_id", frame["entity_id"].to_numpy())
+            scored.insert(1, "entity", entity)
+            eng = engine.DuckDBEngine(con)
+            eng.register("icp_scores", pa.Table.from_pandas(scored, preserve_index=False))
+            con.execute("CREATE OR REPLACE TABLE icp (entity VARCHAR, document VARCHAR)")
+            con.execute("INSERT INTO icp VALUES (?, ?)", [entity, icp.to_json()])
+            run.counts = {"entities": len(frame), "traits": len(icp.traits)}
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        (self.reports_dir / "icp.md").write_text(
+            icp_markdown(icp, self.config.workspace.name), encoding="utf-8"
+        )
+        (self.reports_dir / "icp.json").write_text(icp.to_json() + "\n", encoding="utf-8")
+        return icp
+
+    def score_leads(self, path: str | Path):
+        """Score a CSV of leads against the ICP; writes ``<file>.scored.csv`` beside it.
+
+        Returns (output path, scored pandas frame). Learns the ICP first if needed.
+        """
+        from personae.value.icp import IdealCustomerProfile, icp_frame, score_lead_file
+
+        with self.connect() as con:
+            has_icp = engine.DuckDBEngine(con).has_table("icp")
+        if not has_icp:
+            self.icp()
+        with self.connect() as con:
+            doc = con.execute("SELECT document FROM icp").fetchall()[0][0]
+            icp = IdealCustomerProfile.from_json(doc)
+            frame, _, _ = icp_frame(con)
+            with record_run(con, "score-leads", self._config_hash()) as run:
+                out, scored = score_lead_file(con, icp, frame, Path(path).expanduser().resolve())
+                run.inputs = [str(path)]
+                run.counts = {"leads": len(scored)}
+        return out, scored
+
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a read-only query against the workspace database; an Arrow table."""
         with self.connect() as con:

@@ -31,6 +31,7 @@ from personae.demo.events import BAD_PARQUET, EVENT_COLUMNS, JSON_KEYS, RAW, bui
 from personae.demo.mess import BadSpec, plant_bad_rows
 from personae.demo.people import People, make_people
 from personae.demo.pools import pools
+from personae.demo.prospects import prospects, retail_value_truth
 from personae.demo.spend import SPEND_BAD, spend
 from personae.demo.text import TextMaker
 from personae.demo.writers import BatchSink, CsvSink, JsonlSink, ParquetSink, TruthTable
@@ -124,13 +125,21 @@ class _Run:
                 "country",
                 "household_id",
             ]
-            + (["account_id", "role"] if saas else []),
+            + (["account_id", "role"] if saas else ["alive", "expected_revenue_12m"]),
             parquet,
         )
         self.accounts = (
             TruthTable(
                 truth / "accounts",
-                ["account_id", "archetype", "is_negative", "industry", "employees"],
+                [
+                    "account_id",
+                    "archetype",
+                    "is_negative",
+                    "industry",
+                    "employees",
+                    "churned",
+                    "churn_rate",
+                ],
                 False,
             )
             if saas
@@ -264,8 +273,13 @@ class _Run:
                     ["true" if archs[a].negative else "false" for a in aa],
                     acc.industry,
                     [str(e) for e in acc.employees.tolist()],
+                    ["true" if c <= END_TS else "false" for c in acc.churn_ts.tolist()],
+                    [str(archs[a].churn) for a in aa],
                 ]
             )
+        else:
+            truth = retail_value_truth(people, archs)
+            cols += [truth["alive"], truth["expected_revenue_12m"]]
         self.people.write_columns(cols)
 
     def close(self) -> dict[str, int]:
@@ -348,6 +362,8 @@ def generate(
     spend_files = run.emit_spend(spend(scenario, customers, rng), rng, py_random(rng))
     files = run.close()
     files.update(spend_files)
+    rng = np.random.default_rng([seed, code, 10**6 + 1])
+    prospects(scenario, customers, rng, mats, name_pools, out)
     manifest = DemoManifest(
         scenario=scenario,
         seed=seed,

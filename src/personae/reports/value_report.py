@@ -1,0 +1,185 @@
+"""``reports/value.md``: what the customers are worth, who is slipping away, what each
+channel costs — with the model checks a sceptical analyst asks for first.
+
+The lifetime-value model is validated on the workspace's own data: it is refitted on the
+history up to six months before ``as_of`` and its predicted purchases in the last six
+months are compared with what actually happened (chart ``value_holdout.svg``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from personae.value.rfm import RFM_GROUP_DESCRIPTIONS
+
+HOLDOUT_DAYS = 182
+
+
+def _table(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> list[str]:
+    formats = formats or {}
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        cells = []
+        for c, v in zip(cols, row, strict=True):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                cells.append("")
+            elif c in formats:
+                cells.append(format(v, formats[c]))
+            else:
+                cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def holdout_check(con: duckdb.DuckDBPyConnection, as_of: str, out_dir: Path) -> list[str]:
+    """Refit on the calibration period and compare holdout purchases; the report lines."""
+    from personae.value.clv import (
+        BetaGeo,
+        ModelInputError,
+        calibration_holdout,
+        holdout_chart,
+        holdout_comparison,
+    )
+
+    tx = con.execute(
+        "SELECT profile_id, order_date FROM value_orders WHERE kept ORDER BY profile_id"
+    ).df()
+    end = pd.Timestamp(as_of)
+    cal_end = end - pd.Timedelta(days=HOLDOUT_DAYS)
+    if tx.empty or tx["order_date"].min() >= cal_end:
+        return ["Not enough history for a holdout check (needs orders older than six months)."]
+    try:
+        summary = calibration_holdout(tx, "profile_id", "order_date", cal_end, end, 1.0)
+        bg = BetaGeo().fit(summary["frequency_cal"], summary["recency_cal"], summary["T_cal"])
+        comparison = holdout_comparison(bg, summary)
+    except ModelInputError as exc:
+        return [f"Holdout check skipped: {exc}"]
+    chart = holdout_chart(comparison, out_dir / "value_holdout.svg")
+    actual = float(summary["frequency_holdout"].sum())
+    predicted = float(
+        bg.predict_purchases(
+            summary["duration_holdout"].to_numpy(dtype=float),
+            summary["frequency_cal"],
+            summary["recency_cal"],
+            summary["T_cal"],
+        ).sum()
+    )
+    lines = [
+        f"Refitted on orders up to {cal_end.date()} ({len(summary):,} customers), the model "
+        f"predicted {predicted:,.0f} repeat purchases in the {HOLDOUT_DAYS} days after; "
+        f"{actual:,.0f} happened ({(predicted - actual) / max(actual, 1):+.1%}). "
+        f"Chart: [{chart.name}]({chart.name}).",
+        "",
+    ]
+    show = comparison.copy()
+    lines += _table(show, {c: ".2f" for c in show.columns if show[c].dtype.kind == "f"})
+    return lines
+
+
+def write_value_report(con: duckdb.DuckDBPyConnection, out_dir: Path, result, name: str) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = [f"# Customer value — {name}", ""]
+    lines.append(
+        f"Measured at {result.as_of}: {result.customers:,} buying customers"
+        + (f", {result.accounts:,} accounts" if result.accounts else "")
+        + ". Model: "
+        + (
+            "contractual (B2B subscriptions)."
+            if result.model == "contractual"
+            else "BG/NBD + Gamma-Gamma (non-contractual)."
+        )
+    )
+    lines += ["", f"Total predicted CLV: **{result.total_clv:,.2f}**; "
+              f"{result.at_risk:,} at high churn risk (≥ 60%).", ""]  # fmt: skip
+    if result.model == "bg_nbd":
+        p = result.params
+        lines += [
+            "## Lifetime value model",
+            "",
+            "BG/NBD (purchase rate and dropout, time in days): "
+            f"r = {p['r']:.4f}, α = {p['alpha']:.4f}, a = {p['a']:.4f}, b = {p['b']:.4f}. "
+            f"Gamma-Gamma (spend per purchase): p = {p['p']:.4f}, q = {p['q']:.4f}, "
+            f"γ = {p['v']:.4f}. Fitted on {result.checks['fit_sample']:,} customers "
+            f"({result.checks['repeat_buyers']:,} repeat buyers for the spend model).",
+            "",
+        ]
+        ind = result.checks["spend_frequency_correlation"]
+        lines += [
+            "**Gamma-Gamma independence check** (spend per purchase must not depend on how "
+            f"often people buy): Pearson r = {ind['pearson_r']:.3f}, Spearman ρ = "
+            f"{ind['spearman_rho']:.3f} over {ind['n']:,} repeat buyers — {ind['verdict']}",
+            "",
+            "### Holdout check",
+            "",
+        ]
+        lines += holdout_check(con, result.as_of, out_dir)
+        lines.append("")
+    rfm = con.execute(
+        """
+        SELECT rfm_group AS "group", count(*) AS customers,
+               round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "share %",
+               round(avg(spend), 2) AS "mean spend", round(avg(clv), 2) AS "mean CLV",
+               round(avg(churn_risk), 3) AS "mean churn risk"
+        FROM value_scores GROUP BY rfm_group ORDER BY avg(spend) DESC
+        """
+    ).df()
+    rfm["meaning"] = [RFM_GROUP_DESCRIPTIONS.get(g, "") for g in rfm["group"]]
+    lines += ["## RFM groups", "", *_table(rfm), ""]
+    if result.model == "contractual":
+        acc = con.execute(
+            """
+            SELECT churn_band AS band, count(*) AS accounts, round(sum(mrr), 2) AS mrr,
+                   round(avg(clv), 2) AS "mean CLV"
+            FROM account_value_scores GROUP BY churn_band ORDER BY min(churn_risk)
+            """
+        ).df()
+        lines += ["## Account churn risk", "", *_table(acc), ""]
+        top = con.execute(
+            """
+            SELECT account_id, name, plan, round(mrr, 2) AS mrr, round(churn_risk, 2) AS risk,
+                   churn_drivers AS drivers
+            FROM account_value_scores WHERE churn_band IN ('high', 'critical')
+            ORDER BY mrr DESC, account_id LIMIT 10
+            """
+        ).df()
+        if not top.empty:
+            lines += ["Largest accounts at risk:", "", *_table(top), ""]
+    else:
+        bands = con.execute(
+            """
+            SELECT churn_band AS band, count(*) AS customers, round(avg(clv), 2) AS "mean CLV",
+                   round(avg(p_alive), 3) AS "mean P(alive)"
+            FROM value_scores GROUP BY churn_band ORDER BY min(churn_risk)
+            """
+        ).df()
+        lines += ["## Churn risk", "", *_table(bands), ""]
+    acq = con.execute("SELECT * FROM acquisition_costs WHERE campaign = '*'").df()
+    if not acq.empty:
+        lines += [
+            "## Acquisition cost by channel",
+            "",
+            "New customers over the months of the spend file, credited by "
+            "first-touch attribution unless configured otherwise (`[value] attribution`). "
+            "Per-campaign figures are in the `acquisition_costs` table.",
+            "",
+            *_table(acq.drop(columns=["campaign"])),
+            "",
+        ]
+    up = con.execute(
+        """
+        SELECT split_part(upsell_suggestions, ' (', 1) AS "first suggestion", count(*) AS customers,
+               round(avg(upsell_score), 1) AS "mean score"
+        FROM value_scores WHERE coalesce(upsell_suggestions, '') <> ''
+        GROUP BY 1 ORDER BY 2 DESC LIMIT 10
+        """
+    ).df()
+    if not up.empty:
+        lines += ["## Cross-sell: most common first suggestion", "", *_table(up), ""]
+    path = out_dir / "value.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
