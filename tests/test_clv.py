@@ -418,6 +418,27 @@ def test_fit_on_a_sample_scores_everyone() -> None:
     assert scores.shape == (300_000,) and np.all(np.isfinite(scores))
 
 
+def test_daily_grid_scoring_shortcut_changes_nothing() -> None:
+    """Scoring evaluates 2F1 once per distinct (x, T) on large inputs; same numbers."""
+    rng = np.random.default_rng(8)
+    sim = simulate_beta_geo(
+        30_000, 0.243, 30.9, 0.793, 2.426, T=rng.integers(1, 366, 30_000), seed=9
+    )
+    sim["recency"] = np.minimum(np.ceil(sim["recency"]), sim["T"])
+    model = BetaGeo.from_params(0.243, 30.9, 0.793, 2.426)
+    x, t_x, age = (sim[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    direct = model.p_alive(x, t_x, age) * clv._given_alive(
+        60.0, 0.243 + x, 30.9 + age, 0.793, 2.426 + x
+    )
+    np.testing.assert_array_equal(model.predict_purchases(60.0, x, t_x, age), direct)
+    assert clv._GivenAlive(x, age, (0.243, 30.9, 0.793, 2.426)).distinct is not None
+    gg = GammaGamma.from_params(6.25, 3.74, 15.44)
+    spend = np.where(x > 0, 20.0, 0.0)
+    value = customer_lifetime_value(model, gg, x, t_x, age, spend, horizon=2, discount_rate=0.0)
+    two_months = model.predict_purchases(2 * 30.4375, x, t_x, age) * gg.expected_spend(x, spend)
+    np.testing.assert_allclose(value, two_months, rtol=1e-12)
+
+
 def test_penalizer_shrinks_parameters(cdnow: pd.DataFrame, bg: BetaGeo) -> None:
     shrunk = BetaGeo(penalizer=0.1).fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
     assert bg.params_ is not None and shrunk.params_ is not None

@@ -24,6 +24,11 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
         assert str(target / "reports" / "ingest.md") in out.stdout.replace("\n", "")
         # it ends with the profiles identity resolution found and example profiles
         assert "Identity and profiles" in out.stdout and "Example profiles" in out.stdout
+        # ... then what the customers are worth, and where the value reports are
+        flat = out.stdout.replace("\n", "")
+        assert "Value:" in out.stdout and str(target / "reports" / "value.md") in flat
+        assert (target / "reports" / "icp.md").exists()
+        assert (target / "data" / "prospects.scored.csv").exists()
     ws = Workspace(target)
     counts = ws.counts()
     assert counts["raw_orders"] > 0 and counts["raw_events"] > 0 and counts["quarantine"] > 0
@@ -31,7 +36,7 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
     assert counts["profiles"] > 250 and counts["identity_map"] > counts["profiles"]
     runs = ws.runs().to_pylist()
     # the folder was recreated: one ingest and one build
-    assert sorted(r["step"] for r in runs) == ["build", "ingest"]
+    assert sorted(r["step"] for r in runs) == ["build", "icp", "ingest", "score-leads", "value"]
     assert all(r["status"] == "ok" for r in runs)
 
 

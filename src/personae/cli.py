@@ -514,6 +514,13 @@ def value(workspace: Path = WorkspaceOpt) -> None:
     console.print(f"Report: [bold]{result.report_path}[/]")
 
 
+def _icp_line(profile) -> str:
+    best: dict = {}
+    for t in profile.traits:
+        best.setdefault(t.attribute, t)
+    return "; ".join(f"{t.attribute} {t.value} ({t.lift:.1f}x)" for t in list(best.values())[:3])
+
+
 @app.command()
 def icp(workspace: Path = WorkspaceOpt) -> None:
     """Learn and print the ideal customer profile (what the most valuable customers share)."""
@@ -749,6 +756,15 @@ def demo(
         + (f", {result.build.accounts:,} accounts" if result.build.accounts else "")
         + f" from {result.report.ingested:,} records"
     )
+    if result.value is not None:
+        v = result.value
+        who = "accounts" if v.model == "contractual" else "customers"
+        console.print(
+            f"Value:        predicted {v.total_clv:,.0f} over the next "
+            f"{ws.config.value.horizon_months} months; {v.at_risk:,} {who} at high churn risk"
+        )
+    if result.icp is not None and result.icp.traits:
+        console.print(f"Ideal customer: {_icp_line(result.icp)}")
     console.print(f"Explore:      personae status -w {path}   ·   personae quarantine -w {path}")
     console.print(
         f"              personae profiles -w {path}   ·   "
@@ -763,6 +779,16 @@ def demo(
             f"              [bold]{result.build.report_path}[/]  (identity: people found, "
             "links, merge guards, attribute coverage)"
         )
+    if result.value is not None and result.value.report_path:
+        console.print(
+            f"              [bold]{result.value.report_path}[/]  (value: CLV, RFM, churn, "
+            "acquisition cost, cross-sell)"
+        )
+        console.print(
+            f"              [bold]{ws.reports_dir / 'icp.md'}[/]  (ideal customer profile)"
+        )
+    if result.leads is not None:
+        console.print(f"Leads:        [bold]{result.leads}[/]  (demo prospects scored for fit)")
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
 
 

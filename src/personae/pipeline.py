@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from personae.build import BuildResult
 from personae.config import CONFIG_FILE
@@ -41,6 +42,9 @@ class DemoResult:
     scenario: str
     report_path: Path
     build: BuildResult
+    value: Any = None  # personae.value.build.ValueResult
+    icp: Any = None  # personae.value.icp.IdealCustomerProfile
+    leads: Path | None = None  # the demo prospect list, scored
 
 
 def demo_sources(data_dir: Path, relative_to: Path) -> list[tuple[str, str, list[str]]]:
@@ -100,7 +104,14 @@ def run_demo(
     report = ws.ingest(progress=on_ingest)
     report_path = ws.write_ingest_report()
     built = ws.build(progress=on_build)
-    return DemoResult(ws, data_dir, report, customers, scenario, report_path, built)
+    if on_build:
+        on_build("Scoring customer value")
+    value = ws.value()
+    icp = ws.icp()
+    leads, _ = ws.score_leads(data_dir / "prospects.csv")
+    return DemoResult(
+        ws, data_dir, report, customers, scenario, report_path, built, value, icp, leads
+    )
 
 
 def enable_fuzzy_matching(ws: Workspace) -> None:
