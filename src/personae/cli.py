@@ -82,6 +82,14 @@ def _user_errors() -> Iterator[None]:
     except KeyError as exc:
         _error(str(exc.args[0]))
         raise typer.Exit(2) from None
+    except Exception as exc:
+        from personae.value.build import ValueStepError
+        from personae.value.icp import IcpError
+
+        if not isinstance(exc, ValueStepError | IcpError):
+            raise
+        _error(str(exc))
+        raise typer.Exit(2) from None
 
 
 def _open(path: Path) -> Workspace:
@@ -475,24 +483,12 @@ def build(
     _print_build(result, ws, examples)
 
 
-def _value_errors():
-    """The value step's own input errors, printed like every other user error."""
-    from personae.value.build import ValueStepError
-    from personae.value.icp import IcpError
-
-    return (ValueStepError, IcpError)
-
-
 @app.command()
 def value(workspace: Path = WorkspaceOpt) -> None:
     """Customer value: RFM, lifetime value, churn risk, upsell and acquisition cost."""
     ws = _open(workspace)
-    try:
-        with _user_errors(), console.status("scoring customer value"):
-            result = ws.value()
-    except _value_errors() as exc:
-        _error(str(exc))
-        raise typer.Exit(2) from None
+    with _user_errors(), console.status("scoring customer value"):
+        result = ws.value()
     t = Table(title="value_scores", show_header=True, header_style="bold")
     t.add_column("measure")
     t.add_column("value", justify="right")
@@ -527,12 +523,8 @@ def icp(workspace: Path = WorkspaceOpt) -> None:
     from personae.value.icp import icp_summary_sentence
 
     ws = _open(workspace)
-    try:
-        with _user_errors():
-            profile = ws.icp()
-    except _value_errors() as exc:
-        _error(str(exc))
-        raise typer.Exit(2) from None
+    with _user_errors():
+        profile = ws.icp()
     who = "customers" if profile.entity == "customer" else "accounts"
     console.rule(f"[bold]ideal customer profile[/] · top {profile.top_share:.0%} of {who}")
     console.print(
@@ -566,12 +558,8 @@ def score_leads(
 ) -> None:
     """Score leads for fit with the ideal customer profile (0-100, tier A-D, reasons)."""
     ws = _open(workspace)
-    try:
-        with _user_errors():
-            out, scored = ws.score_leads(file)
-    except _value_errors() as exc:
-        _error(str(exc))
-        raise typer.Exit(2) from None
+    with _user_errors():
+        out, scored = ws.score_leads(file)
     tiers = scored["fit_tier"].value_counts().to_dict()
     console.print(
         f"Scored {len(scored):,} leads: " + ", ".join(f"{k} {tiers.get(k, 0):,}" for k in "ABCD")

@@ -378,6 +378,33 @@ def _warn_bounds(model: str, names: Sequence[str], opt: _Optimum) -> None:
 # BG/NBD
 
 
+def _fit_and_store(
+    model: Any,
+    label: str,
+    fun: Objective,
+    starts: list[FloatArray],
+    bounds: FloatArray,
+    total: float,
+    hint: str,
+) -> None:
+    """Minimise from every start and store the fitted state on ``model`` (shared by both
+    models, so they report convergence, bounds and standard errors the same way)."""
+    opt = _minimise(fun, starts, bounds, model.max_iter, model.tol)
+    if not opt.converged:
+        raise ModelInputError(
+            f"{label} fit did not converge from {len(starts)} starting points (optimiser: "
+            f"{opt.message}); {hint}, or set a small penalizer such as 0.001"
+        )
+    _warn_bounds(label, model.param_names, opt)
+    params = np.exp(opt.theta)
+    model.params_ = dict(zip(model.param_names, map(float, params), strict=True))
+    penalty = model.penalizer * float(params @ params)
+    model.log_likelihood_ = -(opt.objective - penalty) * total
+    model.n_customers_ = round(total)
+    model.converged_ = True
+    model.standard_errors_ = _standard_errors(opt, fun, total, model.param_names)
+
+
 @dataclass(frozen=True)
 class _BetaGeoData:
     """Compressed rows split by whether the customer has repeated. Rows with x = 0 need only
@@ -709,22 +736,16 @@ class BetaGeo:
             return _bg_negloglik(theta, data, self.penalizer)
 
         starts, bounds = _bg_starts(data)
-        opt = _minimise(fun, starts, bounds, self.max_iter, self.tol)
-        if not opt.converged:
-            raise ModelInputError(
-                f"BG/NBD fit did not converge from {len(starts)} starting points (optimiser: "
-                f"{opt.message}); check frequency/recency/T share one time unit, or set a small "
-                "penalizer such as 0.001"
-            )
-        _warn_bounds("BG/NBD", self.param_names, opt)
-        params = np.exp(opt.theta)
-        self.params_ = dict(zip(self.param_names, map(float, params), strict=True))
-        penalty = self.penalizer * float(params @ params)
-        self.log_likelihood_ = -(opt.objective - penalty) * data.total
-        self.n_customers_ = round(data.total)
+        _fit_and_store(
+            self,
+            "BG/NBD",
+            fun,
+            starts,
+            bounds,
+            data.total,
+            "check frequency/recency/T share one time unit",
+        )
         self.n_rows_ = len(data.x)
-        self.converged_ = True
-        self.standard_errors_ = _standard_errors(opt, fun, data.total, self.param_names)
         return self
 
     def summary(self) -> pd.DataFrame:
@@ -943,21 +964,15 @@ class GammaGamma:
             return _gg_negloglik(theta, data, self.penalizer)
 
         starts, bounds = _gg_starts(data)
-        opt = _minimise(fun, starts, bounds, self.max_iter, self.tol)
-        if not opt.converged:
-            raise ModelInputError(
-                f"Gamma-Gamma fit did not converge from {len(starts)} starting points "
-                f"(optimiser: {opt.message}); check monetary_value is the mean spend per repeat "
-                "transaction, or set a small penalizer such as 0.001"
-            )
-        _warn_bounds("Gamma-Gamma", self.param_names, opt)
-        params = np.exp(opt.theta)
-        self.params_ = dict(zip(self.param_names, map(float, params), strict=True))
-        penalty = self.penalizer * float(params @ params)
-        self.log_likelihood_ = -(opt.objective - penalty) * data.total
-        self.n_customers_ = round(data.total)
-        self.converged_ = True
-        self.standard_errors_ = _standard_errors(opt, fun, data.total, self.param_names)
+        _fit_and_store(
+            self,
+            "Gamma-Gamma",
+            fun,
+            starts,
+            bounds,
+            data.total,
+            "check monetary_value is the mean spend per repeat transaction",
+        )
         if self.params_["q"] <= 1:
             warnings.warn(
                 f"Gamma-Gamma: q = {self.params_['q']:.3g} ≤ 1, so the population mean spend is "
