@@ -83,10 +83,12 @@ def _user_errors() -> Iterator[None]:
         _error(str(exc.args[0]))
         raise typer.Exit(2) from None
     except Exception as exc:
+        from personae.text.build import TextStepError
+        from personae.text.voice import VoiceError
         from personae.value.build import ValueStepError
         from personae.value.icp import IcpError
 
-        if not isinstance(exc, ValueStepError | IcpError):
+        if not isinstance(exc, ValueStepError | IcpError | TextStepError | VoiceError):
             raise
         _error(str(exc))
         raise typer.Exit(2) from None
@@ -510,6 +512,77 @@ def value(workspace: Path = WorkspaceOpt) -> None:
     console.print(f"Report: [bold]{result.report_path}[/]")
 
 
+@app.command()
+def text(workspace: Path = WorkspaceOpt) -> None:
+    """Voice of the customer: sentiment, facets, themes and quotes from every free text."""
+    from personae.text.facets import FACET_TITLES
+
+    ws = _open(workspace)
+    with _user_errors(), console.status("reading what customers wrote"):
+        result = ws.text()
+    sources = ", ".join(f"{k} {v:,}" for k, v in result.by_source.items())
+    console.print(
+        f"{result.documents:,} texts ({sources})"
+        f"; {result.linked:,} linked to a profile; {result.profiles_with_text:,} profiles "
+        f"wrote something; mean sentiment {result.sentiment.get('all', {}).get('mean', 0):+.2f}"
+    )
+    t = Table(title="top themes per facet", show_header=True, header_style="bold")
+    t.add_column("facet")
+    t.add_column("snippets", justify="right")
+    t.add_column("themes", justify="right")
+    t.add_column("largest themes")
+    for facet, fr in result.facets.items():
+        top = sorted(fr.themes, key=lambda th: -th["snippets"])[:3]
+        t.add_row(
+            FACET_TITLES[facet],
+            f"{fr.snippets:,}",
+            str(len(fr.themes)),
+            "; ".join(f"{th['label']} ({th['snippets']:,})" for th in top) or fr.note,
+        )
+    console.print(t)
+    console.print(f"Report: [bold]{result.report_path}[/]")
+
+
+@app.command()
+def quotes(
+    workspace: Path = WorkspaceOpt,
+    where: str = typer.Option(
+        "true", "--where", help='SQL on profile columns selecting the group, e.g. "age >= 60".'
+    ),
+    facet: list[str] = typer.Option(
+        None, "--facet", help="goal, motivation, pain_point, frustration or objection (repeat)."
+    ),
+    n: int = typer.Option(5, "--n", min=1, help="Quotes per facet."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Top themes and real, PII-free quotes per facet for a group of profiles."""
+    import dataclasses
+    import json
+
+    from personae.text.facets import FACET_TITLES, FACETS
+
+    ws = _open(workspace)
+    with _user_errors():
+        voice = ws.voice(where, facets=tuple(facet or FACETS), quotes=n)
+    if as_json:
+        print(json.dumps(dataclasses.asdict(voice), indent=2, default=str))
+        return
+    console.print(
+        f"{voice.members:,} profiles; {voice.with_text:,} wrote {voice.documents:,} texts"
+        + (f"; mean sentiment {voice.sentiment:+.2f}" if voice.sentiment is not None else "")
+    )
+    for f in facet or FACETS:
+        themes = voice.themes.get(f, [])
+        console.print(f"\n[bold]{FACET_TITLES[f]}[/] ({voice.writers.get(f, 0):,} writers)")
+        if themes:
+            console.print(
+                "  themes: "
+                + "; ".join(f"{th.label} ({th.share:.0%}, {th.lift:.1f}x)" for th in themes)
+            )
+        for q in voice.quotes.get(f, []):
+            console.print(f"  “{escape(q.text)}” [dim]— {q.source} {q.record_id}[/]")
+
+
 def _icp_line(profile) -> str:
     best: dict = {}
     for t in profile.traits:
@@ -744,6 +817,18 @@ def demo(
         + (f", {result.build.accounts:,} accounts" if result.build.accounts else "")
         + f" from {result.report.ingested:,} records"
     )
+    if result.text is not None:
+        t = result.text
+        top = []
+        for facet in ("goal", "pain_point", "objection"):
+            fr = t.facets.get(facet)
+            if fr and fr.themes:
+                big = max(fr.themes, key=lambda th: th["snippets"])
+                top.append(f"{facet.replace('_', ' ')} “{big['label']}”")
+        console.print(
+            f"Voice:        {t.documents:,} texts from {t.profiles_with_text:,} people; "
+            + "; ".join(top)
+        )
     if result.value is not None:
         v = result.value
         who = "accounts" if v.model == "contractual" else "customers"
@@ -766,6 +851,11 @@ def demo(
         console.print(
             f"              [bold]{result.build.report_path}[/]  (identity: people found, "
             "links, merge guards, attribute coverage)"
+        )
+    if result.text is not None and result.text.report_path:
+        console.print(
+            f"              [bold]{result.text.report_path}[/]  (voice of the customer: "
+            "sentiment, goals, pain points, objections, quotes)"
         )
     if result.value is not None and result.value.report_path:
         console.print(

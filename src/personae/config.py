@@ -12,7 +12,14 @@ import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from personae.ingest.schema import KINDS
 
@@ -202,6 +209,75 @@ class ValueSettings(_Strict):
     min_support: int = Field(5, ge=1)
 
 
+TEXT_QUESTION_CHOICES = (
+    "goal",
+    "motivation",
+    "pain_point",
+    "frustration",
+    "objection",
+    "auto",
+    "ignore",
+)
+
+
+class TextSettings(_Strict):
+    languages: list[str] = Field(default_factory=lambda: ["en", "und"])
+    positive_threshold: float = Field(0.05, ge=-1, le=1)
+    negative_threshold: float = Field(-0.05, ge=-1, le=1)
+    frustration_threshold: float = Field(-0.5, ge=-1, le=1)
+    motivation_threshold: float = Field(0.3, ge=-1, le=1)
+    themes_per_facet: int = Field(0, ge=0, le=100)
+    min_themes: int = Field(8, ge=2, le=100)
+    max_themes: int = Field(40, ge=2, le=100)
+    min_snippets: int = Field(40, ge=10)
+    fit_sample: int = Field(100_000, ge=1000)
+    seed: int = 0
+    stop_words: list[str] = Field(default_factory=list)
+    drop_product_names: bool = True
+    allow: list[str] = Field(default_factory=list)
+    quotes: int = Field(5, ge=1, le=50)
+    quote_min_chars: int = Field(30, ge=1)
+    quote_max_chars: int = Field(280, ge=20)
+    questions: dict[str, Literal[TEXT_QUESTION_CHOICES]] = Field(  # type: ignore[valid-type]
+        default_factory=dict
+    )
+    lexicon: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("lexicon")
+    @classmethod
+    def _valence_scale(cls, value: dict[str, float]) -> dict[str, float]:
+        for word, valence in value.items():
+            if not -4.0 <= valence <= 4.0:
+                raise ValueError(
+                    f"{word!r} = {valence}: valences are on VADER's scale from -4 to 4"
+                )
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _iso_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not (len(code) == 2 and code.isalpha() and code.islower()) and code != "und":
+                raise ValueError(
+                    f"{code!r}: use two-letter ISO 639-1 codes such as 'en', or 'und' for "
+                    "texts whose language could not be told"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TextSettings:
+        if not self.frustration_threshold <= self.negative_threshold <= self.positive_threshold:
+            raise ValueError(
+                "thresholds must satisfy frustration_threshold <= negative_threshold <= "
+                "positive_threshold"
+            )
+        if self.min_themes > self.max_themes:
+            raise ValueError("min_themes must not exceed max_themes")
+        if self.quote_min_chars > self.quote_max_chars:
+            raise ValueError("quote_min_chars must not exceed quote_max_chars")
+        return self
+
+
 class SourceConfig(_Strict):
     kind: str
     paths: list[str] = Field(min_length=1)
@@ -244,6 +320,7 @@ class Config(_Strict):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     profiles: ProfileSettings = Field(default_factory=ProfileSettings)
     value: ValueSettings = Field(default_factory=ValueSettings)
+    text: TextSettings = Field(default_factory=TextSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 
@@ -445,6 +522,49 @@ top_share = 0.10
 min_lift = 1.2
 # ... and at least this many top customers have it.
 min_support = 5
+
+[text]
+# Voice of the customer (`personae text`): survey answers, tickets, reviews and posts.
+# Languages analysed for sentiment, facets and themes (others are counted and kept);
+# "und" = too short to tell (hashtag posts, two-word titles), mostly the main language.
+languages = ["en", "und"]
+# Sentiment labels: compound >= positive_threshold is positive, <= negative_threshold
+# negative; a sentence at or below frustration_threshold is a frustration, not just a pain
+# point; a cue-less sentence at or above motivation_threshold says what customers value.
+positive_threshold = 0.05
+negative_threshold = -0.05
+frustration_threshold = -0.5
+motivation_threshold = 0.3
+# Themes per facet: 0 chooses the number between min_themes and max_themes: the largest
+# whose themes are still coherent (fine themes let small segments keep their own).
+themes_per_facet = 0
+min_themes = 8
+max_themes = 40
+# A facet with fewer snippets than this gets no themes (too little to generalise from).
+min_snippets = 40
+fit_sample = 100000
+seed = 0
+# Words that are never theme terms (your brand and product names).
+stop_words = []
+# Leave the catalogue's product names (from the orders) out of theme terms, so themes are
+# about the experience ("broke after a week"), not the product.
+drop_product_names = true
+# Strings never redacted from quotes although they look like PII (your handle, domain).
+allow = []
+# Quotes per group and facet, and their length bounds in characters.
+quotes = 5
+quote_min_chars = 30
+quote_max_chars = 280
+
+[text.questions]
+# Which persona facet a survey question's answers belong to, where the built-in wording
+# rules guess wrong: a question id, or words the question contains = goal | motivation |
+# pain_point | frustration | objection | auto (read sentence by sentence) | ignore.
+# "What almost stopped you" = "objection"
+
+[text.lexicon]
+# Extra sentiment words or phrases on VADER's -4..4 scale (0 makes a word neutral).
+# "backordered" = -2.0
 
 # Sources: one block per data source; `personae ingest` (without arguments) ingests them all.
 # kind is one of: {kinds}

@@ -42,6 +42,7 @@ class DemoResult:
     scenario: str
     report_path: Path
     build: BuildResult
+    text: Any = None  # personae.text.build.TextResult
     value: Any = None  # personae.value.build.ValueResult
     icp: Any = None  # personae.value.icp.IdealCustomerProfile
     leads: Path | None = None  # the demo prospect list, scored
@@ -101,17 +102,37 @@ def run_demo(
         ws.add_source(name, kind, patterns)
     if fuzzy:
         enable_fuzzy_matching(ws)
+    set_brand(ws, scenario)
     report = ws.ingest(progress=on_ingest)
     report_path = ws.write_ingest_report()
     built = ws.build(progress=on_build)
+    if on_build:
+        on_build("Reading what customers wrote")
+    text = ws.text()
     if on_build:
         on_build("Scoring customer value")
     value = ws.value()
     icp = ws.icp()
     leads, _ = ws.score_leads(data_dir / "prospects.csv")
     return DemoResult(
-        ws, data_dir, report, customers, scenario, report_path, built, value, icp, leads
+        ws, data_dir, report, customers, scenario, report_path, built, text, value, icp, leads
     )
+
+
+def set_brand(ws: Workspace, scenario: str) -> None:
+    """Tell ``[text]`` the demo brand: its name is no theme, its handle is no PII."""
+    from personae.config import toml_string
+    from personae.demo.catalog import BRAND
+
+    brand = BRAND[scenario]
+    path = ws.path / CONFIG_FILE
+    text = path.read_text(encoding="utf-8")
+    allow = ", ".join(toml_string(a) for a in brand["allow"])
+    text = text.replace(
+        "stop_words = []", f"stop_words = [{toml_string(brand['name'])}]", 1
+    ).replace("allow = []", f"allow = [{allow}]", 1)
+    path.write_text(text, encoding="utf-8")
+    ws.reload()
 
 
 def enable_fuzzy_matching(ws: Workspace) -> None:

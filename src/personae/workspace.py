@@ -268,6 +268,44 @@ class Workspace:
             )
         return result
 
+    # -- voice of the customer ----------------------------------------------------------
+    def text(self):
+        """Sentiment, facets, themes and quotes from every free text (``personae text``).
+
+        Returns a :class:`personae.text.build.TextResult`; writes ``text_docs``,
+        ``text_snippets``, ``text_themes``, ``text_profile_attributes`` (also joined onto
+        ``profiles``), ``text_models`` and ``reports/text.md``.
+        """
+        from personae.reports.text_report import write_text_report
+        from personae.text.build import TextBuilder
+
+        with self.connect() as con, record_run(con, "text", self._config_hash()) as run:
+            builder = TextBuilder(self.config.text, self.config.identity.default_region)
+            result = builder.run(con)
+            run.counts = {
+                "documents": result.documents,
+                "snippets": sum(f.snippets for f in result.facets.values()),
+                "themes": sum(len(f.themes) for f in result.facets.values()),
+                "profiles_with_text": result.profiles_with_text,
+            }
+        result.report_path = write_text_report(result, self.reports_dir, self.config.workspace.name)
+        return result
+
+    def voice(self, members, **kwargs):
+        """Top themes and quotes per facet for a group of profiles: a list of profile ids
+        or a SQL predicate on ``profiles`` (see :func:`personae.text.voice.group_voice`)."""
+        from personae.text.build import scrubber_for
+        from personae.text.voice import group_voice
+
+        s = self.config.text
+        with self.connect() as con:
+            kwargs.setdefault("quotes", s.quotes)
+            kwargs.setdefault("min_chars", s.quote_min_chars)
+            kwargs.setdefault("max_chars", s.quote_max_chars)
+            if "scrubber" not in kwargs:
+                kwargs["scrubber"] = scrubber_for(con, s.allow, self.config.identity.default_region)
+            return group_voice(con, members, **kwargs)
+
     def icp(self):
         """Learn the ideal customer profile from the value scores (``personae icp``).
 

@@ -11,6 +11,14 @@ from dataclasses import dataclass
 RETAIL_DOMAIN = "shop.greenleaf.example"
 SAAS_DOMAIN = "app.tallyboard.example"
 SAAS_SITE = "www.tallyboard.example"
+# The brand as customers write it: its name (no theme term) and handles/domains (never PII).
+BRAND = {
+    "retail": {"name": "greenleaf", "allow": ["@greenleaf", "greenleaf", RETAIL_DOMAIN]},
+    "saas": {
+        "name": "tallyboard",
+        "allow": ["@tallyboard", "tallyboard", SAAS_DOMAIN, SAAS_SITE],
+    },
+}
 
 
 @dataclass(frozen=True)

@@ -307,6 +307,22 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
+# A survey question whose answers are few and repeat is a choice list (a profile attribute
+# ``survey_<id>``); the rest is free text for the voice-of-customer step. One rule for both,
+# so a question is never both.
+STRUCTURED_QUESTION_RULE = "count(DISTINCT answer) <= 30 AND count(DISTINCT answer) * 3 <= count(*)"
+
+
+def structured_questions_sql(table: str = "raw_survey_responses") -> str:
+    """Question ids whose answers form a choice list (see :data:`STRUCTURED_QUESTION_RULE`)."""
+    return f"""
+        SELECT question_id FROM {table}
+        WHERE question_id IS NOT NULL AND answer IS NOT NULL
+        GROUP BY question_id
+        HAVING {STRUCTURED_QUESTION_RULE}
+    """
+
+
 def survey_sql(records: Callable[[str], str], questions: Sequence[str], as_of: str) -> str:
     """Structured survey answers as attributes ``survey_<question_id>`` (latest answer)."""
     base = f"""

@@ -22,6 +22,7 @@ from personae.profiles.attributes import (
     Columns,
     _safe,
     days_between,
+    structured_questions_sql,
     survey_sql,
 )
 
@@ -283,15 +284,7 @@ class ProfileBuilder:
         """Questions with a small set of answers (structured ones) become attributes."""
         if not {"question_id", "answer"} <= set(columns.get("survey_responses", ())):
             return []
-        got = engine.query(
-            """
-            SELECT question_id FROM raw_survey_responses
-            WHERE question_id IS NOT NULL AND answer IS NOT NULL
-            GROUP BY question_id
-            HAVING count(DISTINCT answer) <= 30 AND count(DISTINCT answer) * 3 <= count(*)
-            ORDER BY question_id
-            """
-        )
+        got = engine.query(structured_questions_sql() + " ORDER BY question_id")
         return [q for q in got.column("question_id").to_pylist() if q]
 
     def run(

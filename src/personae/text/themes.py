@@ -69,6 +69,9 @@ TOP_TERMS = 10
 # often within 10%), so a wide tolerance always lands on the smallest k — a few broad
 # themes, one of them holding half the corpus (2% chose k=4 over k=8 on the SaaS bench).
 TIE_TOLERANCE = 0.005
+# With ``prefer="more"``: the largest k whose mean contextual coherence is within this share
+# of the best k's (see ``ThemeModel._choose_k``).
+COHERENCE_TOLERANCE = 0.10
 
 _URL_OR_HANDLE = r"https?://\S+|www\.\S+|@[\pL\pN_]+"
 _APOSTROPHE = r"['’`]"
@@ -386,6 +389,7 @@ class ThemeModel:
         max_df: maximum document frequency share of a term (a word in most texts is no theme).
         selection_sample: texts (from the fit sample) on which candidate k are scored.
         n_threads: threads that vectorise and project chunks of texts.
+        prefer: ``"fewer"`` or ``"more"`` themes when choosing k (see ``_choose_k``).
 
     Attributes (after ``fit``):
         themes_: one :class:`Theme` per theme; ``theme_id`` is the column in the weights,
@@ -417,6 +421,7 @@ class ThemeModel:
         max_df: float = 0.5,
         selection_sample: int = 20_000,
         n_threads: int = 2,
+        prefer: str = "fewer",
     ) -> None:
         if n_themes is not None and n_themes < 1:
             raise ThemeInputError(f"n_themes={n_themes}: pass a positive number, or None")
@@ -440,6 +445,9 @@ class ThemeModel:
         self.max_df = max_df
         self.selection_sample = selection_sample
         self.n_threads = max(1, n_threads)
+        if prefer not in ("fewer", "more"):
+            raise ThemeInputError(f"prefer={prefer!r}: pass 'fewer' or 'more'")
+        self.prefer = prefer
         self.stop_words: frozenset[str] = STOP_WORDS | self.extra_stop_words
         self.themes_: list[Theme] = []
         self.n_themes_: int = 0
@@ -641,15 +649,16 @@ class ThemeModel:
                 top = max(scored, key=lambda key: (scored[key]["score"], -key))
                 score(top - radius)
                 score(top + radius)
-            k = self._choose_k(scored)
+            k = self._choose_k(scored, self.prefer)
         scored[k]["chosen"] = True
         self.selection_ = [scored[key] for key in sorted(scored)]
         return k
 
     @staticmethod
-    def _choose_k(scored: dict[int, dict[str, Any]]) -> int:
-        """The rule: score = contextual coherence × topic diversity; the smallest k whose
-        score is within ``TIE_TOLERANCE`` (relative) of the best wins.
+    def _choose_k(scored: dict[int, dict[str, Any]], prefer: str = "fewer") -> int:
+        """The rule, for ``prefer="fewer"`` (an overview of a corpus): score = contextual
+        coherence × topic diversity; the smallest k whose score is within
+        ``TIE_TOLERANCE`` (relative) of the best wins.
 
         Coherence (see :func:`_coherence`) rewards themes whose top terms belong together;
         alone it can also reward splitting a theme into near-copies, which diversity (the
@@ -658,7 +667,20 @@ class ThemeModel:
         lands in a different local optimum at each k). Direct NPMI and the relative
         reconstruction error are reported beside it, not used: NPMI punishes synonyms in
         short texts, and the error falls steadily with k on customer texts, with no elbow.
+
+        ``prefer="more"`` (themes that describe *groups*, as persona facets do): the largest
+        k whose mean contextual coherence is within ``COHERENCE_TOLERANCE`` of the best k's.
+        Diversity falls with k by construction, so the product always favours few broad
+        themes, and a small customer group's concerns are then merged into a larger group's
+        theme and cannot be told apart later; extra, finer themes cost little, because a
+        group's themes are ranked by lift. Coherence still stops k where themes stop
+        making sense.
         """
+        if prefer == "more":
+            best_c = max(s["coherence"] for s in scored.values())
+            return max(
+                k for k, s in scored.items() if s["coherence"] >= best_c * (1 - COHERENCE_TOLERANCE)
+            )
         best = max(s["score"] for s in scored.values())
         return min(k for k, s in scored.items() if s["score"] >= best * (1 - TIE_TOLERANCE))
 

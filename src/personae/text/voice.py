@@ -1,0 +1,305 @@
+"""The voice of one group of customers: its top themes and real quotes per facet.
+
+This is what a persona (and ``personae quotes``) asks the text step: "for these profiles,
+what are their goals, pain points, objections…, and what did they say in their own words?"
+
+* **Top themes.** A theme's *share* in the group is the mean, over group members who wrote
+  anything of that facet, of the member's theme share (``theme_<facet>_<nn>`` in
+  ``text_profile_attributes``): each person counts once, however much they wrote. *Lift* is
+  that share over the same mean for everyone. Themes are ranked by share × lift, i.e. by
+  share² over the overall share: a theme must be both common in the group and more common
+  there than elsewhere — share alone ranks the themes every customer mentions first
+  ("shipping costs"), lift alone ranks rare quirks first.
+* **Quotes** come only from the group's own snippets of the facet. Relevance is the cosine
+  between a snippet's theme weights and the group's mean theme weights (its theme
+  centroid), diversity is maximal marginal relevance, one quote per person, and every
+  quote goes through the PII scrubber and profanity screen of :mod:`personae.text.quotes`.
+  Candidates are the better-fitting half of the group's snippets (``theme_fit``: how much
+  a snippet's words are its theme's words), so vague one-liners are not quoted.
+  Quotes that needed no redaction are preferred: a quote with ``[name]`` in it is used only
+  when there are not enough clean ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from personae.engine import DuckDBEngine
+from personae.text.facets import FACETS
+from personae.text.pii import PiiScrubber
+from personae.text.quotes import Quote, select_quotes
+
+__all__ = ["GroupTheme", "GroupVoice", "VoiceError", "VoiceQuote", "group_voice", "safe_quotes"]
+
+
+class VoiceError(Exception):
+    """The group or the workspace cannot give a voice; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class GroupTheme:
+    facet: str
+    theme_id: int
+    label: str
+    top_terms: list[str]
+    share: float  # mean member share of the theme (members with text of this facet)
+    overall: float  # the same mean over every profile with text of this facet
+    lift: float
+    members: int  # group members for whom this is their main theme of the facet
+
+
+@dataclass(frozen=True)
+class VoiceQuote:
+    """A quote with where it came from: the record, document and snippet ids."""
+
+    facet: str
+    text: str
+    source: str  # survey | ticket | review | social
+    record_id: str  # the source record's own id (ticket id, review id, response id…)
+    doc_id: str
+    snippet_id: str
+    profile_id: str | None
+    theme_label: str | None
+    sentiment: float
+    similarity: float
+    redactions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class GroupVoice:
+    members: int  # profiles in the group
+    with_text: int  # of which wrote anything
+    documents: int
+    sentiment: float | None  # mean document sentiment
+    negative_share: float | None
+    writers: dict[str, int] = field(default_factory=dict)  # facet -> members with snippets
+    themes: dict[str, list[GroupTheme]] = field(default_factory=dict)
+    quotes: dict[str, list[VoiceQuote]] = field(default_factory=dict)
+
+
+def safe_quotes(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    centroid: np.ndarray | None,
+    n: int,
+    *,
+    scrubber: PiiScrubber,
+    profile_ids: Sequence[str | None],
+    min_chars: int = 30,
+    max_chars: int = 280,
+    diversity: float = 0.3,
+) -> list[Quote]:
+    """:func:`select_quotes`, preferring quotes that needed no redaction at all."""
+    common = dict(
+        min_chars=min_chars,
+        max_chars=max_chars,
+        scrubber=scrubber,
+        profile_ids=profile_ids,
+        diversity=diversity,
+    )
+    clean = select_quotes(ids, texts, vectors, centroid, n=n, max_redactions=0, **common)
+    if len(clean) >= n:
+        return clean
+    more = select_quotes(ids, texts, vectors, centroid, n=n, max_redactions=1, **common)
+    authors = {q.profile_id for q in clean if q.profile_id is not None}
+    chosen = {q.record_id for q in clean}
+    for q in more:
+        if len(clean) >= n:
+            break
+        if q.record_id in chosen or (q.profile_id is not None and q.profile_id in authors):
+            continue
+        clean.append(q)
+        chosen.add(q.record_id)
+        if q.profile_id is not None:
+            authors.add(q.profile_id)
+    return clean
+
+
+def _members_table(con: duckdb.DuckDBPyConnection, members: Sequence[str] | str) -> int:
+    """Register the group as ``_voice_members(profile_id)``; returns its size."""
+    if isinstance(members, str):
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _voice_members AS "
+                f"SELECT DISTINCT profile_id FROM profiles WHERE {members}"
+            )
+        except duckdb.Error as exc:
+            raise VoiceError(
+                f"the group predicate {members!r} does not run on profiles: {exc}. "
+                "Fix: use SQL on profile columns (`personae profiles` lists them), e.g. "
+                "\"age_band = '35-44' AND orders >= 3\"."
+            ) from None
+    else:
+        ids = sorted({str(m) for m in members if m is not None})
+        con.register("_voice_ids", pa.table({"profile_id": pa.array(ids, pa.string())}))
+        con.execute("CREATE OR REPLACE TEMP TABLE _voice_members AS SELECT * FROM _voice_ids")
+        con.unregister("_voice_ids")
+    return con.execute("SELECT count(*) FROM _voice_members").fetchall()[0][0]
+
+
+def group_voice(
+    con: duckdb.DuckDBPyConnection,
+    members: Sequence[str] | str,
+    *,
+    facets: Sequence[str] = FACETS,
+    top: int = 5,
+    quotes: int = 5,
+    scrubber: PiiScrubber | None = None,
+    min_chars: int = 30,
+    max_chars: int = 280,
+) -> GroupVoice:
+    """Top themes and quotes per facet for a group of profiles.
+
+    ``members`` is a list of profile ids, or a SQL predicate on ``profiles`` (the part
+    after WHERE). Needs ``personae text`` to have run.
+    """
+    eng = DuckDBEngine(con)
+    if not eng.has_table("text_snippets"):
+        raise VoiceError("this workspace has no text results. Fix: run `personae text` first.")
+    unknown = [f for f in facets if f not in FACETS]
+    if unknown:
+        raise VoiceError(f"unknown facet {unknown[0]!r}; use one of: {', '.join(FACETS)}")
+    size = _members_table(con, members)
+    if scrubber is None:
+        from personae.text.build import scrubber_for
+
+        scrubber = scrubber_for(con, [])
+    docs = con.execute(
+        """SELECT count(*), count(DISTINCT d.profile_id), avg(d.sentiment),
+                  avg(CASE WHEN d.sentiment_label = 'negative' THEN 1.0
+                           WHEN d.sentiment_label IS NOT NULL THEN 0.0 END)
+           FROM text_docs d JOIN _voice_members m ON m.profile_id = d.profile_id"""
+    ).fetchall()[0]
+    voice = GroupVoice(
+        members=size,
+        with_text=int(docs[1]),
+        documents=int(docs[0]),
+        sentiment=None if docs[2] is None else float(docs[2]),
+        negative_share=None if docs[3] is None else float(docs[3]),
+    )
+    attrs = set(eng.columns("text_profile_attributes"))
+    for facet in facets:
+        themes = con.execute(
+            "SELECT theme_id, label, top_terms FROM text_themes WHERE facet = ? ORDER BY theme_id",
+            [facet],
+        ).fetchall()
+        cols = [f"theme_{facet}_{t[0]:02d}" for t in themes]
+        if not themes or any(c not in attrs for c in cols):
+            voice.themes[facet] = []
+        else:
+            voice.themes[facet] = _top_themes(con, facet, themes, cols, top)
+        voice.writers[facet] = con.execute(
+            "SELECT count(DISTINCT s.profile_id) FROM text_snippets s "
+            "JOIN _voice_members m ON m.profile_id = s.profile_id WHERE s.facet = ?",
+            [facet],
+        ).fetchall()[0][0]
+        voice.quotes[facet] = _quotes(con, facet, quotes, scrubber, min_chars, max_chars)
+    return voice
+
+
+def _top_themes(
+    con: duckdb.DuckDBPyConnection,
+    facet: str,
+    themes: list[tuple],
+    cols: list[str],
+    top: int,
+) -> list[GroupTheme]:
+    means = ", ".join(f'avg("{c}")' for c in cols)
+    present = f'"{cols[0]}" IS NOT NULL'
+    overall = con.execute(
+        f"SELECT {means} FROM text_profile_attributes WHERE {present}"
+    ).fetchall()[0]
+    group = con.execute(
+        f"""SELECT {means} FROM text_profile_attributes t
+            JOIN _voice_members m ON m.profile_id = t.profile_id WHERE {present}"""
+    ).fetchall()[0]
+    if group[0] is None:
+        return []
+    mains = dict(
+        con.execute(
+            f"""SELECT "text_{facet}", count(*) FROM text_profile_attributes t
+                JOIN _voice_members m ON m.profile_id = t.profile_id
+                WHERE "text_{facet}" IS NOT NULL GROUP BY 1"""
+        ).fetchall()
+    )
+    out = []
+    for (theme_id, label, terms), share, base in zip(themes, group, overall, strict=True):
+        share = float(share or 0.0)
+        base = float(base or 0.0)
+        lift = share / base if base > 0 else 0.0
+        out.append(
+            GroupTheme(
+                facet,
+                int(theme_id),
+                str(label),
+                list(terms or []),
+                share,
+                base,
+                lift,
+                int(mains.get(label, 0)),
+            )
+        )
+    out.sort(key=lambda g: (-(g.share * g.lift), g.theme_id))
+    return out[:top]
+
+
+def _quotes(
+    con: duckdb.DuckDBPyConnection,
+    facet: str,
+    n: int,
+    scrubber: PiiScrubber,
+    min_chars: int,
+    max_chars: int,
+) -> list[VoiceQuote]:
+    rows = con.execute(
+        """SELECT s.snippet_id, s.doc_id, s.record_id, s.profile_id, s.source, s.text,
+                  s.sentiment, s.theme_label, s.theme_weights, s.theme_fit
+           FROM text_snippets s JOIN _voice_members m ON m.profile_id = s.profile_id
+           WHERE s.facet = ? AND s.theme_weights IS NOT NULL
+           ORDER BY s.snippet_id""",
+        [facet],
+    ).fetchall()
+    if len(rows) >= 4 * n:  # the better-fitting half (see build.theme_fit)
+        median = float(np.median([r[9] for r in rows]))
+        rows = [r for r in rows if r[9] >= median]
+    if not rows:
+        return []
+    vectors = np.array([r[8] for r in rows], dtype=np.float64)
+    centroid = vectors.mean(axis=0)
+    by_id = {r[0]: r for r in rows}
+    chosen = safe_quotes(
+        [r[0] for r in rows],
+        [r[5] for r in rows],
+        vectors,
+        centroid,
+        n,
+        scrubber=scrubber,
+        profile_ids=[r[3] for r in rows],
+        min_chars=min_chars,
+        max_chars=max_chars,
+    )
+    out = []
+    for q in chosen:
+        r = by_id[q.record_id]
+        out.append(
+            VoiceQuote(
+                facet=facet,
+                text=q.text,
+                source=r[4],
+                record_id=r[2],
+                doc_id=r[1],
+                snippet_id=r[0],
+                profile_id=r[3],
+                theme_label=r[7],
+                sentiment=float(r[6]),
+                similarity=q.similarity,
+                redactions=dict(q.redactions),
+            )
+        )
+    return out
