@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import zlib
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from personae.demo.common import (
     pick,
     place_in_day,
 )
-from personae.demo.mess import BadSpec, email_variant
+from personae.demo.mess import BadSpec, email_variant, phone_variant
 from personae.demo.people import People
 from personae.demo.text import TextMaker
 
@@ -95,6 +96,36 @@ def _arch_key(people: People, i: int, rnd: random.Random) -> str:
     return archs[int(people.arch[i])].key
 
 
+# Customers paste their contact details and name people in what they write; the demo does
+# too, so quote selection is tested against real shapes of PII. Decided by a hash of the
+# record id (not the shared random streams), so planting changes no other value.
+PII_TICKET_PERCENT = 10
+PII_REVIEW_PERCENT = 5
+
+
+def _pii_sentence(people: People, i: int, key: str, review: bool) -> str:
+    """A sentence with personal data for some records (by hash of ``key``), else ""."""
+    h = zlib.crc32(key.encode())
+    if h % 100 >= (PII_REVIEW_PERCENT if review else PII_TICKET_PERCENT):
+        return ""
+    phone = phone_variant(people.phone_area[i], people.phone_line[i], bool(people.uk[i]), 0)
+    first, last, email = people.first[i], people.last[i], people.email[i]
+    other = people.first[(i + 1 + h % 97) % people.n]
+    if review:
+        return [
+            f" {other} at the store was so helpful.",
+            f" Ask for {other}, she knows everything!",
+            f" - {first} {last}",
+        ][(h // 100) % 3]
+    return [
+        f" You can reach me at {email} or {phone}.",
+        f" This is {first} {last}, please call me back on {phone}.",
+        f" My email is {email} if you need it.",
+        f" {other} on the phone promised a call back. {first}",
+        f" Paid with card {4000_0000_0000_0000 + h % 10**12:016d}, please check.",
+    ][(h // 100) % 5]
+
+
 def _account(people: People, idx: list[int]) -> list[str] | None:
     if people.scenario != "saas":
         return None
@@ -128,6 +159,7 @@ def tickets(
         ak = _arch_key(people, i, rnd)
         cat = text.ticket_category(ak)
         subject, body = text.ticket(ak, cat, pnames[j])
+        body += _pii_sentence(people, i, f"TCK-{chunk + 1:03d}{j:05d}", review=False)
         r = rnd.random()
         channel = (
             ("phone" if r < 0.6 else "email")
@@ -186,6 +218,7 @@ def reviews(
     cols: list[list] = [[] for _ in REVIEW_COLUMNS]
     for j, i in enumerate(who.tolist()):
         title, body = text.review(_arch_key(people, i, rnd), rating[j], pnames[j])
+        body += _pii_sentence(people, i, f"RV-{chunk + 1:03d}{j:05d}", review=True)
         vals = (
             f"RV-{chunk + 1:03d}{j:05d}",
             created[j],
