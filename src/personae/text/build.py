@@ -558,18 +558,14 @@ def _profile_attributes(
     linked = docs[docs["profile_id"].notna()]
     if linked.empty:
         return pd.DataFrame({"profile_id": pd.Series([], dtype="string")})
-    g = linked.groupby("profile_id", sort=True)
+    labelled = linked["sentiment_label"].notna()
+    negative = (linked["sentiment_label"] == "negative").astype("float64").where(labelled)
+    g = linked.assign(_negative=negative).groupby("profile_id", sort=True)
     out = pd.DataFrame(
         {
             "text_documents": g.size().astype("int64"),
             "text_sentiment": g["sentiment"].mean(),
-            "text_negative_share": g["sentiment_label"].agg(
-                lambda s: (
-                    float((s == "negative").sum()) / max(int(s.notna().sum()), 1)
-                    if s.notna().any()
-                    else np.nan
-                )
-            ),
+            "text_negative_share": g["_negative"].mean(),
         }
     )
     by_facet: dict[str, list[dict[str, Any]]] = {}

@@ -44,6 +44,12 @@ QUESTION_CHOICES = (*FACETS, "auto", "ignore")
 # Question wording → facet, tried in order (first match wins). Objections first: "What
 # almost stopped you…" must not be read as a pain point because it contains "stop".
 DEFAULT_QUESTION_RULES: tuple[tuple[str, str], ...] = (
+    # catch-all comment boxes first: "anything else you want to tell us" is not a goal
+    (
+        r"anything else|any other (comments?|feedback|thoughts)|other comments|additional "
+        r"(comments?|feedback)|tell us more",
+        "auto",
+    ),
     (
         r"almost|nearly|hesitat|put you off|hold(s|ing)? you back|stopp?(ed|ing)? you|"
         r"reservations?|doubts?|concerns? (did|do) you have|worr(y|ied)|(what|why) not\b",
@@ -111,10 +117,11 @@ _FRUSTRATION = re.compile(
 # Sentences that are only politeness or a request to the support desk say nothing about
 # the customer; they are never snippets on their own.
 _PLEASANTRY = re.compile(
-    r"^\W*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|thanks?( you)?|"
+    r"^\W*(?i:hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|thanks?( you)?|"
     r"thank you( so much| very much)?|many thanks|cheers|regards|best( regards)?|"
-    r"kind regards|please help|help|sincerely|thx|ty)\b[\w\s,]{0,20}\W*$",
-    re.IGNORECASE,
+    r"kind regards|please help|help|sincerely|thx|ty)\b"
+    # followed by at most a name or "team" — "Hello, where is my order?" says something
+    r"(?:[\s,]+(?:(?i:team|there|all|everyone|folks|support|guys)|[A-Z][\w'-]*)){0,2}\W*$"
 )
 _REQUEST = re.compile(
     r"^\W*(can|could|would|will) (you|someone|somebody|anyone)\b|^\W*please\b|"
@@ -181,7 +188,10 @@ class FacetRules:
         self.frustration_threshold = frustration_threshold
         self.motivation_threshold = motivation_threshold
         self.min_words = min_words
-        self._rules = [(re.compile(rx, re.IGNORECASE), f) for rx, f in DEFAULT_QUESTION_RULES]
+        # whole words only at the start: "aim" is not in "claim", "pain" not in "Spain"
+        self._rules = [
+            (re.compile(rf"\b(?:{rx})", re.IGNORECASE), f) for rx, f in DEFAULT_QUESTION_RULES
+        ]
 
     def question_facet(self, question_id: str | None, question: str | None) -> QuestionFacet:
         """The facet of a survey question and the rule that decided it."""

@@ -37,6 +37,10 @@ from personae.text.quotes import Quote, select_quotes
 __all__ = ["GroupTheme", "GroupVoice", "VoiceError", "VoiceQuote", "group_voice", "safe_quotes"]
 
 
+# Candidates screened per quote wanted (see safe_quotes).
+POOL_PER_QUOTE = 40
+
+
 class VoiceError(Exception):
     """The group or the workspace cannot give a voice; the message says what to do."""
 
@@ -95,7 +99,24 @@ def safe_quotes(
     max_chars: int = 280,
     diversity: float = 0.3,
 ) -> list[Quote]:
-    """:func:`select_quotes`, preferring quotes that needed no redaction at all."""
+    """:func:`select_quotes`, preferring quotes that needed no redaction at all.
+
+    Only the ``POOL_PER_QUOTE × n`` candidates most similar to the centroid are screened
+    (scrubbing is the expensive step): a segment of a million-document workspace can have
+    tens of thousands of snippets, and the quotes come from the most typical ones anyway.
+    """
+    pool = max(POOL_PER_QUOTE * n, 50)
+    if len(ids) > pool:
+        x = np.asarray(vectors, dtype=np.float64)
+        c = x.mean(axis=0) if centroid is None else np.asarray(centroid, dtype=np.float64)
+        norms = np.linalg.norm(x, axis=1) * max(float(np.linalg.norm(c)), 1e-300)
+        sim = np.divide(x @ c, norms, out=np.zeros(len(x)), where=norms > 0)
+        keep = np.sort(np.argsort(-sim, kind="stable")[:pool])
+        ids = [ids[i] for i in keep]
+        texts = [texts[i] for i in keep]
+        profile_ids = [profile_ids[i] for i in keep]
+        vectors = x[keep]
+        centroid = c
     common = dict(
         min_chars=min_chars,
         max_chars=max_chars,
