@@ -15,6 +15,8 @@ question with few distinct answers is a choice list, the rest are free text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from personae.engine import DuckDBEngine
@@ -27,6 +29,26 @@ SOURCES = {
     "tickets": "ticket",
     "reviews": "review",
     "social_posts": "social",
+}
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """Where a one-text-per-record source keeps its text and what qualifies it."""
+
+    text: tuple[str, ...]  # fields joined by a newline (title and body)
+    natural_id: str
+    channel: str
+    rating: str = ""
+    category: str = ""
+
+
+RECORD_SOURCES = {
+    "tickets": RecordSource(
+        ("subject", "body"), "ticket_id", "channel", "satisfaction", "category"
+    ),
+    "reviews": RecordSource(("title", "body"), "review_id", "platform", "rating", "product_id"),
+    "social_posts": RecordSource(("text",), "post_id", "platform"),
 }
 
 TEXT_DOC_COLUMNS = (
@@ -90,34 +112,15 @@ def _select(kind: str, have: set[str]) -> str | None:
         channel = _col(have, "survey_name")
         created = _col(have, "submitted_at", "TIMESTAMP")
         question_id, question = _col(have, "question_id"), _col(have, "question")
-    elif kind == "tickets":
-        text = _text(have, "subject", "body")
-        natural = _col(have, "ticket_id")
+    else:
+        spec = RECORD_SOURCES[kind]
+        text = _text(have, *spec.text)
+        natural = _col(have, spec.natural_id)
         doc_key = natural
         where = f"{text} IS NOT NULL"
-        rating = _col(have, "satisfaction", "BIGINT")
-        category = _col(have, "category")
-        channel = _col(have, "channel")
-        created = _col(have, "created_at", "TIMESTAMP")
-        question_id = question = "CAST(NULL AS VARCHAR)"
-    elif kind == "reviews":
-        text = _text(have, "title", "body")
-        natural = _col(have, "review_id")
-        doc_key = natural
-        where = f"{text} IS NOT NULL"
-        rating = _col(have, "rating", "BIGINT")
-        category = _col(have, "product_id")
-        channel = _col(have, "platform")
-        created = _col(have, "created_at", "TIMESTAMP")
-        question_id = question = "CAST(NULL AS VARCHAR)"
-    else:  # social_posts
-        text = _text(have, "text")
-        natural = _col(have, "post_id")
-        doc_key = natural
-        where = f"{text} IS NOT NULL"
-        rating = "CAST(NULL AS BIGINT)"
-        category = "CAST(NULL AS VARCHAR)"
-        channel = _col(have, "platform")
+        rating = _col(have, spec.rating, "BIGINT") if spec.rating else "CAST(NULL AS BIGINT)"
+        category = _col(have, spec.category) if spec.category else "CAST(NULL AS VARCHAR)"
+        channel = _col(have, spec.channel)
         created = _col(have, "created_at", "TIMESTAMP")
         question_id = question = "CAST(NULL AS VARCHAR)"
     if text == "CAST(NULL AS VARCHAR)":
