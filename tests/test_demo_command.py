@@ -36,7 +36,14 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
     assert counts["profiles"] > 250 and counts["identity_map"] > counts["profiles"]
     runs = ws.runs().to_pylist()
     # the folder was recreated: one ingest and one build
-    assert sorted(r["step"] for r in runs) == ["build", "icp", "ingest", "score-leads", "value"]
+    assert sorted(r["step"] for r in runs) == [
+        "build",
+        "icp",
+        "ingest",
+        "score-leads",
+        "text",
+        "value",
+    ]
     assert all(r["status"] == "ok" for r in runs)
 
 
