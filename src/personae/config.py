@@ -528,21 +528,26 @@ min_support = 5
 # Languages analysed for sentiment, facets and themes (others are counted and kept);
 # "und" = too short to tell (hashtag posts, two-word titles), mostly the main language.
 languages = ["en", "und"]
-# Sentiment labels: compound >= positive_threshold is positive, <= negative_threshold
-# negative; a sentence at or below frustration_threshold is a frustration, not just a pain
-# point; a cue-less sentence at or above motivation_threshold says what customers value.
+# Sentiment labels: a compound at or above this is positive ...
 positive_threshold = 0.05
+# ... at or below this negative.
 negative_threshold = -0.05
+# A sentence at or below this is a frustration, not just a pain point.
 frustration_threshold = -0.5
+# A cue-less sentence at or above this says what customers value (a motivation).
 motivation_threshold = 0.3
 # Themes per facet: 0 chooses the number between min_themes and max_themes: the largest
 # whose themes are still coherent (fine themes let small segments keep their own).
 themes_per_facet = 0
+# The smallest number of themes per facet tried ...
 min_themes = 8
+# ... and the largest (also capped at one theme per 20 snippets).
 max_themes = 40
 # A facet with fewer snippets than this gets no themes (too little to generalise from).
 min_snippets = 40
+# Snippets the themes are fitted on (a seeded sample; every snippet is then weighed).
 fit_sample = 100000
+# Seed of the samples and of NMF: the same seed gives the same themes.
 seed = 0
 # Words that are never theme terms (your brand and product names).
 stop_words = []
@@ -551,17 +556,21 @@ stop_words = []
 drop_product_names = true
 # Strings never redacted from quotes although they look like PII (your handle, domain).
 allow = []
-# Quotes per group and facet, and their length bounds in characters.
+# Quotes per group and facet ...
 quotes = 5
+# ... at least this many characters ...
 quote_min_chars = 30
+# ... and at most this many (trimmed to whole opening sentences).
 quote_max_chars = 280
 
+# Which survey question's answers belong to which persona facet (table below).
 [text.questions]
 # Which persona facet a survey question's answers belong to, where the built-in wording
 # rules guess wrong: a question id, or words the question contains = goal | motivation |
 # pain_point | frustration | objection | auto (read sentence by sentence) | ignore.
 # "What almost stopped you" = "objection"
 
+# Extra sentiment words (table below).
 [text.lexicon]
 # Extra sentiment words or phrases on VADER's -4..4 scale (0 makes a word neutral).
 # "backordered" = -2.0
