@@ -650,7 +650,36 @@ class _GivenAlive:
         return _given_alive(t, self.r + x, self.alpha + age, self.a, self.b + x)
 
 
-class BetaGeo:
+class _ParametricModel:
+    """What both models share: known parameters in, and a readable repr."""
+
+    param_names: tuple[str, ...] = ()
+    model_name = ""
+    penalizer: float
+    params_: dict[str, float] | None
+    n_customers_: int
+
+    @classmethod
+    def _with_params(cls, values: list[float]):
+        arr = np.array(values, dtype=float)
+        if not np.all(np.isfinite(arr) & (arr > 0)):
+            raise ModelInputError(
+                f"{cls.model_name} parameters must be finite and > 0; got {arr.tolist()}"
+            )
+        model = cls()
+        model.params_ = dict(zip(cls.param_names, map(float, arr), strict=True))
+        model.converged_ = True
+        return model
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if self.params_ is None:
+            return f"{name}(penalizer={self.penalizer})"
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{name}({shown}, n={self.n_customers_})"
+
+
+class BetaGeo(_ParametricModel):
     """BG/NBD model of repeat purchasing and drop-out, scikit-learn style.
 
     ``penalizer`` adds ``penalizer · (r² + α² + a² + b²)`` to the mean negative
@@ -664,6 +693,7 @@ class BetaGeo:
     """
 
     param_names = ("r", "alpha", "a", "b")
+    model_name = "BG/NBD"
 
     def __init__(self, penalizer: float = 0.0, max_iter: int = 1000, tol: float = 1e-10) -> None:
         if not (math.isfinite(penalizer) and penalizer >= 0):
@@ -681,21 +711,7 @@ class BetaGeo:
     @classmethod
     def from_params(cls, r: float, alpha: float, a: float, b: float) -> BetaGeo:
         """A model with known parameters (stored from an earlier fit, or from a paper)."""
-        values = np.array([r, alpha, a, b], dtype=float)
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise ModelInputError(
-                f"BG/NBD parameters must be finite and > 0; got {values.tolist()}"
-            )
-        model = cls()
-        model.params_ = dict(zip(cls.param_names, map(float, values), strict=True))
-        model.converged_ = True
-        return model
-
-    def __repr__(self) -> str:
-        if self.params_ is None:
-            return f"BetaGeo(penalizer={self.penalizer})"
-        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return f"BetaGeo({shown}, n={self.n_customers_})"
+        return cls._with_params([r, alpha, a, b])
 
     def fit(
         self,
@@ -897,7 +913,7 @@ def _spend_inputs(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[Floa
     return x, np.where(repeat, m, 0.0)
 
 
-class GammaGamma:
+class GammaGamma(_ParametricModel):
     """Gamma-Gamma model of spend per transaction, fitted on repeat buyers only.
 
     Same fitting machinery and attributes as :class:`BetaGeo`, with ``params_`` {p, q, v}
@@ -905,6 +921,7 @@ class GammaGamma:
     """
 
     param_names = ("p", "q", "v")
+    model_name = "Gamma-Gamma"
 
     def __init__(self, penalizer: float = 0.0, max_iter: int = 1000, tol: float = 1e-10) -> None:
         if not (math.isfinite(penalizer) and penalizer >= 0):
@@ -921,21 +938,7 @@ class GammaGamma:
     @classmethod
     def from_params(cls, p: float, q: float, v: float) -> GammaGamma:
         """A model with known parameters."""
-        values = np.array([p, q, v], dtype=float)
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise ModelInputError(
-                f"Gamma-Gamma parameters must be finite and > 0; got {values.tolist()}"
-            )
-        model = cls()
-        model.params_ = dict(zip(cls.param_names, map(float, values), strict=True))
-        model.converged_ = True
-        return model
-
-    def __repr__(self) -> str:
-        if self.params_ is None:
-            return f"GammaGamma(penalizer={self.penalizer})"
-        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return f"GammaGamma({shown}, n={self.n_customers_})"
+        return cls._with_params([p, q, v])
 
     def fit(
         self, frequency: ArrayLike, monetary_value: ArrayLike, weights: ArrayLike | None = None
