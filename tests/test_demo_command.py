@@ -29,6 +29,7 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
         assert "Value:" in out.stdout and str(target / "reports" / "value.md") in flat
         assert (target / "reports" / "icp.md").exists()
         assert (target / "data" / "prospects.scored.csv").exists()
+        assert (target / "reports" / "segments.md").exists()
     ws = Workspace(target)
     counts = ws.counts()
     assert counts["raw_orders"] > 0 and counts["raw_events"] > 0 and counts["quarantine"] > 0
@@ -41,6 +42,7 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
         "icp",
         "ingest",
         "score-leads",
+        "segment",
         "text",
         "value",
     ]

@@ -83,11 +83,16 @@ def _user_errors() -> Iterator[None]:
         _error(str(exc.args[0]))
         raise typer.Exit(2) from None
     except Exception as exc:
+        from personae.segments.audiences import AudienceError
+        from personae.segments.build import SegmentStepError
         from personae.text.build import TextStepError
         from personae.text.voice import VoiceError
         from personae.value.build import ValueStepError
         from personae.value.icp import IcpError
 
+        if isinstance(exc, AudienceError | SegmentStepError):
+            _error(str(exc))
+            raise typer.Exit(2) from None
         if not isinstance(exc, ValueStepError | IcpError | TextStepError | VoiceError):
             raise
         _error(str(exc))
@@ -649,6 +654,149 @@ def score_leads(
     console.print(f"Written: [bold]{out}[/]")
 
 
+def print_segments(result) -> None:
+    """The segment table and the choice line, shared by `segment` and `demo`."""
+    win = result.choice.winner
+    t = Table(
+        title=f"{len(result.descriptions)} segments of {result.entities:,} {result.entity}s",
+        show_header=True,
+        header_style="bold",
+    )
+    t.add_column("#", justify="right")
+    t.add_column("segment")
+    t.add_column("role")
+    t.add_column("share", justify="right")
+    t.add_column("revenue", justify="right")
+    t.add_column("mean value", justify="right")
+    t.add_column("stability", justify="right")
+    t.add_column("what sets them apart")
+    for d in result.descriptions:
+        t.add_row(
+            str(d.segment),
+            d.name,
+            d.role,
+            f"{d.share:.0%}",
+            "–" if d.revenue_share is None else f"{d.revenue_share:.0%}",
+            "–" if d.mean_value is None else f"{d.mean_value:,.0f}",
+            f"{result.stability.get(d.segment, 0):.2f}",
+            (d.reasons[0] + " " if d.role == "negative" and d.reasons else "")
+            + "; ".join(d.sentences[:2]),
+        )
+    console.print(t)
+    runners = [c for c in result.choice.candidates if c.stable and not c.chosen]
+    runners.sort(key=lambda c: -c.separation)
+    console.print(
+        f"Chosen: {win.algorithm}, k={win.k} ({win.criterion_name} {win.criterion:,.1f}; "
+        f"bootstrap Jaccard min {win.min_jaccard:.2f}, ARI {win.bootstrap_ari:.2f}) out of "
+        f"{len(result.choice.candidates)} candidates"
+        + (
+            "; runners-up: "
+            + ", ".join(f"{c.algorithm} k={c.k} (sep. {c.separation:.2f})" for c in runners[:3])
+            if runners
+            else ""
+        )
+    )
+
+
+@app.command()
+def segment(workspace: Path = WorkspaceOpt) -> None:
+    """Customer segments: choose algorithm and k by fit and bootstrap stability, describe them."""
+    ws = _open(workspace)
+    with _user_errors(), console.status("segmenting") as status:
+        result = ws.segment(progress=lambda msg: status.update(msg))
+    print_segments(result)
+    console.print(f"Report: [bold]{result.report_path}[/]")
+
+
+audiences_app = typer.Typer(
+    help="Rule-based audiences (\\[audiences.NAME] in personae.toml): list them with their "
+    "sizes, or export one.",
+    invoke_without_command=True,
+)
+app.add_typer(audiences_app, name="audiences")
+
+
+@audiences_app.callback()
+def audiences_list(
+    ctx: typer.Context,
+    workspace: Path = WorkspaceOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the audiences: members, share of all known people, condition, description."""
+    import dataclasses
+    import json
+
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = workspace  # `audiences -w WS export NAME` works as well as `export -w WS`
+        return
+    ws = _open(workspace)
+    with _user_errors():
+        found = ws.audiences()
+    if as_json:
+        print(json.dumps([dataclasses.asdict(a) for a in found], indent=2))
+        return
+    if not found:
+        console.print(
+            "No audiences defined. Add one table per audience to "
+            f"{escape(str(ws.path / 'personae.toml'))}, e.g.\n\n"
+            + escape(
+                '[audiences.lapsed_vip]\nwhere = "clv_12m > 500 and recency_days > 90"\n'
+                'description = "High-value customers who have not bought for three months"'
+            ),
+            highlight=False,
+        )
+        return
+    t = Table(title="audiences", show_header=True, header_style="bold")
+    t.add_column("name")
+    t.add_column("members", justify="right")
+    t.add_column("share", justify="right")
+    t.add_column("where", overflow="fold")
+    t.add_column("description", overflow="fold")
+    for a in found:
+        t.add_row(
+            escape(a.name),
+            f"{a.members:,}",
+            f"{a.share:.1%}",
+            escape(a.where),
+            escape(a.description),
+        )
+    console.print(t)
+    console.print(
+        escape("Export one: personae audiences export NAME [-o FILE] [--format parquet|jsonl]")
+    )
+
+
+@audiences_app.command("export")
+def audiences_export(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The audience (\\[audiences.NAME] in personae.toml)."),
+    workspace: Path | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: $PERSONAE_WORKSPACE or the current folder).",
+        show_default=False,
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write (default: exports/NAME.csv in the workspace)."
+    ),
+    fmt: str = typer.Option(
+        "auto", "--format", help="csv, parquet or jsonl (default: from the file name, else csv)."
+    ),
+) -> None:
+    """Export an audience's members (profile_id and its columns), ordered by profile_id."""
+    import re
+
+    ws = _open(workspace or ctx.obj or WorkspaceOpt.default)
+    if output is None:
+        ext = "csv" if fmt == "auto" else fmt
+        safe = re.sub(r"[^\w.-]", "_", name)  # a file name, whatever the TOML key holds
+        output = ws.path / "exports" / f"{safe}.{ext}"
+    with _user_errors():
+        rows = ws.export_audience(name, output, fmt)
+    console.print(f"Exported {rows:,} profiles of {escape(name)} to [bold]{escape(str(output))}[/]")
+
+
 identity_app = typer.Typer(help="Look into identity resolution.", no_args_is_help=True)
 app.add_typer(identity_app, name="identity")
 
@@ -838,6 +986,15 @@ def demo(
         )
     if result.icp is not None and result.icp.traits:
         console.print(f"Ideal customer: {_icp_line(result.icp)}")
+    if result.segments is not None:
+        sr = result.segments
+        primary = [d.name for d in sr.descriptions if d.role == "primary"]
+        negative = [d.name for d in sr.descriptions if d.role == "negative"]
+        console.print(
+            f"Segments:     {len(sr.descriptions)} ({sr.choice.winner.algorithm}, bootstrap "
+            f"Jaccard ≥ {sr.choice.winner.min_jaccard:.2f}); primary: {'; '.join(primary)}"
+            + (f"; negative: {'; '.join(negative)}" if negative else "")
+        )
     console.print(f"Explore:      personae status -w {path}   ·   personae quarantine -w {path}")
     console.print(
         f"              personae profiles -w {path}   ·   "
@@ -856,6 +1013,11 @@ def demo(
         console.print(
             f"              [bold]{result.text.report_path}[/]  (voice of the customer: "
             "sentiment, goals, pain points, objections, quotes)"
+        )
+    if result.segments is not None and result.segments.report_path:
+        console.print(
+            f"              [bold]{result.segments.report_path}[/]  (segments: who they are, "
+            "value, stability, how they were chosen)"
         )
     if result.value is not None and result.value.report_path:
         console.print(

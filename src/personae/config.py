@@ -278,6 +278,46 @@ class TextSettings(_Strict):
         return self
 
 
+SEGMENT_ALGORITHMS = ("latent_class", "gmm", "kmeans")
+
+
+class SegmentSettings(_Strict):
+    entity: Literal["auto", "person", "account"] = "auto"
+    where: str = ""
+    algorithms: list[Literal[SEGMENT_ALGORITHMS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(SEGMENT_ALGORITHMS), min_length=1
+    )
+    k_min: int = Field(3, ge=2, le=30)
+    k_max: int = Field(8, ge=2, le=30)
+    bootstraps: int = Field(5, ge=2, le=100)
+    min_jaccard: float = Field(0.75, ge=0, le=1)
+    seed: int = 0
+    sample: int = Field(20_000, ge=200)
+    fit_sample: int = Field(200_000, ge=200)
+    bins: int = Field(5, ge=2, le=20)
+    numeric: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+    text: bool = True
+    outliers: bool = True
+    primary_max: int = Field(5, ge=1, le=20)
+    primary_min: int = Field(3, ge=1, le=20)
+    negative_ratio: float = Field(2.0, gt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SegmentSettings:
+        if self.k_min > self.k_max:
+            raise ValueError("k_min must not exceed k_max")
+        if self.primary_min > self.primary_max:
+            raise ValueError("primary_min must not exceed primary_max")
+        return self
+
+
+class AudienceSettings(_Strict):
+    where: str = Field(min_length=1)
+    description: str = ""
+    columns: list[str] = Field(default_factory=list)
+
+
 class SourceConfig(_Strict):
     kind: str
     paths: list[str] = Field(min_length=1)
@@ -321,6 +361,8 @@ class Config(_Strict):
     profiles: ProfileSettings = Field(default_factory=ProfileSettings)
     value: ValueSettings = Field(default_factory=ValueSettings)
     text: TextSettings = Field(default_factory=TextSettings)
+    segments: SegmentSettings = Field(default_factory=SegmentSettings)
+    audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
 
@@ -574,6 +616,57 @@ quote_max_chars = 280
 [text.lexicon]
 # Extra sentiment words or phrases on VADER's -4..4 scale (0 makes a word neutral).
 # "backordered" = -2.0
+
+[segments]
+# Customer segments (`personae segment`). What is segmented: "person" (B2C), "account"
+# (B2B: each account with its people's attributes), or "auto" (accounts when there are any).
+entity = "auto"
+# Which entities are segmented, as SQL on their attributes (empty: persons who bought, that
+# is "not anonymous and orders > 0"; every account).
+where = ""
+# Algorithms tried: latent_class (mixed data, numbers as quantile bins), gmm (Gaussian
+# mixture) and kmeans, both on an embedding of the scaled, one-hot attributes.
+algorithms = ["latent_class", "gmm", "kmeans"]
+# The smallest number of segments tried ...
+k_min = 3
+# ... and the largest.
+k_max = 8
+# Bootstrap resamples per candidate: each segment's stability is its mean Jaccard overlap
+# with its best match in the resampled solutions.
+bootstraps = 5
+# A candidate with any segment less stable than this is rejected.
+min_jaccard = 0.75
+# Seed of the samples and the fits: the same data and seed give the same segments.
+seed = 0
+# Entities the algorithm and k are chosen on (a seeded sample; bigger is slower).
+sample = 20000
+# Entities the chosen model is fitted on; every entity is then assigned.
+fit_sample = 200000
+# Numbers enter the latent class model as this many quantile bins.
+bins = 5
+# Numeric attributes clustered on (empty: the built-in set for the entity). Money and
+# counts are log-transformed and robust-scaled; missing values are modelled, not dropped.
+numeric = []
+# Categorical attributes clustered on (empty: the built-in set for the entity).
+categorical = []
+# Also cluster on what people wrote: their main theme per facet from `personae text`.
+text = true
+# Flag outliers (HDBSCAN noise on the embedding) in the segments table.
+outliers = true
+# At most this many primary segments (ranked by size x mean value) ...
+primary_max = 5
+# ... and at least this many, when there are enough segments that are not negative.
+primary_min = 3
+# A segment is negative when returns, discount use, support tickets or churn risk are this
+# many times the average (or when its mean value is below zero).
+negative_ratio = 2.0
+
+# Rule-based audiences: one table per audience, a SQL condition on profile attributes, value
+# scores (clv, clv_12m, churn_risk, ...) and segment. `personae audiences` lists and exports.
+# [audiences.lapsed_vip]
+# where = "clv_12m > 500 and recency_days > 90"
+# description = "High-value customers who have not bought for three months"
+# columns = ["email", "first_name", "clv"]   # exported besides profile_id (optional)
 
 # Sources: one block per data source; `personae ingest` (without arguments) ingests them all.
 # kind is one of: {kinds}

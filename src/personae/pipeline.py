@@ -46,6 +46,7 @@ class DemoResult:
     value: Any = None  # personae.value.build.ValueResult
     icp: Any = None  # personae.value.icp.IdealCustomerProfile
     leads: Path | None = None  # the demo prospect list, scored
+    segments: Any = None  # personae.segments.build.SegmentResult
 
 
 def demo_sources(data_dir: Path, relative_to: Path) -> list[tuple[str, str, list[str]]]:
@@ -114,8 +115,22 @@ def run_demo(
     value = ws.value()
     icp = ws.icp()
     leads, _ = ws.score_leads(data_dir / "prospects.csv")
+    if on_build:
+        on_build("Finding customer segments")
+    segments = ws.segment(progress=on_build)
     return DemoResult(
-        ws, data_dir, report, customers, scenario, report_path, built, text, value, icp, leads
+        ws,
+        data_dir,
+        report,
+        customers,
+        scenario,
+        report_path,
+        built,
+        text,
+        value,
+        icp,
+        leads,
+        segments,
     )
 
 

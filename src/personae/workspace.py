@@ -306,6 +306,35 @@ class Workspace:
                 kwargs["scrubber"] = scrubber_for(con, s.allow, self.config.identity.default_region)
             return group_voice(con, members, **kwargs)
 
+    # -- segments ---------------------------------------------------------------------
+    def segment(self, progress=None):
+        """Choose, fit and describe customer segments (``personae segment``).
+
+        Returns a :class:`personae.segments.build.SegmentResult`; writes ``segments``,
+        ``segment_descriptions``, ``segment_models`` and ``reports/segments.md``.
+        """
+        from personae.reports.segment_report import write_segment_report
+        from personae.segments.build import Segmenter
+
+        with self.connect() as con, record_run(con, "segment", self._config_hash()) as run:
+            segmenter = Segmenter(
+                self.config.segments,
+                value_horizon_months=self.config.value.horizon_months,
+                progress=progress,
+            )
+            result = segmenter.run(con)
+            run.counts = {
+                "entities": result.entities,
+                "segments": len(result.descriptions),
+                "primary": sum(d.role == "primary" for d in result.descriptions),
+                "negative": sum(d.role == "negative" for d in result.descriptions),
+                "outliers": result.outliers,
+            }
+        result.report_path = write_segment_report(
+            result, self.reports_dir, self.config.workspace.name
+        )
+        return result
+
     def icp(self):
         """Learn the ideal customer profile from the value scores (``personae icp``).
 
@@ -360,6 +389,29 @@ class Workspace:
                 run.inputs = [str(path)]
                 run.counts = {"leads": len(scored)}
         return out, scored
+
+    # -- audiences ------------------------------------------------------------------------
+    def audiences(self) -> list:
+        """The ``[audiences.NAME]`` of ``personae.toml`` with their sizes (``personae
+        audiences``): a list of :class:`personae.segments.audiences.Audience`.
+
+        Read-only, so listing never blocks (or is blocked by) a reader elsewhere.
+        """
+        from personae.segments.audiences import list_audiences
+
+        with self.connect(read_only=True) as con:
+            return list_audiences(con, self.config.audiences, self.config.value.horizon_months)
+
+    def export_audience(self, name: str, path: str | Path, fmt: str = "auto") -> int:
+        """Write an audience's members (profile_id and its ``columns``) to a csv, parquet or
+        jsonl file (``personae audiences export``); returns the row count."""
+        from personae.segments.audiences import export_audience
+
+        out = Path(path).expanduser().resolve()
+        with self.connect(read_only=True) as con:
+            return export_audience(
+                con, name, self.config.audiences, out, self.config.value.horizon_months, fmt
+            )
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a read-only query against the workspace database; an Arrow table."""

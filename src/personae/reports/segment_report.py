@@ -1,0 +1,103 @@
+"""``reports/segments.md``: the segments, what sets each apart, and how they were chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from personae.segments.models import ALGORITHM_TITLES
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
+def _money(x: float | None) -> str:
+    return "–" if x is None else f"${x:,.0f}"
+
+
+def render_segment_report(result, workspace_name: str) -> str:
+    win = result.choice.winner
+    lines = [
+        f"# Segments — {workspace_name}",
+        "",
+        f"{result.entities:,} {result.entity}s in {len(result.descriptions)} segments, found "
+        f"by **{ALGORITHM_TITLES.get(win.algorithm, win.algorithm)}** with k = {win.k}. "
+        f"Every segment kept its shape under {len(win.jaccard) and 'bootstrap'} resampling: "
+        f"lowest per-segment Jaccard {win.min_jaccard:.2f}, mean {win.mean_jaccard:.2f}, "
+        f"agreement between bootstrap refits and the chosen fit (adjusted Rand index) "
+        f"{win.bootstrap_ari:.2f}.",
+        "",
+        "| # | segment | role | size | share | revenue share | mean value | stability |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for d in result.descriptions:
+        lines.append(
+            f"| {d.segment} | {d.name} | {d.role} | {d.size:,} | {_pct(d.share)} | "
+            f"{_pct(d.revenue_share)} | {_money(d.mean_value)} | "
+            f"{result.stability.get(d.segment, 0):.2f} |"
+        )
+    lines.append("")
+    for d in result.descriptions:
+        lines += [f"## {d.segment}. {d.name} ({d.role})", ""]
+        for reason in d.reasons:
+            lines.append(f"*{reason}*")
+        if d.reasons:
+            lines.append("")
+        lines += [f"- {sentence}" for sentence in d.sentences]
+        if d.differences:
+            lines += [
+                "",
+                "| attribute | value | segment | everyone | lift / std. diff. | p (adj.) |",
+                "|---|---|---:|---:|---:|---:|",
+            ]
+            for x in d.differences:
+                if x.kind == "category":
+                    seg, allv, eff = _pct(x.segment_value), _pct(x.overall_value), f"{x.lift:.1f}×"
+                else:
+                    seg, allv = f"{x.segment_value:,.2f}", f"{x.overall_value:,.2f}"
+                    eff = f"{x.std_diff:+.2f} sd"
+                lines.append(
+                    f"| {x.label} | {x.level or ''} | {seg} | {allv} | {eff} | {x.p_value:.1e} |"
+                )
+        lines.append("")
+    lines += [
+        "## How the segments were chosen",
+        "",
+        f"Rule: {result.choice.rule}. Chosen on a seeded sample of {result.sample:,} "
+        f"{result.entity}s; a candidate is rejected when any segment's bootstrap Jaccard "
+        "is under the `[segments] min_jaccard` threshold.",
+        "",
+        "| algorithm | k | criterion | value | separation | min Jaccard | mean Jaccard | "
+        "bootstrap ARI | verdict |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for c in result.choice.candidates:
+        verdict = c.note or ("stable" if c.stable else "")
+        mark = "**" if c.chosen else ""
+        lines.append(
+            f"| {mark}{c.algorithm}{mark} | {c.k} | {c.criterion_name} | {c.criterion:,.3f} | "
+            f"{c.separation:.3f} | {c.min_jaccard:.2f} | {c.mean_jaccard:.2f} | "
+            f"{c.bootstrap_ari:.2f} | {verdict} |"
+        )
+    lines += [
+        "",
+        f"Numeric attributes ({len(result.numeric)}): {', '.join(result.numeric) or '–'}.",
+        "",
+        f"Categorical attributes ({len(result.categorical)}): "
+        f"{', '.join(result.categorical) or '–'}.",
+        "",
+    ]
+    if result.dropped:
+        lines.append(
+            "Left out: " + "; ".join(f"{k} ({v})" for k, v in sorted(result.dropped.items())) + "."
+        )
+        lines.append("")
+    lines += [f"Outliers: {result.outlier_note}.", ""]
+    return "\n".join(lines)
+
+
+def write_segment_report(result, reports_dir: Path, workspace_name: str) -> Path:
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / "segments.md"
+    path.write_text(render_segment_report(result, workspace_name), encoding="utf-8")
+    return path

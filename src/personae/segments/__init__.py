@@ -1,0 +1,1 @@
+"""Customer segments: feature matrix, model choice, stability, descriptions, audiences."""
