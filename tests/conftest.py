@@ -35,3 +35,29 @@ def retail_ws(retail_data: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def saas_ws(saas_data: Path, tmp_path_factory: pytest.TempPathFactory):
     return ingest_demo(saas_data, tmp_path_factory.mktemp("saas-ws") / "ws")
+
+
+def _analysed(scenario: str, folder: Path):
+    """A demo-sized (5,000) workspace, seed 42, through text, value and segments: the data
+    the ground-truth tests of the voice and the segments judge against."""
+    from personae.pipeline import set_brand
+
+    data = folder / "data"
+    generate(scenario, 5000, 42, data, fmt="csv")
+    ws, _ = ingest_demo(data, folder / "ws")
+    set_brand(ws, scenario)
+    ws.build()
+    ws.text()
+    ws.value()
+    ws.segment()
+    return ws, data
+
+
+@pytest.fixture(scope="session")
+def retail_5k(tmp_path_factory: pytest.TempPathFactory):
+    return _analysed("retail", tmp_path_factory.mktemp("retail-5k"))
+
+
+@pytest.fixture(scope="session")
+def saas_5k(tmp_path_factory: pytest.TempPathFactory):
+    return _analysed("saas", tmp_path_factory.mktemp("saas-5k"))

@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 
 from personae import Workspace
-from personae.demo import generate, phrases_retail, phrases_saas
+from personae.demo import phrases_retail, phrases_saas
 from personae.demo.text import _parse
-from personae.pipeline import set_brand
 from personae.text.build import scrubber_for
 from personae.text.facets import FACETS
 from personae.text.profanity import is_profane
 from personae.text.stopwords import STOP_WORDS
-from tests.helpers import ingest_demo, profile_owners, read_truth
+from tests.helpers import profile_owners, read_truth
 
 PLANTED_FACETS = ("goal", "pain_point", "objection")
 TOP = 3
@@ -36,24 +35,14 @@ MIN_TOP1 = 0.8
 MIN_IN_TOP = 0.8
 
 
-def _workspace(scenario: str, customers: int, folder: Path) -> tuple[Workspace, Path]:
-    data = folder / "data"
-    generate(scenario, customers, 42, data, fmt="csv")
-    ws, _ = ingest_demo(data, folder / "ws")
-    set_brand(ws, scenario)
-    ws.build()
-    ws.text()
-    return ws, data
+@pytest.fixture(scope="module")
+def retail(retail_5k) -> tuple[Workspace, Path]:
+    return retail_5k
 
 
 @pytest.fixture(scope="module")
-def retail(tmp_path_factory) -> tuple[Workspace, Path]:
-    return _workspace("retail", 5000, tmp_path_factory.mktemp("voice-retail"))
-
-
-@pytest.fixture(scope="module")
-def saas(tmp_path_factory) -> tuple[Workspace, Path]:
-    return _workspace("saas", 5000, tmp_path_factory.mktemp("voice-saas"))
+def saas(saas_5k) -> tuple[Workspace, Path]:
+    return saas_5k
 
 
 def _grams(text: str) -> set[str]:

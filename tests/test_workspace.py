@@ -22,7 +22,7 @@ def _leaves(model, prefix=""):
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             yield from _leaves(value, f"{prefix}{name}.")
-        elif name != "sources":
+        elif name not in ("sources", "audiences"):
             yield f"{prefix}{name}", value
 
 

@@ -367,7 +367,8 @@ class FeatureMatrix:
 
     def _category_codes(self, frame: pd.DataFrame, cat: _Categorical) -> np.ndarray:
         values = frame[cat.name].astype("string")
-        code = pd.Categorical(values, categories=cat.levels).codes.astype(np.int64)
+        raw = values.to_numpy(dtype=object, na_value=None)
+        code = pd.Index(cat.levels).get_indexer(raw).astype(np.int64)
         if self.OTHER in cat.levels:
             present = (values.notna() & (values != "")).to_numpy(dtype=bool)
             code = np.where((code < 0) & present, cat.levels.index(self.OTHER), code)
