@@ -292,7 +292,7 @@ class SegmentSettings(_Strict):
     bootstraps: int = Field(5, ge=2, le=100)
     min_jaccard: float = Field(0.75, ge=0, le=1)
     seed: int = 0
-    sample: int = Field(20_000, ge=200)
+    sample: int = Field(10_000, ge=200)
     fit_sample: int = Field(200_000, ge=200)
     bins: int = Field(5, ge=2, le=20)
     numeric: list[str] = Field(default_factory=list)
@@ -639,7 +639,7 @@ min_jaccard = 0.75
 # Seed of the samples and the fits: the same data and seed give the same segments.
 seed = 0
 # Entities the algorithm and k are chosen on (a seeded sample; bigger is slower).
-sample = 20000
+sample = 10000
 # Entities the chosen model is fitted on; every entity is then assigned.
 fit_sample = 200000
 # Numbers enter the latent class model as this many quantile bins.

@@ -22,8 +22,9 @@ def render_segment_report(result, workspace_name: str) -> str:
         "",
         f"{result.entities:,} {result.entity}s in {len(result.descriptions)} segments, found "
         f"by **{ALGORITHM_TITLES.get(win.algorithm, win.algorithm)}** with k = {win.k}. "
-        f"Every segment kept its shape under {len(win.jaccard) and 'bootstrap'} resampling: "
-        f"lowest per-segment Jaccard {win.min_jaccard:.2f}, mean {win.mean_jaccard:.2f}, "
+        f"{'Every segment kept' if win.stable else 'Not every segment kept'} its shape under "
+        f"bootstrap resampling: lowest per-segment Jaccard {win.min_jaccard:.2f}, mean "
+        f"{win.mean_jaccard:.2f}, "
         f"agreement between bootstrap refits and the chosen fit (adjusted Rand index) "
         f"{win.bootstrap_ari:.2f}.",
         "",
