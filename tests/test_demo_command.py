@@ -30,6 +30,7 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
         assert (target / "reports" / "icp.md").exists()
         assert (target / "data" / "prospects.scored.csv").exists()
         assert (target / "reports" / "segments.md").exists()
+        assert "Segments:" in out.stdout and "segments of" in out.stdout
     ws = Workspace(target)
     counts = ws.counts()
     assert counts["raw_orders"] > 0 and counts["raw_events"] > 0 and counts["quarantine"] > 0

@@ -949,6 +949,8 @@ def demo(
         progress.update(bld, total=1, completed=1)
     _print_report(result.report)
     _print_build(result.build, result.workspace)
+    if result.segments is not None:
+        print_segments(result.segments)
     ws = result.workspace
     console.rule("[bold]summary")
     console.print(f"Workspace:    [bold]{ws.path}[/]")
