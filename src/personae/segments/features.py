@@ -4,7 +4,9 @@ Two views of the same attributes come out of one fitted :class:`FeatureMatrix`:
 
 - ``codes``: a sparse one-hot matrix for the latent class model. Categories keep their
   levels (rare ones pooled into "(other)"); numbers become quantile bins, so skewed money,
-  zero-inflated counts and bounded rates need no distributional assumption. A missing value
+  counts and bounded rates need no distributional assumption. (Known limit: when most
+  values sit at one point, e.g. 85% zero tickets, the coinciding quantiles merge that point
+  with the values above it.) A missing value
   is an all-zero row block: the model marginalises it instead of dropping the entity.
 - ``embedding``: a dense matrix for the Gaussian mixture, k-means and HDBSCAN. Numbers are
   log-transformed when skewed and robust-scaled (median, interquartile range) with a
@@ -348,7 +350,7 @@ class FeatureMatrix:
                 continue
             keep = counts[counts >= max(5, self.min_level_share * len(frame))]
             levels = sorted(keep.index[: self.max_levels].tolist())
-            if len(keep) < len(counts):
+            if len(levels) < len(counts):
                 levels.append(self.OTHER)
             if len(levels) < 2:
                 self.dropped_[c] = "one common value (the rest too rare)"
