@@ -6,7 +6,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 DEMO_DIR ?= demo-workspace
 
-.PHONY: demo test lint bench clean install
+.PHONY: demo test lint bench clean install chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,19 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 
 install: $(STAMP_RUN)
 
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }; }
+
 ## make demo: generate the retail demo data into a fresh workspace and run the pipeline.
 demo: $(STAMP_RUN)
 	$(BIN)/personae demo $(DEMO_DIR)
 
-## make test: lint and run the whole test suite.
-test: $(STAMP_TEST)
+## make test: lint and run the whole test suite (installs Debian's chromium for the browser
+## tests when it is missing and apt-get is available).
+test: $(STAMP_TEST) chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 

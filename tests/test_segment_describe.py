@@ -268,11 +268,14 @@ def test_every_negative_rule_fires_on_its_own_segment() -> None:
 
 
 def test_pick_primary_keeps_minimum_then_cuts_small_scores() -> None:
-    scores = [(6, 5.0), (1, 100.0), (2, 60.0), (3, 30.0), (4, 26.0), (5, 24.0)]
-    assert _pick_primary(scores, 3, 5) == [1, 2, 3, 4]  # 24 < 25% of 100
-    assert _pick_primary(scores, 3, 3) == [1, 2, 3]
-    assert _pick_primary(scores, 1, 2) == [1, 2]
-    assert _pick_primary(scores[:2], 3, 5) == [1, 6]  # fewer than the minimum: all of them
+    scores = [(6, 5.0), (1, 100.0), (2, 60.0), (3, 30.0), (4, 3.0), (5, 2.0)]
+    shares = {6: 0.02, 1: 0.3, 2: 0.2, 3: 0.2, 4: 0.2, 5: 0.08}
+    # the top three always; then by score, skipping segment 6 (2% of entities, < 5%)
+    assert _pick_primary(scores, 3, 5, shares) == [1, 2, 3, 4, 5]
+    assert _pick_primary(scores, 3, 4, shares) == [1, 2, 3, 4]
+    assert _pick_primary(scores, 3, 6, shares) == [1, 2, 3, 4, 5]
+    assert _pick_primary(scores, 1, 2, shares) == [1, 2]
+    assert _pick_primary(scores[:2], 3, 5, shares) == [1, 6]  # under the minimum: all of them
     assert _pick_primary([], 3, 5) == []
 
 

@@ -6,6 +6,7 @@ mapping or a setting that stops the command, with the message naming the fix).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -1031,6 +1032,98 @@ def demo(
         )
     if result.leads is not None:
         console.print(f"Leads:        [bold]{result.leads}[/]  (demo prospects scored for fit)")
+    if result.personas is not None:
+        print_personas(result.personas.personas)
+    if result.report_files is not None:
+        print_report_files(result.report_files)
+    console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
+
+
+def print_personas(personas) -> None:
+    """The persona summary table, shared by `personas`, `report`, `run` and `demo`."""
+    from personae.personas.build import summary_rows
+
+    if not personas:
+        console.print("No personas: no primary or negative segment was found.")
+        return
+    t = Table(title=f"{len(personas)} personas", show_header=True, header_style="bold")
+    for col, justify in (
+        ("persona", "left"),
+        ("role", "left"),
+        ("customers", "right"),
+        ("share", "right"),
+        ("revenue", "right"),
+        ("mean CLV", "right"),
+        ("stability", "right"),
+        ("prevalence", "right"),
+    ):
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for row in summary_rows(personas):
+        t.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))
+    console.print(t)
+    for p in personas:
+        goal = p.goals[0].label if p.goals else "–"
+        pain = (
+            (p.pain_points or p.frustrations)[0].label if (p.pain_points or p.frustrations) else "–"
+        )
+        console.print(f"  [bold]{p.title.text}[/]: goal “{goal}”; pain point “{pain}”")
+
+
+def print_report_files(files) -> None:
+    console.print(f"Persona report: [bold]{files.html}[/]")
+    console.print(f"                {files.markdown}  ·  {files.json}")
+    if files.pdfs:
+        console.print(f"                {len(files.pdfs)} PDF one-pagers in {files.pdfs[0].parent}")
+    for w in getattr(files, "warnings", []) or []:
+        console.print(f"[yellow]warning:[/] {w}")
+
+
+@app.command()
+def personas(
+    workspace: Path = WorkspaceOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the documents as JSON."),
+    schema: bool = typer.Option(False, "--schema", help="Print the persona JSON Schema."),
+) -> None:
+    """Persona documents: one per primary and negative segment, every claim with evidence."""
+    if schema:
+        from personae.personas.schema import persona_json_schema
+
+        typer.echo(json.dumps(persona_json_schema(), indent=2))
+        return
+    ws = _open(workspace)
+    with _user_errors(), console.status("writing personas") as status:
+        result = ws.personas(progress=lambda msg: status.update(msg))
+    if as_json:
+        typer.echo(json.dumps([p.model_dump(mode="json") for p in result.personas], indent=2))
+        return
+    print_personas(result.personas)
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    console.print("Next: [bold]personae report[/] writes them as HTML, Markdown, JSON and PDF.")
+
+
+@app.command()
+def report(workspace: Path = WorkspaceOpt) -> None:
+    """The persona report: persona cards, comparison and the customer profile report."""
+    ws = _open(workspace)
+    with _user_errors(), console.status("writing the report") as status:
+        files = ws.report(progress=lambda msg: status.update(msg))
+    print_personas(ws.load_personas())
+    print_report_files(files)
+
+
+@app.command("run")
+def run_all(workspace: Path = WorkspaceOpt) -> None:
+    """Every step on an existing workspace: ingest, build, text, value, ICP, segment,
+    personas, report."""
+    ws = _open(workspace)
+    started = time.perf_counter()
+    with _user_errors(), console.status("running") as status:
+        out = ws.run(progress=lambda msg: status.update(msg))
+    if "segment" in out:
+        print_segments(out["segment"])
+    print_personas(out["personas"].personas)
+    print_report_files(out["report"])
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
 
 

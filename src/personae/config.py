@@ -312,6 +312,31 @@ class SegmentSettings(_Strict):
         return self
 
 
+class NarrativeSettings(_Strict):
+    enabled: bool = False
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str = "PERSONAE_LLM_API_KEY"
+    timeout_seconds: float = Field(60.0, gt=0)
+    temperature: float = Field(0.2, ge=0, le=2)
+
+    @model_validator(mode="after")
+    def _complete(self) -> NarrativeSettings:
+        if self.enabled and not (self.base_url and self.model):
+            raise ValueError(
+                "an enabled narrative needs base_url (an OpenAI-compatible endpoint, e.g. "
+                "http://localhost:8000/v1) and model"
+            )
+        return self
+
+
+class PersonaSettings(_Strict):
+    quotes: int = Field(4, ge=3, le=5)
+    country: str = ""
+    pdf: bool = True
+    narrative: NarrativeSettings = Field(default_factory=NarrativeSettings)
+
+
 class AudienceSettings(_Strict):
     where: str = Field(min_length=1)
     description: str = ""
@@ -362,6 +387,7 @@ class Config(_Strict):
     value: ValueSettings = Field(default_factory=ValueSettings)
     text: TextSettings = Field(default_factory=TextSettings)
     segments: SegmentSettings = Field(default_factory=SegmentSettings)
+    personas: PersonaSettings = Field(default_factory=PersonaSettings)
     audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
@@ -660,6 +686,32 @@ primary_min = 3
 # A segment is negative when returns, discount use, support tickets or churn risk are this
 # many times the average (or when its mean value is below zero).
 negative_ratio = 2.0
+
+[personas]
+# Personas (`personae personas`, `personae report`): one per primary and negative segment.
+# Real quotes per persona (3 to 5).
+quotes = 4
+# Country whose names the personas get (ISO code such as "US", "GB", "DE"; empty: the
+# segment's most common country).
+country = ""
+# Write a PDF one-pager per persona with `personae report` (WeasyPrint).
+pdf = true
+
+[personas.narrative]
+# Optional narrative bio from a language model. Off by default: nothing leaves the machine.
+# The model gets only the computed facts, and an answer that states a number or claim not in
+# the facts is rejected (the template bio is kept).
+enabled = false
+# An OpenAI-compatible endpoint, e.g. "http://localhost:8000/v1".
+base_url = ""
+# The model name the endpoint expects.
+model = ""
+# The environment variable that holds the API key (none is sent when it is unset).
+api_key_env = "PERSONAE_LLM_API_KEY"
+# Seconds to wait for an answer.
+timeout_seconds = 60.0
+# Sampling temperature.
+temperature = 0.2
 
 # Rule-based audiences: one table per audience, a SQL condition on profile attributes, value
 # scores (clv, clv_12m, churn_risk, ...) and segment. `personae audiences` lists and exports.

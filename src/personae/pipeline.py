@@ -47,6 +47,8 @@ class DemoResult:
     icp: Any = None  # personae.value.icp.IdealCustomerProfile
     leads: Path | None = None  # the demo prospect list, scored
     segments: Any = None  # personae.segments.build.SegmentResult
+    personas: Any = None  # personae.personas.build.PersonaResult
+    report_files: Any = None  # personae.reports.persona_report.ReportFiles
 
 
 def demo_sources(data_dir: Path, relative_to: Path) -> list[tuple[str, str, list[str]]]:
@@ -118,6 +120,10 @@ def run_demo(
     if on_build:
         on_build("Finding customer segments")
     segments = ws.segment(progress=on_build)
+    if on_build:
+        on_build("Writing personas")
+    personas = ws.personas(progress=on_build)
+    report_files = ws.report(progress=on_build)
     return DemoResult(
         ws,
         data_dir,
@@ -131,6 +137,8 @@ def run_demo(
         icp,
         leads,
         segments,
+        personas,
+        report_files,
     )
 
 

@@ -390,6 +390,98 @@ class Workspace:
                 run.counts = {"leads": len(scored)}
         return out, scored
 
+    # -- personas and reports -------------------------------------------------------------
+    def personas(self, progress: Callable[[str], None] | None = None):
+        """Write a persona document per primary and negative segment (``personae personas``).
+
+        Returns a :class:`personae.personas.build.PersonaResult`; stores the documents in the
+        ``personas`` table (one row per version; ``current`` marks the latest). ``personae
+        report`` writes them out as HTML, Markdown, JSON and PDF.
+        """
+        from personae.personas.build import PersonaBuilder
+
+        with self.connect() as con, record_run(con, "personas", self._config_hash()) as run:
+            builder = PersonaBuilder(self.config.personas, progress=progress)
+            result = builder.build(con)
+            run.counts = {
+                "personas": len(result.personas),
+                "primary": sum(p.role == "primary" for p in result.personas),
+                "negative": sum(p.role == "negative" for p in result.personas),
+            }
+        return result
+
+    def load_personas(self) -> list:
+        """The current persona documents (:class:`personae.personas.schema.Persona`)."""
+        from personae.personas.build import load_personas
+
+        with self.connect(read_only=True) as con:
+            if not engine.DuckDBEngine(con).has_table("personas"):
+                return []
+            return load_personas(con)
+
+    def report(self, progress: Callable[[str], None] | None = None):
+        """Write the persona report (``personae report``): ``reports/personas.html`` with the
+        persona cards, their comparison and the customer profile report, plus Markdown, JSON
+        and a PDF one-pager per persona. Builds the personas first when there are none.
+        Returns a :class:`personae.reports.persona_report.ReportFiles`."""
+        from personae.personas.journey import overall_journey
+        from personae.reports.persona_report import write_report
+        from personae.reports.profile_report import profile_report
+
+        personas = self.load_personas()
+        if not personas:
+            personas = self.personas(progress=progress).personas
+        if progress:
+            progress("Drawing the customer profile report")
+        with self.connect() as con, record_run(con, "report", self._config_hash()) as run:
+            journeys = {"All customers": overall_journey(con)}
+            journeys.update({p.title.text: p.journey for p in personas if p.journey})
+            labels = {p.segment: p.title.text for p in personas}
+            sections = profile_report(con, journeys=journeys, segment_labels=labels)
+            if progress:
+                progress("Writing HTML, Markdown, JSON and PDF")
+            files = write_report(
+                personas,
+                sections,
+                self.reports_dir,
+                title=f"Customer personas — {self.config.workspace.name}",
+                subtitle=f"{len(personas)} personas from the workspace at {self.path}",
+                pdf=self.config.personas.pdf,
+            )
+            run.counts = {"personas": len(personas), "sections": len(sections)}
+        return files
+
+    def run(self, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """Every step of the pipeline on this workspace (``personae run``): ingest the
+        configured sources, build profiles, text, value, ICP, segments, personas, report.
+
+        Steps that have nothing to work on are skipped (no sources configured: no ingest;
+        nothing written by customers: text still runs and finds nothing). Returns each
+        step's result by name.
+        """
+        out: dict[str, Any] = {}
+
+        def say(msg: str) -> None:
+            if progress:
+                progress(msg)
+
+        if self.config.sources:
+            say("Ingesting sources")
+            out["ingest"] = self.ingest()
+        say("Resolving identities, building profiles")
+        out["build"] = self.build(progress=progress)
+        say("Reading what customers wrote")
+        out["text"] = self.text()
+        say("Scoring customer value")
+        out["value"] = self.value()
+        out["icp"] = self.icp()
+        say("Finding customer segments")
+        out["segment"] = self.segment(progress=progress)
+        say("Writing personas")
+        out["personas"] = self.personas(progress=progress)
+        out["report"] = self.report(progress=progress)
+        return out
+
     # -- audiences ------------------------------------------------------------------------
     def audiences(self) -> list:
         """The ``[audiences.NAME]`` of ``personae.toml`` with their sizes (``personae

@@ -27,7 +27,11 @@ MIN_LEVEL_SHARE = 0.05  # a level is tested only when this share of the segment 
 MIN_SEGMENT_SHARE = 0.10  # ... and kept only when at least this share holds it
 MIN_LIFT = 1.25
 MIN_STD_DIFF = 0.3
-PRIMARY_SCORE_SHARE = 0.25  # beyond primary_min, a primary needs this share of the best score
+# Beyond primary_min, a segment becomes primary only with at least this share of the
+# entities. The ranking itself is by size × mean value, but value is too heavy-tailed to
+# be a threshold: in the SaaS demo one enterprise tier holds 94% of the value, and a cut at
+# a fraction of the best score left out agencies and small businesses (20% of accounts each).
+MIN_PRIMARY_SHARE = 0.05
 NAME_TRAITS = 3
 PEOPLE_PREFIX = "people_"
 
@@ -600,19 +604,22 @@ def _group_means(frame: pd.DataFrame, column: str | None, seg: np.ndarray, k: in
 
 
 # --------------------------------------------------------------------------- roles
-def _pick_primary(scores: list[tuple[int, float]], primary_min: int, primary_max: int) -> list[int]:
+def _pick_primary(
+    scores: list[tuple[int, float]],
+    primary_min: int,
+    primary_max: int,
+    shares: dict[int, float] | None = None,
+) -> list[int]:
     """Segments (ids) ranked by score, best first: the top ``primary_min`` always, then up to
-    ``primary_max`` as long as a score is at least a quarter of the best — a tiny segment
-    should not become a persona just to fill a quota."""
+    ``primary_max`` of those holding at least MIN_PRIMARY_SHARE of the entities — a tiny
+    segment should not become a persona just to fill a quota."""
     ranked = sorted(scores, key=lambda s: (-s[1], s[0]))
-    if not ranked:
-        return []
-    best = ranked[0][1]
     chosen = [s for s, _ in ranked[: max(min(primary_min, primary_max), 0)]]
-    for s, score in ranked[len(chosen) :]:
-        if len(chosen) >= primary_max or not (best > 0 and score >= PRIMARY_SCORE_SHARE * best):
+    for s, _ in ranked[len(chosen) :]:
+        if len(chosen) >= primary_max:
             break
-        chosen.append(s)
+        if shares is None or shares.get(s, 0.0) >= MIN_PRIMARY_SHARE:
+            chosen.append(s)
     return chosen
 
 
@@ -825,7 +832,9 @@ def describe_segments(
     for g in eligible:
         weight = 1.0 if basis is None else float(basis[g])
         scores.append((g, float(shares[g]) * (weight if np.isfinite(weight) else 0.0)))
-    primary = _pick_primary(scores, primary_min, primary_max)
+    primary = _pick_primary(
+        scores, primary_min, primary_max, {g: float(shares[g]) for g in eligible}
+    )
     ranking = sorted(scores, key=lambda s: (-s[1], s[0]))
     rank_of = {g: i + 1 for i, (g, _) in enumerate(ranking)}
 
@@ -927,3 +936,19 @@ def _difference(
         p_value=c.p_value,
         sentence=sentence,
     )
+
+
+# --------------------------------------------------------------------------- shared wording
+# The persona builder words its facts with these, so a trait reads the same in the segment
+# report and in a persona (one label table, one set of phrasings).
+attribute_label = _label
+percent = _pct
+money = _money
+duration = _duration
+humanise = _humanise
+band_text = _band
+channel_phrase = _channel
+channel_short = _channel_short
+daypart_phrase = _daypart
+weekday_phrase = _weekday
+gender_plural = _gender
