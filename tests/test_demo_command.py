@@ -31,7 +31,16 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
         assert (target / "data" / "prospects.scored.csv").exists()
         assert (target / "reports" / "segments.md").exists()
         assert "Segments:" in out.stdout and "segments of" in out.stdout
+        # it ends with where the persona report is, after the persona summary table
+        html = target / "reports" / "personas.html"
+        assert html.exists() and (target / "reports" / "personas.md").exists()
+        tail = flat[flat.index("personas") :]
+        assert "Persona report:" in tail and str(html) in tail
     ws = Workspace(target)
+    personas = ws.load_personas()
+    assert personas and all(p.title.text.startswith(p.name + ", the ") for p in personas)
+    for p in personas:
+        assert p.title.text in flat
     counts = ws.counts()
     assert counts["raw_orders"] > 0 and counts["raw_events"] > 0 and counts["quarantine"] > 0
     assert len(ws.config.sources) >= 9
@@ -42,6 +51,8 @@ def test_demo_builds_a_workspace_prints_a_summary_and_can_run_again(tmp_path):
         "build",
         "icp",
         "ingest",
+        "personas",
+        "report",
         "score-leads",
         "segment",
         "text",

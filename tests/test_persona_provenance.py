@@ -103,7 +103,8 @@ def test_profile_statistics_in_the_evidence_are_true(documents):
             values = [
                 r["v"]
                 for r in ws.sql(
-                    f"SELECT p.{attr} AS v FROM profiles p JOIN ({members_sql}) m USING (profile_id)",
+                    f"SELECT p.{attr} AS v FROM profiles p "
+                    f"JOIN ({members_sql}) m USING (profile_id)",
                     [seg],
                 ).to_pylist()
                 if r["v"] is not None and str(r["v"]).strip() != ""
