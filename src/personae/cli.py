@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -1046,19 +1047,21 @@ def print_personas(personas) -> None:
     if not personas:
         console.print("No personas: no primary or negative segment was found.")
         return
-    t = Table(title=f"{len(personas)} personas", show_header=True, header_style="bold")
+    t = Table(
+        title=f"{len(personas)} personas", show_header=True, header_style="bold", box=box.SIMPLE
+    )
     for col, justify in (
         ("persona", "left"),
         ("role", "left"),
-        ("customers", "right"),
+        ("size", "right"),
         ("share", "right"),
         ("revenue", "right"),
         ("mean CLV", "right"),
-        ("stability", "right"),
         ("prevalence", "right"),
     ):
-        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+        t.add_column(col, justify=justify, no_wrap=col != "persona")  # type: ignore[arg-type]
     for row in summary_rows(personas):
+        row.pop("stability")
         t.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))
     console.print(t)
     for p in personas:

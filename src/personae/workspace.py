@@ -35,6 +35,15 @@ from personae.runs import RUNS_DDL, config_hash, record_run
 ProgressFn = Callable[[Path, int, int], None]
 
 
+def _as_of(con: duckdb.DuckDBPyConnection):
+    """The date the data describes (the value scores' as-of date), if known."""
+    try:
+        got = con.execute("SELECT max(as_of) FROM value_scores").fetchall()[0][0]
+    except duckdb.Error:
+        return None
+    return None if got is None else str(got)[:10]
+
+
 class WorkspaceError(Exception):
     """The folder is not a usable workspace."""
 
@@ -447,6 +456,8 @@ class Workspace:
                 title=f"Customer personas — {self.config.workspace.name}",
                 subtitle=f"{len(personas)} personas from the workspace at {self.path}",
                 pdf=self.config.personas.pdf,
+                currency=personas[0].size.currency if personas else "USD",
+                data_date=_as_of(con),
             )
             run.counts = {"personas": len(personas), "sections": len(sections)}
         return files
