@@ -431,13 +431,20 @@ class Workspace:
     def report(self, progress: Callable[[str], None] | None = None):
         """Write the persona report (``personae report``): ``reports/personas.html`` with the
         persona cards, their comparison and the customer profile report, plus Markdown, JSON
-        and a PDF one-pager per persona. Builds the personas first when there are none.
+        and a PDF one-pager per persona. Builds the personas first when there are none or
+        when the segments changed since they were built.
         Returns a :class:`personae.reports.persona_report.ReportFiles`."""
+        from personae.personas.build import PersonaBuilder
         from personae.personas.journey import overall_journey
         from personae.reports.persona_report import write_report
         from personae.reports.profile_report import profile_report
 
         personas = self.load_personas()
+        if personas:
+            with self.connect(read_only=True) as con:
+                current = PersonaBuilder.data_version(con)
+            if any(p.data_version != current for p in personas):
+                personas = []  # the segments changed since: the documents are stale
         if not personas:
             personas = self.personas(progress=progress).personas
         if progress:

@@ -142,7 +142,7 @@ class PersonaBuilder:
                 continue
             drafts.append(self._draft(d, stats[d["segment"]], entity, as_of.year))
         self._name(drafts, entity)
-        data_version = self._data_version(con)
+        data_version = self.data_version(con)
         personas: list[Persona] = []
         warnings: list[str] = []
         for draft in drafts:
@@ -188,7 +188,8 @@ class PersonaBuilder:
         return got if isinstance(got, datetime) else datetime.now(UTC)
 
     @staticmethod
-    def _data_version(con: duckdb.DuckDBPyConnection) -> str:
+    def data_version(con: duckdb.DuckDBPyConnection) -> str:
+        """A fingerprint of the segments the personas are built on."""
         rows = con.execute(
             "SELECT segment, size, round(share, 6), round(coalesce(mean_value, 0), 2), name "
             "FROM segment_descriptions ORDER BY segment"

@@ -143,6 +143,7 @@ RULES: tuple[Rule, ...] = (
 # Who someone is outweighs what they do, but only by this much strength: a strong behaviour
 # ("gift sets", 1.3) beats a weak life stage ("family with teenagers", 0.4).
 TIER_BONUS = {1: 0.3}
+NEGATIVE_MODIFIERS = ("At-risk",)
 BEHAVIOUR_NOUN = 0.6
 
 # Birth cohorts (Pew Research Center's generation boundaries).
@@ -255,8 +256,11 @@ def choose_epithet(
         noun = cohort(birth_year)
     else:
         noun = "Customer"
+    # A negative persona is named by its problem alone ("Serial Returner"); only a risk
+    # modifier may qualify it ("At-risk Support Drain"), never a habit ("Busy").
+    allowed = [m for m in modifiers if not negative or m[1] in NEGATIVE_MODIFIERS]
     modifier = next(
-        (m for m in modifiers if m[1].lower() not in noun.lower() and m[2] not in used), None
+        (m for m in allowed if m[1].lower() not in noun.lower() and m[2] not in used), None
     )
     # A behavioural noun that brought its own modifier ("Fitness" + "Enthusiast") keeps it.
     if nouns and modifier is not None:

@@ -241,39 +241,27 @@ def gather(con: duckdb.DuckDBPyConnection, entity: str) -> dict[int, SegmentStat
     survey = sorted(
         c for c in have if c.startswith("survey_") and c not in ("survey_nps", "survey_responses")
     )
-    for column in dict.fromkeys([*PERSON_CATEGORIES, *survey]):
-        if column not in have:
-            continue
-        source = "value_scores" if column in VALUE_COLUMNS else "profiles"
-        for seg, stat in _category(
-            con, people, "profile_id", "_persona_pop", column, source
-        ).items():
-            if seg in stats:
-                stats[seg].categories[column] = stat
-    for column in PERSON_NUMBERS:
-        if column not in have:
-            continue
-        source = "value_scores" if column in VALUE_COLUMNS else "profiles"
-        for seg, stat in _number(con, people, "profile_id", "_persona_pop", column, source).items():
-            if seg in stats:
-                stats[seg].numbers[column] = stat
 
+    def collect(kind: str, rel: str, key: str, pop: str, columns, prefix: str = "") -> None:
+        """Aggregate each column present in ``rel`` and file it under every segment."""
+        aggregate = _category if kind == "categories" else _number
+        for column in dict.fromkeys(columns):
+            if column not in (have if not prefix else acc_have):
+                continue
+            if prefix:
+                source = "account_profiles"
+            else:
+                source = "value_scores" if column in VALUE_COLUMNS else "profiles"
+            for seg, stat in aggregate(con, rel, key, pop, column, source).items():
+                if seg in stats:
+                    getattr(stats[seg], kind)[prefix + column] = stat
+
+    acc_have: set[str] = set()
+    collect("categories", people, "profile_id", "_persona_pop", [*PERSON_CATEGORIES, *survey])
+    collect("numbers", people, "profile_id", "_persona_pop", PERSON_NUMBERS)
     if entity == "account":
         rel, acc_have = _account_source(con)
-        for column in ACCOUNT_CATEGORIES:
-            if column in acc_have:
-                got = _category(
-                    con, rel, "account_id", "_persona_accounts", column, "account_profiles"
-                )
-                for seg, stat in got.items():
-                    if seg in stats:
-                        stats[seg].categories["account_" + column] = stat
-        for column in ACCOUNT_NUMBERS:
-            if column in acc_have:
-                got = _number(
-                    con, rel, "account_id", "_persona_accounts", column, "account_profiles"
-                )
-                for seg, stat in got.items():
-                    if seg in stats:
-                        stats[seg].numbers["account_" + column] = stat
+        acc = ("account_id", "_persona_accounts")
+        collect("categories", rel, *acc, ACCOUNT_CATEGORIES, prefix="account_")
+        collect("numbers", rel, *acc, ACCOUNT_NUMBERS, prefix="account_")
     return stats
