@@ -153,6 +153,9 @@ class PersonaBuilder:
             persona = self._persona(con, draft, entity, data_version, warnings)
             personas.append(persona)
             timings[f"persona {draft.segment}"] = time.perf_counter() - t
+        from personae.personas.journey import drop_record_links
+
+        drop_record_links(con)
         t = time.perf_counter()
         if self.settings.narrative.enabled:
             self._narrate(personas, warnings)

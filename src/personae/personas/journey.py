@@ -215,9 +215,10 @@ class _Journey:
             return None
         if not {"_source_file", "_source_row"} <= self.cols(table):
             return None
+        links = record_links(self.con, kind)
         return (
-            f"{table} r JOIN record_profiles rp ON rp.source_kind = {quote_literal(kind)} "
-            "AND rp.source_file = r._source_file AND rp.source_row = r._source_row "
+            f"{table} r JOIN {links} rp "
+            "ON rp.source_file = r._source_file AND rp.source_row = r._source_row "
             f"JOIN {target} m ON m.profile_id = rp.profile_id"
         )
 
@@ -896,6 +897,35 @@ def _claims(stage: str, k: dict[str, int], total: int, touch: list[Fact]) -> lis
                 )
             )
     return out[:2]
+
+
+LINKS = "_record_links_"  # prefix of the per-kind record -> profile tables kept for reuse
+
+
+def record_links(con: duckdb.DuckDBPyConnection, kind: str) -> str:
+    """A temporary table of ``record_profiles`` for one source kind, made once per connection.
+
+    ``record_profiles`` is a view over the identity tables; evaluating it for 17 M events
+    costs more than the rest of a journey map together, and a persona build maps one journey
+    per persona. Callers that change the data on the same connection afterwards must call
+    :func:`drop_record_links`.
+    """
+    name = LINKS + re.sub(r"[^a-z0-9_]", "_", kind.lower())
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} AS SELECT source_file, source_row, profile_id "
+        f"FROM record_profiles WHERE source_kind = {quote_literal(kind)} "
+        "AND profile_id IS NOT NULL"
+    )
+    return name
+
+
+def drop_record_links(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)",
+        [LINKS],
+    ).fetchall()
+    for (name,) in rows:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def journey_map(
