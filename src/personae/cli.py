@@ -910,8 +910,14 @@ def demo(
     scenario: str = typer.Option("retail", help="retail or saas."),
     customers: int = typer.Option(5000, min=50, help="Customers to generate."),
     seed: int = typer.Option(42, help="Random seed."),
+    memory_limit: str = typer.Option(
+        "",
+        "--memory-limit",
+        help="DuckDB memory limit for the demo workspace, e.g. 6GB (default: 80% of RAM).",
+    ),
 ) -> None:
-    """The main job on generated data: demo data -> workspace -> ingest -> summary."""
+    """The main job on generated data: demo data -> workspace -> the whole pipeline ->
+    the persona report."""
     from personae.pipeline import run_demo
 
     started = time.perf_counter()
@@ -947,6 +953,7 @@ def demo(
             on_generate=lambda d, t: progress.update(gen, completed=d, total=t),
             on_ingest=on_ingest,
             on_build=lambda msg: progress.update(bld, description=f"3/3 {msg.lower()}"),
+            memory_limit=memory_limit or None,
         )
         progress.update(bld, total=1, completed=1)
     _print_report(result.report)

@@ -92,6 +92,7 @@ def run_demo(
     on_ingest: Callable[[Path, int, int], None] | None = None,
     on_build: Callable[[str], None] | None = None,
     fuzzy: bool = True,
+    memory_limit: str | None = None,
 ) -> DemoResult:
     """Generate the demo into a fresh workspace at ``path`` and run the pipeline on it."""
     from personae.demo import generate
@@ -106,6 +107,8 @@ def run_demo(
     if fuzzy:
         enable_fuzzy_matching(ws)
     set_brand(ws, scenario)
+    if memory_limit:
+        set_memory_limit(ws, memory_limit)
     report = ws.ingest(progress=on_ingest)
     report_path = ws.write_ingest_report()
     built = ws.build(progress=on_build)
@@ -156,6 +159,21 @@ def set_brand(ws: Workspace, scenario: str) -> None:
     ).replace("allow = []", f"allow = [{allow}]", 1)
     path.write_text(text, encoding="utf-8")
     ws.reload()
+
+
+def set_memory_limit(ws: Workspace, limit: str) -> None:
+    """Set ``[engine] memory_limit`` (DuckDB's buffer pool; its default is 80% of RAM)."""
+    from personae.config import toml_string
+
+    path = ws.path / CONFIG_FILE
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace('memory_limit = ""', f"memory_limit = {toml_string(limit)}", 1),
+        encoding="utf-8",
+    )
+    ws.reload()
+    if ws.config.engine.memory_limit != limit:
+        raise WorkspaceError(f"could not set [engine] memory_limit to {limit!r}")
 
 
 def enable_fuzzy_matching(ws: Workspace) -> None:
