@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from personae.personas.facts import SegmentStats
 from personae.personas.schema import Evidence
+from personae.personas.sections import share_evidence
 
 MIN_SHARE = 0.2
 MIN_LIFT = 1.3
@@ -45,19 +46,11 @@ class Signal:
     strength: float
 
     def evidence(self) -> Evidence:
-        if self.level is not None:
-            lift = self.share / self.overall if self.overall else None
-            return Evidence(
-                kind="statistic",
-                source=self.source,
-                attribute=self.attribute,
-                level=self.level,
-                segment_value=self.share,
-                overall_value=self.overall,
-                lift=lift,
-                n=self.n,
-                note="share of members with a known value",
-            )
+        if self.level is not None and self.share is not None:
+            return share_evidence(
+                self.source, self.attribute, self.level, self.share, self.overall, self.n,
+                "share of members with a known value",
+            )  # fmt: skip
         return Evidence(
             kind="statistic",
             source=self.source,

@@ -21,18 +21,28 @@ from personae.segments.describe import (
 )
 
 
-def level_evidence(cat: CategoryStat, lv: LevelShare, note: str | None = None) -> Evidence:
+def share_evidence(
+    source: str, attribute: str, level: str, share: float, overall: float | None, n: int, note: str
+) -> Evidence:
+    """Evidence for "this share of members have this level" (one builder for every caller)."""
     return Evidence(
         kind="statistic",
-        source=cat.source,
-        attribute=cat.attribute,
-        level=lv.level,
-        segment_value=lv.share,
-        overall_value=lv.overall,
-        lift=lv.share / lv.overall if lv.overall else None,
-        n=cat.known,
-        note=note or "share of members with a known value; overall = everyone segmented",
+        source=source,
+        attribute=attribute,
+        level=level,
+        segment_value=share,
+        overall_value=overall,
+        lift=share / overall if overall else None,
+        n=n,
+        note=note,
     )
+
+
+def level_evidence(cat: CategoryStat, lv: LevelShare, note: str | None = None) -> Evidence:
+    return share_evidence(
+        cat.source, cat.attribute, lv.level, lv.share, lv.overall, cat.known,
+        note or "share of members with a known value; overall = everyone segmented",
+    )  # fmt: skip
 
 
 def number_evidence(num: NumberStat, what: str = "median") -> Evidence:
