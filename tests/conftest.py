@@ -61,3 +61,15 @@ def retail_5k(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def saas_5k(tmp_path_factory: pytest.TempPathFactory):
     return _analysed("saas", tmp_path_factory.mktemp("saas-5k"))
+
+
+@pytest.fixture(scope="session")
+def served_retail(retail_5k, tmp_path_factory: pytest.TempPathFactory):
+    """The 5k retail demo with personas and report, served by a real uvicorn + FastAPI."""
+    from tests.web_support import copy_workspace, serve
+
+    ws, _ = retail_5k
+    ws.personas()
+    copy = copy_workspace(ws.path, tmp_path_factory.mktemp("served") / "ws")
+    with serve(copy) as served:
+        yield served

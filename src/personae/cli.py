@@ -32,6 +32,7 @@ from personae.config import ConfigError
 from personae.ingest.errors import IngestError
 from personae.ingest.loader import IngestReport
 from personae.ingest.schema import KINDS, get_kind
+from personae.web import commands as web
 from personae.workspace import Workspace, WorkspaceError
 
 app = typer.Typer(
@@ -1136,6 +1137,68 @@ def run_all(workspace: Path = WorkspaceOpt) -> None:
     print_report_files(out["report"])
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
 
+
+# -- the web app ------------------------------------------------------------------------------
+@app.command()
+def serve(
+    folder: Path = typer.Argument(None, help="Workspace folder (or use -w)."),
+    workspace: Path = WorkspaceOpt,
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    live: bool = typer.Option(
+        True, help="Apply tracked events to identities and profiles as they arrive."
+    ),
+) -> None:
+    """The persona library, the Segment-compatible tracking API and the profile API."""
+    web.serve(folder or workspace, host=host, port=port, live=live)
+
+
+@web.keys_app.command("create")
+def keys_create(
+    name: str = typer.Argument(..., help="What the key is for (e.g. website, crm-sync)."),
+    role: str = typer.Option(..., help=web.KEY_ROLE_HELP),
+    workspace: Path = WorkspaceOpt,
+) -> None:
+    """Create an API key (printed once; only its hash is kept)."""
+    web.keys_create(workspace, name, role)
+
+
+@web.keys_app.command("list")
+def keys_list(workspace: Path = WorkspaceOpt) -> None:
+    """The keys, their roles and whether they are revoked."""
+    web.keys_list(workspace)
+
+
+@web.keys_app.command("revoke")
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key id from `keys list`."),
+    workspace: Path = WorkspaceOpt,
+) -> None:
+    """Revoke a key at once (a running server notices within seconds)."""
+    web.keys_revoke(workspace, key_id)
+
+
+@web.users_app.command("add")
+def users_add(
+    username: str = typer.Argument(...),
+    role: str = typer.Option(..., help=web.ROLE_HELP),
+    password_env: str = typer.Option(
+        None, help="Read the password from this environment variable instead of a prompt."
+    ),
+    workspace: Path = WorkspaceOpt,
+) -> None:
+    """Add a login for the persona library (or reset its password and role)."""
+    web.users_add(workspace, username, role, password_env)
+
+
+@web.users_app.command("list")
+def users_list(workspace: Path = WorkspaceOpt) -> None:
+    """The logins and their roles."""
+    web.users_list(workspace)
+
+
+app.add_typer(web.keys_app, name="keys")
+app.add_typer(web.users_app, name="users")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

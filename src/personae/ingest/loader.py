@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,10 +169,19 @@ def _stage_json_lines(
     Nested objects stay JSON text; strings are unquoted; ``null`` becomes NULL. A line that
     is not a JSON object is marked ``bad_json`` with the parser's own explanation.
     """
+    return stage_json_tables(con, read_json_lines(path, batch_rows=batch_rows, progress=on_bytes))
+
+
+def stage_json_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[pa.Table]) -> list[str]:
+    """Stage JSON lines already split (``_source_row``, ``_line``, ``_raw``) as ``_stage``.
+
+    Files come here through :func:`read_json_lines`; the tracking API's event log hands its
+    lines over directly, so both are checked by the same rules.
+    """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _lines (_source_row BIGINT, _line VARCHAR, _raw VARCHAR)"
     )
-    for table in read_json_lines(path, batch_rows=batch_rows, progress=on_bytes):
+    for table in tables:
         con.register("_batch", table)
         con.execute("INSERT INTO _lines SELECT * FROM _batch")
         con.unregister("_batch")
@@ -230,7 +239,7 @@ def _stage_json_lines(
     return columns
 
 
-def _load(
+def load_staged(
     con: duckdb.DuckDBPyConnection,
     kind: SourceKind,
     report: FileReport,
@@ -352,7 +361,7 @@ def ingest_file(
             )
             types = ["VARCHAR"] * len(columns)
         cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
-        _load(con, kind, report, stage, columns, types, cols, options, run_id, now)
+        load_staged(con, kind, report, stage, columns, types, cols, options, run_id, now)
         con.execute("DROP TABLE _checks")
         report.seconds = time.perf_counter() - started
         con.execute(

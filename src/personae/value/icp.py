@@ -404,6 +404,17 @@ def read_leads(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[pd.DataFrame
         ) from exc
     if raw.empty:
         raise IcpError(f"{path}: has no rows. Fix: export the leads with at least one row.")
+    return map_leads(con, raw, str(path))
+
+
+def map_leads(
+    con: duckdb.DuckDBPyConnection, raw: pd.DataFrame, source: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Map text lead columns onto profile attributes; ``source`` names them in errors.
+
+    Serves both the lead CSV and the profile API's posted lead.
+    """
+    path = source
     mapping = {}
     for col in raw.columns:
         target = LEAD_ALIASES.get(_norm(col))
@@ -453,6 +464,20 @@ def score_lead_file(
 ) -> tuple[Path, pd.DataFrame]:
     """Score every lead; write ``<name>.scored.csv`` beside the input; return both."""
     frame, attrs = read_leads(con, path)
+    out = score_mapped_leads(icp, reference, frame, attrs, str(path))
+    target = path.with_name(path.stem + ".scored.csv")
+    out.to_csv(target, index=False, quoting=csv.QUOTE_MINIMAL)
+    return target, out
+
+
+def score_mapped_leads(
+    icp: IdealCustomerProfile,
+    reference: pd.DataFrame,
+    frame: pd.DataFrame,
+    attrs: list[str],
+    path: str,
+) -> pd.DataFrame:
+    """The leads' own columns plus fit score, tier and reasons (from :func:`map_leads`)."""
     usable = [a for a in attrs if a in icp.weights]
     if not usable:
         raise IcpError(
@@ -462,12 +487,9 @@ def score_lead_file(
     view = frame[[f"_attr_{a}" for a in usable]].copy()
     view.columns = usable
     scored = fit_scores(icp, view, usable, reference)
-    out = pd.concat(
+    return pd.concat(
         [frame.drop(columns=[c for c in frame if c.startswith("_attr_")]), scored], axis=1
     )
-    target = path.with_name(path.stem + ".scored.csv")
-    out.to_csv(target, index=False, quoting=csv.QUOTE_MINIMAL)
-    return target, out
 
 
 # --------------------------------------------------------------------------- document

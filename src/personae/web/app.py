@@ -1,0 +1,78 @@
+"""The FastAPI application of ``personae serve``.
+
+``create_app`` builds the app for one workspace; the server state (database, event log,
+live updater, serving store) is opened in the lifespan, so importing the module has no
+side effects and tests can run several apps side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from personae.web import api, pages, tracking
+from personae.web.deps import LoginRequired
+from personae.web.server import Server
+from personae.workspace import Workspace
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(workspace: Workspace | str | Path, *, live: bool = True) -> FastAPI:
+    """The app serving one workspace (run it with uvicorn, or ``personae serve``).
+
+    ``live=False`` keeps the tracking API's log but does not apply it (benchmarks of the
+    request path alone).
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        server = Server(ws, live=live).open()
+        app.state.server = server
+        try:
+            yield
+        finally:
+            server.close()
+
+    app = FastAPI(
+        title="personae",
+        summary="Customer profiles and evidence-backed personas: a Segment-compatible "
+        "tracking API, the profile and persona APIs, and the persona library.",
+        version="1",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
+
+    @app.get("/v1/health", tags=["operations"], summary="Liveness and the live updater's state")
+    def health(request: Request) -> dict[str, Any]:
+        server: Server = request.app.state.server
+        live = server.live
+        stats = live.stats if live else None
+        return {
+            "ok": stats is None or stats.last_error is None,
+            "workspace": ws.config.workspace.name,
+            "logged": server.log.durable.line if server.log else None,
+            "lag": live.lag() if live else None,
+            "applied": stats.applied if stats else 0,
+            "duplicates_skipped": stats.skipped if stats else 0,
+            "rejected": stats.rejected if stats else 0,
+            "new_profiles": stats.new_profiles if stats else 0,
+            "merges": stats.merges if stats else 0,
+            "last_error": stats.last_error if stats else None,
+        }
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(tracking.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
