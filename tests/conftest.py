@@ -69,6 +69,7 @@ def served_retail(retail_5k, tmp_path_factory: pytest.TempPathFactory):
     from tests.web_support import copy_workspace, serve
 
     ws, _ = retail_5k
+    ws.icp()
     ws.personas()
     copy = copy_workspace(ws.path, tmp_path_factory.mktemp("served") / "ws")
     with serve(copy) as served:

@@ -264,7 +264,8 @@ class LiveUpdater:
             )  # fmt: skip
             con.execute("DROP TABLE IF EXISTS _checks")
             con.execute("DROP TABLE IF EXISTS _stage")
-            touched = self._resolve_and_update(run_id, now) if report.ingested else set()
+            resolvable = report.ingested and self._has_identity()
+            touched = self._resolve_and_update(run_id, now) if resolvable else set()
             self._save(end, report.ingested)
             con.execute("COMMIT")
         except BaseException:
@@ -281,6 +282,14 @@ class LiveUpdater:
         s.last_pass_at = datetime.now(UTC).isoformat(timespec="seconds")
         s.last_error = None
         return len(lines)
+
+    def _has_identity(self) -> bool:
+        """Identities can be updated once ``personae build`` has made the tables."""
+        got = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_name IN ('identity_map', 'profiles')"
+        ).fetchone()[0]
+        return got == 2
 
     def _save(self, pos: Position, applied: int) -> None:
         self.con.execute(
