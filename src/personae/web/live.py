@@ -184,9 +184,15 @@ class LiveUpdater:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.con.execute(LIVE_DDL)
+        self._position = self._load_position()
 
     # -- position -------------------------------------------------------------------------
     def position(self) -> Position:
+        """How far the log has been applied (kept in memory: other threads ask too, and a
+        DuckDB cursor must stay on its own thread)."""
+        return self._position
+
+    def _load_position(self) -> Position:
         row = self.con.execute(
             'SELECT segment, "offset", line FROM stream_state WHERE id = 1'
         ).fetchone()
@@ -238,6 +244,7 @@ class LiveUpdater:
             return 0
         if not lines:  # moved on to the next segment
             self._save(end, 0)
+            self._position = end
             return 0
         began = time.perf_counter()
         path = self.events.folder / segment_name(end.segment)
@@ -265,13 +272,14 @@ class LiveUpdater:
             con.execute("DROP TABLE IF EXISTS _checks")
             con.execute("DROP TABLE IF EXISTS _stage")
             resolvable = report.ingested and self._has_identity()
-            touched = self._resolve_and_update(run_id, now) if resolvable else set()
+            touched, merges = self._resolve_and_update(run_id, now) if resolvable else (set(), {})
             self._save(end, report.ingested)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self.serving.refresh(con, touched)
+        self._position = end
+        self.serving.refresh(con, touched, merges=merges, run_id=run_id)
         self.serving.set_position(end)
         s = self.stats
         s.applied += report.ingested
@@ -299,7 +307,7 @@ class LiveUpdater:
             [pos.segment, pos.offset, pos.line, applied],
         )
 
-    def _resolve_and_update(self, run_id: str, now: datetime) -> set[str]:
+    def _resolve_and_update(self, run_id: str, now: datetime) -> tuple[set[str], dict[str, str]]:
         con = self.con
         n = self.normaliser
         con.execute(
@@ -364,7 +372,7 @@ class LiveUpdater:
         con.execute("DROP TABLE _live")
         self.stats.new_profiles += len(created)
         self.stats.merges += len(merges)
-        return touched
+        return touched, merges
 
     def _write_identity(
         self,

@@ -129,15 +129,22 @@ def documents_sql(con: duckdb.DuckDBPyConnection, only: str | None = None) -> st
     )
 
 
-def events_sql(con: duckdb.DuckDBPyConnection, only: str | None, limit: int) -> str:
-    """The ``limit`` latest events per profile (batch-resolved and live-linked)."""
+def events_sql(
+    con: duckdb.DuckDBPyConnection, only: str | None, limit: int, run_id: str | None = None
+) -> str:
+    """The ``limit`` latest events per profile (batch-resolved and live-linked), or only
+    the events one live update (``run_id``) added."""
     links = (
         "SELECT source_file, source_row, profile_id FROM record_profiles "
         "WHERE source_kind = 'events' AND profile_id IS NOT NULL"
     )
-    if _has(con, "live_event_links"):
+    if run_id is not None:
+        links = "SELECT source_file, source_row, profile_id FROM live_event_links"
+    elif _has(con, "live_event_links"):
         links += " UNION ALL SELECT source_file, source_row, profile_id FROM live_event_links"
     where = f"AND {only.replace('p.profile_id', 'l.profile_id')}" if only else ""
+    if run_id is not None:
+        where += f" AND e._run_id = '{run_id.replace(chr(39), '')}'"
     return f"""
         SELECT profile_id, strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') AS ts,
                to_json({{'type': type, 'event': event, 'name': name,
@@ -235,8 +242,20 @@ class ServingStore:
                 raise
         return n
 
-    def refresh(self, duck: duckdb.DuckDBPyConnection, profile_ids: Iterable[str]) -> int:
-        """Rewrite the documents (and ids, events) of some profiles after a live update."""
+    def refresh(
+        self,
+        duck: duckdb.DuckDBPyConnection,
+        profile_ids: Iterable[str],
+        *,
+        merges: dict[str, str] | None = None,
+        run_id: str | None = None,
+    ) -> int:
+        """Rewrite the documents and ids of some profiles after a live update.
+
+        Events are not recomputed (that would scan ``raw_events``): the run's new events
+        are added, merged profiles' events move to the profile they joined, and each
+        touched profile keeps its latest ``recent_events``.
+        """
         ids = sorted(set(profile_ids))
         if not ids:
             return 0
@@ -245,11 +264,31 @@ class ServingStore:
             duck.register("_refresh_ids", pa.table({"profile_id": pa.array(ids, pa.string())}))
             try:
                 con.execute("BEGIN")
-                marks = ",".join("?" * len(ids))
-                con.execute(f"DELETE FROM ids WHERE profile_id IN ({marks})", ids)
-                con.execute(f"DELETE FROM docs WHERE profile_id IN ({marks})", ids)
-                con.execute(f"DELETE FROM events WHERE profile_id IN ({marks})", ids)
-                n = self._write(duck, con, "p.profile_id IN (SELECT profile_id FROM _refresh_ids)")
+                con.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS _touched (profile_id TEXT PRIMARY KEY)"
+                )
+                con.execute("DELETE FROM _touched")
+                con.executemany("INSERT INTO _touched VALUES (?)", [(x,) for x in ids])
+                for table in ("ids", "docs"):
+                    con.execute(
+                        f"DELETE FROM {table} WHERE profile_id IN (SELECT profile_id FROM _touched)"
+                    )
+                for old, new in (merges or {}).items():
+                    con.execute("UPDATE events SET profile_id = ? WHERE profile_id = ?", (new, old))
+                n = self._write(
+                    duck, con, "p.profile_id IN (SELECT profile_id FROM _refresh_ids)", run_id
+                )
+                con.execute(
+                    """DELETE FROM events WHERE profile_id IN (SELECT profile_id FROM _touched)
+                       AND rowid NOT IN (
+                           SELECT rowid FROM (
+                               SELECT rowid, row_number() OVER (
+                                   PARTITION BY profile_id ORDER BY ts DESC) AS n
+                               FROM events
+                               WHERE profile_id IN (SELECT profile_id FROM _touched))
+                           WHERE n <= ?)""",
+                    (self.recent_events,),
+                )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -259,7 +298,11 @@ class ServingStore:
         return n
 
     def _write(
-        self, duck: duckdb.DuckDBPyConnection, con: sqlite3.Connection, only: str | None
+        self,
+        duck: duckdb.DuckDBPyConnection,
+        con: sqlite3.Connection,
+        only: str | None,
+        run_id: str | None = None,
     ) -> int:
         n = 0
         reader = duck.sql(documents_sql(duck, only)).to_arrow_reader(50_000)
@@ -278,7 +321,9 @@ class ServingStore:
                 zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True),
             )
         if _has(duck, "raw_events") and self.recent_events:
-            reader = duck.sql(events_sql(duck, only, self.recent_events)).to_arrow_reader(200_000)
+            reader = duck.sql(events_sql(duck, only, self.recent_events, run_id)).to_arrow_reader(
+                200_000
+            )
             for batch in reader:
                 con.executemany(
                     "INSERT INTO events VALUES (?, ?, ?)",
