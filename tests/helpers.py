@@ -27,8 +27,7 @@ def profile_owners(
 ) -> dict[str, str]:
     """profile_id -> the true person most of its records (of ``kinds``) belong to."""
     truth = {
-        (r["source_file"], r["source_row"]): r["person_id"]
-        for r in read_truth(data, "records.csv")
+        (r["source_file"], r["source_row"]): r["person_id"] for r in read_truth(data, "records.csv")
     }
     votes: dict[str, dict[str, int]] = {}
     kind_list = ", ".join(f"'{k}'" for k in kinds)

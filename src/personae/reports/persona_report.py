@@ -586,6 +586,10 @@ def _css() -> str:
     return source
 
 
+persona_view = _view  # public names for the web pages (personae.web.page_data)
+report_environment = _environment
+
+
 def _section_views(sections: list[ReportSection]) -> list[dict[str, Any]]:
     views = []
     for i, s in enumerate(sections):

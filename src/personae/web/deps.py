@@ -100,7 +100,7 @@ def require_page(role: str = "viewer") -> Callable[[Request], Principal]:
         who = page_user(request)
         if who is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise LoginRequired(quote(target, safe="/?=&"))
+            raise LoginRequired(quote(target, safe="/"))
         if not who.can(role):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this page needs the {role} role")
         return who
