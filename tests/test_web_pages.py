@@ -422,3 +422,14 @@ def test_analyst_finds_a_customer_and_opens_the_profile(served_retail, analyst, 
     assert title_of(profile.text).startswith(f"{someone['first_name']} {someone['last_name']}")
     assert profile.headers["cache-control"] == "no-store"
     assert get(analyst, served_retail, "/profiles/p-no-such-profile").status_code == 404
+
+
+def test_unknown_addresses_get_the_library_error_page_in_a_browser(served_retail) -> None:
+    import requests as rq
+
+    s = served_retail
+    html = rq.get(f"{s.url}/no/such/page", headers={"Accept": "text/html"}, timeout=30)
+    assert html.status_code == 404
+    assert "text/html" in html.headers["content-type"] and "<main" in html.text
+    api = rq.get(f"{s.url}/v1/nothing-here", headers={"Accept": "text/html"}, timeout=30)
+    assert api.status_code == 404 and api.json()["detail"] == "Not Found"

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from personae.web import api, pages, tracking
 from personae.web.deps import LoginRequired
@@ -48,6 +50,15 @@ def create_app(workspace: Workspace | str | Path, *, live: bool = True) -> FastA
         version="1",
         lifespan=lifespan,
     )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Browsers get the library's error page; API clients get JSON with the detail."""
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if wants_html and not request.url.path.startswith(("/v1/", "/docs", "/openapi")):
+            message = exc.detail if exc.status_code != 404 else "There is no page at this address."
+            return pages.error_page(request, exc.status_code, str(message))
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> RedirectResponse:

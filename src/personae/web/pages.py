@@ -89,6 +89,11 @@ def render(
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
+def error_page(request: Request, status_code: int, message: str) -> Response:
+    """The HTML error page for a browser (the app uses it for unknown URLs)."""
+    return _error(request, page_user(request), status_code, message)
+
+
 def _error(request: Request, user: Principal | None, status_code: int, message: str) -> Response:
     title = {403: "Not allowed", 404: "Not found"}.get(status_code, "Error")
     return render(request, "error.html.j2", status_code, user=user, title=title, message=message)
