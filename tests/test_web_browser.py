@@ -82,7 +82,8 @@ def keyboard_login(w: Watched, served, role: str, path: str = "/") -> None:
     page = w.page
     page.goto(served.url + path)
     page.wait_for_url(re.compile(r"/login\?next="))
-    assert page.evaluate("document.activeElement.id") == "username"  # autofocus
+    # autofocus lands once the form is laid out, which a busy machine delays
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
     page.keyboard.type(served.users[role])
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "password"
