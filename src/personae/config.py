@@ -337,6 +337,21 @@ class PersonaSettings(_Strict):
     narrative: NarrativeSettings = Field(default_factory=NarrativeSettings)
 
 
+PURPOSES = ("analytics", "personalization", "advertising")
+
+
+class GovernanceSettings(_Strict):
+    segment_purpose: Literal["", "analytics", "personalization", "advertising"] = "analytics"
+    consent_default: bool = True
+    profile_api_purpose: Literal["", "analytics", "personalization", "advertising"] = (
+        "personalization"
+    )
+    audience_purpose: Literal["", "analytics", "personalization", "advertising"] = "advertising"
+    min_group_size: int = Field(10, ge=1)
+    pseudonymise: bool = False
+    key_env: str = "PERSONAE_KEY"
+
+
 class AudienceSettings(_Strict):
     where: str = Field(min_length=1)
     description: str = ""
@@ -388,6 +403,7 @@ class Config(_Strict):
     text: TextSettings = Field(default_factory=TextSettings)
     segments: SegmentSettings = Field(default_factory=SegmentSettings)
     personas: PersonaSettings = Field(default_factory=PersonaSettings)
+    governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
     audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
@@ -712,6 +728,27 @@ api_key_env = "PERSONAE_LLM_API_KEY"
 timeout_seconds = 60.0
 # Sampling temperature.
 temperature = 0.2
+
+[governance]
+# Privacy rules (docs/privacy.md). Consent is kept per purpose: analytics, personalization,
+# advertising. Segments and personas use only profiles consenting to this purpose ("" for
+# everyone).
+segment_purpose = "analytics"
+# Whether a profile with no recorded choice for a purpose counts as consenting (true suits
+# legitimate interest or an opt-out regime; false is strict opt-in).
+consent_default = true
+# The profile API answers only for profiles consenting to this purpose ("" for all).
+profile_api_purpose = "personalization"
+# Audience exports include only profiles consenting to this purpose ("" for all).
+audience_purpose = "advertising"
+# No published statistic, chart cell, persona or quote comes from fewer people than this.
+min_group_size = 10
+# Store identifiers and personal data as keyed hashes (readable values only in the
+# admin-only vault). Set before the first ingest.
+pseudonymise = false
+# Environment variable with the secret key for tombstones and pseudonyms (when unset, a
+# random key is kept in the workspace's secret.key file).
+key_env = "PERSONAE_KEY"
 
 # Rule-based audiences: one table per audience, a SQL condition on profile attributes, value
 # scores (clv, clv_12m, churn_risk, ...) and segment. `personae audiences` lists and exports.

@@ -1,0 +1,1 @@
+"""Privacy and governance: consent, erasure, subject export, pseudonyms, group sizes, audit."""
