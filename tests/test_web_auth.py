@@ -68,3 +68,32 @@ def test_roles_are_ordered_and_writers_only_write(role: str, allowed: set[str]) 
     who = Principal("x", role, "key")
     assert {r for r in ("viewer", "analyst", "admin", "writer") if who.can(r)} == allowed
     assert who.sees_pii == (role in ("analyst", "admin"))
+
+
+def test_audit_log_records_admin_actions_without_secrets(tmp_path: Path) -> None:
+    from personae.governance.audit import AuditLog
+
+    ws = Workspace.init(tmp_path / "ws")
+    store = AuthStore(ws.path)
+    key = store.create_key("crm", "analyst")
+    store.add_user("ana", "a-long-password", "admin")
+    assert store.login("ana", "nope-nope") is None
+    token = store.login("ana", "a-long-password")
+    assert token
+    store.logout(token)
+    store.revoke_key(store.list_keys()[0]["key_id"])
+    cfg = ws.path / "personae.toml"
+    cfg.write_text(cfg.read_text().replace("min_group_size = 10", "min_group_size = 25"))
+    Workspace(ws.path)  # opening the workspace notices the edit
+    Workspace(ws.path)  # ... once
+    entries = AuditLog(ws.path).entries()
+    actions = [e["action"] for e in reversed(entries)]
+    assert actions == [
+        "key_create", "user_add", "login_failed", "login", "logout", "key_revoke",
+        "config_change",
+    ]  # fmt: skip
+    assert "governance.min_group_size" in entries[0]["detail"]
+    everything = repr(entries)
+    assert key not in everything and "a-long-password" not in everything
+    out = runner.invoke(app, ["audit", "-w", str(ws.path)])
+    assert out.exit_code == 0 and "config_change" in out.output and "login_failed" in out.output

@@ -1200,5 +1200,24 @@ def users_list(workspace: Path = WorkspaceOpt) -> None:
 app.add_typer(web.keys_app, name="keys")
 app.add_typer(web.users_app, name="users")
 
+
+@app.command()
+def audit(
+    workspace: Path = WorkspaceOpt,
+    action: str = typer.Option(None, help="Only this action (erase, login, key_create, ...)."),
+    limit: int = typer.Option(50, help="How many entries, newest first."),
+) -> None:
+    """The audit log of administrative actions: erasures, exports, logins, keys, config."""
+    from rich.table import Table
+
+    from personae.governance.audit import AuditLog
+
+    ws = _open(workspace)
+    table = Table("when (UTC)", "who", "action", "target", "detail")
+    for e in AuditLog(ws.path).entries(action, limit):
+        table.add_row(e["at"], e["actor"], e["action"], e["target"] or "", e["detail"] or "")
+    console.print(table)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

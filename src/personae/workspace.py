@@ -25,6 +25,7 @@ from personae.config import (
     load_config,
     source_toml,
 )
+from personae.governance.audit import note_config
 from personae.ingest import parsers
 from personae.ingest.loader import IngestReport, expand_paths, ingest_file
 from personae.ingest.schema import KINDS, get_kind
@@ -59,6 +60,7 @@ class Workspace:
                 f"Fix: run `personae init {path}` first, or pass the right folder with -w."
             )
         self.config: Config = load_config(self.path / CONFIG_FILE)
+        note_config(self.path, (self.path / CONFIG_FILE).read_text(encoding="utf-8"))
 
     # -- creation -------------------------------------------------------------------------
     @classmethod

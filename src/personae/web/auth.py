@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-AUTH_FILE = "auth.sqlite"
+from personae.governance.audit import AUTH_FILE, AuditLog, cli_actor
+
 ROLES = ("viewer", "analyst", "admin")
 KEY_ROLES = ("writer", *ROLES)
 SESSION_COOKIE = "personae_session"
@@ -94,6 +95,7 @@ class AuthStore:
 
     def __init__(self, folder: str | Path) -> None:
         self.path = Path(folder) / AUTH_FILE
+        self.audit = AuditLog(folder)
         self._local = threading.local()
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         with self._con() as con:
@@ -108,7 +110,7 @@ class AuthStore:
         return con
 
     # -- API keys -------------------------------------------------------------------------
-    def create_key(self, name: str, role: str) -> str:
+    def create_key(self, name: str, role: str, *, actor: str | None = None) -> str:
         """Create a key and return it; only its digest is kept, so show it once."""
         if role not in KEY_ROLES:
             raise AuthError(f"unknown role {role!r}. Fix: use one of {', '.join(KEY_ROLES)}.")
@@ -120,6 +122,7 @@ class AuthStore:
                 "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, NULL)",
                 (key_id, name, role, _digest(key), _now()),
             )
+        self.audit.record(actor or cli_actor(), "key_create", key_id, name=name, role=role)
         return key
 
     def list_keys(self) -> list[dict[str, str | None]]:
@@ -129,13 +132,15 @@ class AuthStore:
         cols = ("key_id", "name", "role", "created_at", "revoked_at")
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
-    def revoke_key(self, key_id: str) -> bool:
+    def revoke_key(self, key_id: str, *, actor: str | None = None) -> bool:
         with self._con() as con:
             cur = con.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
                 (_now(), key_id),
             )
         self._cache.clear()
+        if cur.rowcount:
+            self.audit.record(actor or cli_actor(), "key_revoke", key_id)
         return cur.rowcount > 0
 
     def principal_for_key(self, key: str) -> Principal | None:
@@ -160,7 +165,9 @@ class AuthStore:
         return found
 
     # -- users and sessions ---------------------------------------------------------------
-    def add_user(self, username: str, password: str, role: str) -> None:
+    def add_user(
+        self, username: str, password: str, role: str, *, actor: str | None = None
+    ) -> None:
         if role not in ROLES:
             raise AuthError(f"unknown role {role!r}. Fix: use one of {', '.join(ROLES)}.")
         if len(password) < 8:
@@ -172,6 +179,7 @@ class AuthStore:
                 "disabled_at = NULL",
                 (username, role, hash_password(password), _now()),
             )
+        self.audit.record(actor or cli_actor(), "user_add", username, role=role)
 
     def list_users(self) -> list[dict[str, str | None]]:
         rows = self._con().execute(
@@ -191,6 +199,7 @@ class AuthStore:
             .fetchone()
         )
         if row is None or not check_password(password, row[0]):
+            self.audit.record(username, "login_failed", username)
             return None
         token = secrets.token_urlsafe(32)
         with self._con() as con:
@@ -199,11 +208,15 @@ class AuthStore:
                 "INSERT INTO sessions VALUES (?, ?, ?)",
                 (_digest(token), username, time.time() + SESSION_SECONDS),
             )
+        self.audit.record(username, "login", username)
         return token
 
     def logout(self, token: str) -> None:
+        who = self.principal_for_session(token)
         with self._con() as con:
             con.execute("DELETE FROM sessions WHERE token_hash = ?", (_digest(token),))
+        if who is not None:
+            self.audit.record(who.name, "logout", who.name)
 
     def principal_for_session(self, token: str) -> Principal | None:
         row = (
