@@ -73,7 +73,11 @@ def _struct(alias: str, columns: Iterable[str]) -> str:
 
 
 def documents_sql(con: duckdb.DuckDBPyConnection, only: str | None = None) -> str:
-    """One row per profile: ``profile_id, doc`` (JSON text), optionally ``WHERE only``."""
+    """One row per profile: ``profile_id, doc`` (JSON text), optionally ``WHERE only``.
+
+    Every join is an equality join (a person's own row, else their account's), so the
+    whole store builds in one pass of hash joins at any size.
+    """
     cols = _columns(con, "profiles")
     traits = [c for c in cols if c in TRAIT_COLUMNS]
     computed = [
@@ -81,46 +85,62 @@ def documents_sql(con: duckdb.DuckDBPyConnection, only: str | None = None) -> st
         for c in cols
         if c not in TRAIT_COLUMNS and c != "profile_id" and not c.startswith("theme_")
     ]
-    joins = []
+    account = "p.account_id" if "account_id" in cols else "CAST(NULL AS VARCHAR)"
+    id_only = f"AND {only.replace('p.profile_id', 'm.profile_id')}" if only else ""
+    joins = [
+        "LEFT JOIN (SELECT m.profile_id, list({'type': m.id_type, 'value': m.id_value} "
+        "ORDER BY m.id_type, m.id_value) AS identifiers FROM identity_map m "
+        f"WHERE m.profile_id IS NOT NULL {id_only} GROUP BY m.profile_id) ids "
+        "ON ids.profile_id = p.profile_id"
+    ]
     parts = [
         "'profile_id', p.profile_id",
         f"'traits', {_struct('p', traits)}",
         f"'computed', {_struct('p', computed)}",
-        "'identifiers', (SELECT list({'type': m.id_type, 'value': m.id_value} "
-        "ORDER BY m.id_type, m.id_value) FROM identity_map m WHERE m.profile_id = p.profile_id)",
+        "'identifiers', ids.identifiers",
     ]
     if _has(con, "value_scores"):
         have = set(_columns(con, "value_scores"))
         parts.append(f"'value', {_struct('v', [c for c in VALUE_COLUMNS if c in have])}")
         joins.append("LEFT JOIN value_scores v ON v.profile_id = p.profile_id")
     if _has(con, "segments"):
-        joins.append(
-            "LEFT JOIN segments s ON s.entity_id = coalesce("
-            "(SELECT any_value(entity_id) FROM segments s2 WHERE s2.entity_id = p.profile_id), "
-            "p.account_id)"
-        )
+        seg = "(SELECT entity_id, segment, segment_name, role, probability, outlier FROM segments)"
+        joins.append(f"LEFT JOIN {seg} sp ON sp.entity_id = p.profile_id")
+        joins.append(f"LEFT JOIN {seg} sa ON sa.entity_id = {account}")
+        pick = "CASE WHEN sp.segment IS NOT NULL THEN sp.{0} ELSE sa.{0} END"
+        fields = ("segment", "segment_name", "role", "probability", "outlier")
+        s_ = {f: pick.format(f) for f in fields}
         parts.append(
-            "'segment', CASE WHEN s.segment IS NOT NULL THEN {'segment': s.segment, "
-            "'name': s.segment_name, 'role': s.role, 'probability': s.probability, "
-            "'outlier': s.outlier} END"
+            f"'segment', CASE WHEN {s_['segment']} IS NOT NULL THEN {{'segment': {s_['segment']}, "
+            f"'name': {s_['segment_name']}, 'role': {s_['role']}, "
+            f"'probability': {s_['probability']}, 'outlier': {s_['outlier']}}} END"
         )
         if _has(con, "personas"):
             joins.append(
                 "LEFT JOIN (SELECT segment, id, title, name FROM personas WHERE current) pe "
-                "ON pe.segment = s.segment"
+                f"ON pe.segment = {s_['segment']}"
             )
             parts.append(
                 "'persona', CASE WHEN pe.id IS NOT NULL THEN "
                 "{'id': pe.id, 'title': pe.title, 'name': pe.name} END"
             )
     if _has(con, "icp_scores"):
+        icp = "(SELECT entity, entity_id, fit_score, fit_tier, fit_reasons FROM icp_scores)"
         joins.append(
-            "LEFT JOIN icp_scores i ON i.entity_id = "
-            "CASE WHEN i.entity = 'account' THEN p.account_id ELSE p.profile_id END"
+            f"LEFT JOIN {icp} ip ON ip.entity_id = p.profile_id AND ip.entity <> 'account'"
         )
+        joins.append(f"LEFT JOIN {icp} ia ON ia.entity_id = {account} AND ia.entity = 'account'")
         parts.append(
-            "'icp', CASE WHEN i.fit_score IS NOT NULL THEN {'fit_score': i.fit_score, "
-            "'fit_tier': i.fit_tier, 'fit_reasons': i.fit_reasons} END"
+            "'icp', CASE WHEN coalesce(ip.fit_score, ia.fit_score) IS NOT NULL THEN "
+            "{'fit_score': coalesce(ip.fit_score, ia.fit_score), "
+            "'fit_tier': coalesce(ip.fit_tier, ia.fit_tier), "
+            "'fit_reasons': coalesce(ip.fit_reasons, ia.fit_reasons)} END"
+        )
+    if _has(con, "consent_state"):
+        joins.append("LEFT JOIN consent_state c ON c.profile_id = p.profile_id")
+        parts.append(
+            "'consent', {'analytics': c.analytics, 'personalization': c.personalization, "
+            "'advertising': c.advertising}"
         )
     where = f"WHERE {only}" if only else ""
     return (
