@@ -42,6 +42,12 @@ where = "age >= 50 and orders >= 2 and rfm_group is not null"
 
 def _valued(data: Path, folder: Path) -> Workspace:
     ws, _ = ingest_demo(data, folder)
+    # the counts here are of the rules alone; tests/test_consent.py checks the consent filter
+    config = ws.path / "personae.toml"
+    config.write_text(
+        config.read_text().replace('audience_purpose = "advertising"', 'audience_purpose = ""')
+    )
+    ws.reload()
     ws.build()
     ws.value()
     return ws

@@ -79,7 +79,8 @@ def saas(saas_db: Path):
 
 @pytest.fixture(scope="module")
 def plain(retail) -> dict[str, ReportSection]:
-    return _by_key(profile_report(retail))
+    # k = 1: these tests recompute every raw figure (tests/test_min_group_size.py checks k)
+    return _by_key(profile_report(retail, min_group_size=1))
 
 
 def _journey(n: int, shares: list[float]) -> list[JourneyStage]:

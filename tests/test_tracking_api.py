@@ -107,7 +107,9 @@ def test_existing_customer_is_updated_in_place(served_retail) -> None:
     with _db(s) as con:
         pid, user_id, events = con.execute(
             "SELECT p.profile_id, p.user_id, coalesce(p.events, 0) FROM profiles p "
-            "JOIN segments s ON s.entity_id = p.profile_id WHERE p.user_id IS NOT NULL "
+            "JOIN segments s ON s.entity_id = p.profile_id "
+            "LEFT JOIN consent_state c ON c.profile_id = p.profile_id "
+            "WHERE p.user_id IS NOT NULL AND coalesce(c.personalization, true) "
             "ORDER BY p.profile_id LIMIT 1"
         ).fetchone()
     before = _profile(s, f"profile_id:{pid}").json()
@@ -215,10 +217,18 @@ def test_profile_api_roles_and_errors(served_retail) -> None:
     s = served_retail
     with _db(s) as con:
         email = con.execute(
-            "SELECT id_value FROM identity_map WHERE id_type = 'email' ORDER BY 1 LIMIT 1"
+            "SELECT m.id_value FROM identity_map m "
+            "LEFT JOIN consent_state c ON c.profile_id = m.profile_id "
+            "WHERE m.id_type = 'email' AND coalesce(c.personalization, true) ORDER BY 1 LIMIT 1"
+        ).fetchone()[0]
+        refused = con.execute(
+            "SELECT m.id_value FROM identity_map m JOIN consent_state c USING (profile_id) "
+            "WHERE m.id_type = 'email' AND NOT c.personalization ORDER BY 1 LIMIT 1"
         ).fetchone()[0]
     assert _profile(s, f"email:{email}").status_code == 200
     assert _profile(s, f"email:{email}", role="viewer").status_code == 403
+    r = _profile(s, f"email:{refused}")  # this person refused personalisation
+    assert r.status_code == 403 and "personalization" in r.json()["detail"]
     assert _profile(s, "email:nobody@nowhere.test").status_code == 404
     r = _profile(s, "shoe_size:42")
     assert r.status_code == 400 and "user_id" in r.json()["detail"]

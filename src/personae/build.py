@@ -58,6 +58,7 @@ class BuildResult:
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
     report_path: Path | None = None  # reports/identity.md, written by Workspace.build
+    consent: Any = None  # governance.consent.ConsentSummary, written by Workspace.build
 
 
 def latest_timestamp(con: duckdb.DuckDBPyConnection, layouts: list[SourceLayout]) -> str:

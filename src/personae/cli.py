@@ -390,6 +390,12 @@ def _print_build(result, ws: Workspace, examples: int = 3) -> None:
         ("fuzzy (Splink) links", f"{result.fuzzy_links:,}"),
         ("time", f"{result.seconds:.1f} s"),
     ]
+    consent = getattr(result, "consent", None)
+    if consent is not None:
+        rows.append(("consent choices read (linked to no profile)", f"{consent.choices:,} "
+                     f"({consent.unlinked:,})"))  # fmt: skip
+        for use, n in consent.excluded.items():
+            rows.append((f"  left out of {use.replace('_', ' ')} (no consent)", f"{n:,}"))
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
@@ -798,6 +804,9 @@ def audiences_export(
     with _user_errors():
         rows = ws.export_audience(name, output, fmt)
     console.print(f"Exported {rows:,} profiles of {escape(name)} to [bold]{escape(str(output))}[/]")
+    excluded = getattr(rows, "excluded", 0)
+    if excluded:
+        console.print(f"{excluded:,} left out: no {getattr(rows, 'purpose', '')} consent")
 
 
 identity_app = typer.Typer(help="Look into identity resolution.", no_args_is_help=True)
@@ -1217,6 +1226,93 @@ def audit(
     for e in AuditLog(ws.path).entries(action, limit):
         table.add_row(e["at"], e["actor"], e["action"], e["target"] or "", e["detail"] or "")
     console.print(table)
+
+
+def _subject(value: str) -> tuple[str, str]:
+    id_type, sep, rest = value.partition(":")
+    if not sep or not rest:
+        _error(f"{value!r} is not TYPE:VALUE. Fix: e.g. email:ann@example.com or user_id:C1001")
+        raise typer.Exit(2)
+    return id_type, rest
+
+
+@app.command()
+def erase(
+    subject: str = typer.Argument(..., help="Any identifier of the person, as TYPE:VALUE."),
+    workspace: Path = WorkspaceOpt,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Erase a person from every table, file, report and log of the workspace (GDPR art. 17),
+    leave a tombstone so re-ingested files cannot bring them back, and verify."""
+    from personae.governance.audit import AuditLog, cli_actor
+    from personae.governance.erase import erase_workspace_subject
+
+    ws = _open(workspace)
+    id_type, value = _subject(subject)
+    if not yes:
+        typer.confirm(
+            f"Erase everything held on {id_type}:{value}? This cannot be undone", abort=True
+        )
+    with _user_errors(), console.status("erasing"):
+        try:
+            report = erase_workspace_subject(ws, id_type, value)
+        except ValueError as exc:
+            _error(f"{exc}")
+            raise typer.Exit(2) from None
+        AuditLog(ws.path).record(
+            cli_actor(), "erase", report.target, found=report.found, via="cli",
+            records=sum(report.records.values()),
+        )  # fmt: skip
+        rerendered = False
+        if report.found and ws.load_personas():
+            ws.report()
+            rerendered = True
+    console.print(escape(report.summary()))
+    if rerendered:
+        console.print("Reports re-rendered without them.")
+    if report.findings:
+        raise typer.Exit(1)
+
+
+@app.command("export-subject")
+def export_subject_cmd(
+    subject: str = typer.Argument(..., help="Any identifier of the person, as TYPE:VALUE."),
+    out: Path = typer.Option(..., "--out", help="Folder for subject.json and the CSVs."),
+    workspace: Path = WorkspaceOpt,
+) -> None:
+    """Everything held on one person, across all their identifiers (GDPR art. 15): one JSON
+    document plus one CSV per table."""
+    from personae.governance.audit import AuditLog, cli_actor
+    from personae.governance.export import export_subject
+    from personae.governance.keys import keyed_hash
+
+    ws = _open(workspace)
+    id_type, value = _subject(subject)
+    with _user_errors(), ws.connect(read_only=True) as con:
+        try:
+            done = export_subject(con, ws.path, id_type, value, out, settings=ws.config)
+        except ValueError as exc:
+            _error(f"{exc}")
+            raise typer.Exit(2) from None
+    target = keyed_hash(ws.secret_key(), f"{id_type}:{value.strip().lower()}")
+    AuditLog(ws.path).record(cli_actor(), "export_subject", target, found=done.found, via="cli")
+    if not done.found:
+        console.print(f"Nobody is known by {escape(id_type)}:…; wrote an empty export.")
+    console.print(f"Subject export: [bold]{done.json_path}[/] and {len(done.csv_paths)} CSV files")
+    for table, n in sorted(done.counts.items()):
+        console.print(f"  {table}: {n:,}")
+
+
+@app.command()
+def compact(workspace: Path = WorkspaceOpt) -> None:
+    """Rewrite the database file so deleted data (e.g. after an erasure through the API)
+    leaves no bytes behind. Stop `personae serve` first."""
+    from personae.governance.erase import compact_database
+
+    ws = _open(workspace)
+    with _user_errors():
+        before, after = compact_database(ws.database_path)
+    console.print(f"Compacted {ws.database_path}: {before:,} → {after:,} bytes")
 
 
 if __name__ == "__main__":  # pragma: no cover

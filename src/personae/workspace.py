@@ -101,6 +101,24 @@ class Workspace:
         finally:
             con.close()
 
+    def secret_key(self) -> bytes:
+        """The key of tombstones and pseudonyms ([governance] key_env, else secret.key)."""
+        from personae.governance.keys import workspace_key
+
+        return workspace_key(self.path, self.config.governance.key_env)
+
+    def pseudonymiser(self, con: duckdb.DuckDBPyConnection | None = None):
+        """The workspace's Pseudonymiser when ``[governance] pseudonymise`` is on, else None
+        (installed on ``con`` when given)."""
+        if not self.config.governance.pseudonymise:
+            return None
+        from personae.governance.pseudonyms import Pseudonymiser
+
+        found = Pseudonymiser(self.secret_key(), self.config.identity)
+        if con is not None:
+            found.install(con)
+        return found
+
     def _config_hash(self) -> str:
         return config_hash(self.config.model_dump_json())
 
@@ -190,6 +208,7 @@ class Workspace:
                     )
                 )
         with self.connect() as con, record_run(con, "ingest", self._config_hash()) as run:
+            pseudonyms = self.pseudonymiser(con)
             report = IngestReport(run.run_id)
             for name, kind_name, files, cols, file_fmt, options, delimiter in jobs:
                 source_kind = KINDS[kind_name]
@@ -208,6 +227,7 @@ class Workspace:
                             delimiter=delimiter,
                             source_name=name,
                             progress=progress,
+                            pseudonyms=pseudonyms,
                         )
                     )
             run.counts = {
@@ -249,9 +269,11 @@ class Workspace:
                     raise
         if error is not None:
             raise error
+        from personae.governance.consent import build_consent
         from personae.reports import write_identity_report
 
         with self.connect() as con:
+            result.consent = build_consent(con, self.config.governance)
             result.report_path = write_identity_report(con, self.reports_dir, result)
         return result
 
@@ -275,7 +297,11 @@ class Workspace:
                     "at_risk": result.at_risk,
                 }
             result.report_path = write_value_report(
-                con, self.reports_dir, result, self.config.workspace.name
+                con,
+                self.reports_dir,
+                result,
+                self.config.workspace.name,
+                min_group_size=self.config.governance.min_group_size,
             )
         return result
 
@@ -299,7 +325,12 @@ class Workspace:
                 "themes": sum(len(f.themes) for f in result.facets.values()),
                 "profiles_with_text": result.profiles_with_text,
             }
-        result.report_path = write_text_report(result, self.reports_dir, self.config.workspace.name)
+        result.report_path = write_text_report(
+            result,
+            self.reports_dir,
+            self.config.workspace.name,
+            min_group_size=self.config.governance.min_group_size,
+        )
         return result
 
     def voice(self, members, **kwargs):
@@ -313,6 +344,7 @@ class Workspace:
             kwargs.setdefault("quotes", s.quotes)
             kwargs.setdefault("min_chars", s.quote_min_chars)
             kwargs.setdefault("max_chars", s.quote_max_chars)
+            kwargs.setdefault("min_group_size", self.config.governance.min_group_size)
             if "scrubber" not in kwargs:
                 kwargs["scrubber"] = scrubber_for(con, s.allow, self.config.identity.default_region)
             return group_voice(con, members, **kwargs)
@@ -332,6 +364,7 @@ class Workspace:
                 self.config.segments,
                 value_horizon_months=self.config.value.horizon_months,
                 progress=progress,
+                governance=self.config.governance,
             )
             result = segmenter.run(con)
             run.counts = {
@@ -342,7 +375,10 @@ class Workspace:
                 "outliers": result.outliers,
             }
         result.report_path = write_segment_report(
-            result, self.reports_dir, self.config.workspace.name
+            result,
+            self.reports_dir,
+            self.config.workspace.name,
+            min_group_size=self.config.governance.min_group_size,
         )
         return result
 
@@ -412,7 +448,11 @@ class Workspace:
         from personae.personas.build import PersonaBuilder
 
         with self.connect() as con, record_run(con, "personas", self._config_hash()) as run:
-            builder = PersonaBuilder(self.config.personas, progress=progress)
+            builder = PersonaBuilder(
+                self.config.personas,
+                min_group_size=self.config.governance.min_group_size,
+                progress=progress,
+            )
             result = builder.build(con)
             run.counts = {
                 "personas": len(result.personas),
@@ -452,10 +492,13 @@ class Workspace:
         if progress:
             progress("Drawing the customer profile report")
         with self.connect() as con, record_run(con, "report", self._config_hash()) as run:
-            journeys = {"All customers": overall_journey(con)}
+            k = self.config.governance.min_group_size
+            journeys = {"All customers": overall_journey(con, min_group_size=k)}
             journeys.update({p.title.text: p.journey for p in personas if p.journey})
             labels = {p.segment: p.title.text for p in personas}
-            sections = profile_report(con, journeys=journeys, segment_labels=labels)
+            sections = profile_report(
+                con, journeys=journeys, segment_labels=labels, min_group_size=k
+            )
             if progress:
                 progress("Writing HTML, Markdown, JSON and PDF")
             files = write_report(
@@ -512,7 +555,12 @@ class Workspace:
         from personae.segments.audiences import list_audiences
 
         with self.connect(read_only=True) as con:
-            return list_audiences(con, self.config.audiences, self.config.value.horizon_months)
+            return list_audiences(
+                con,
+                self.config.audiences,
+                self.config.value.horizon_months,
+                governance=self.config.governance,
+            )
 
     def export_audience(self, name: str, path: str | Path, fmt: str = "auto") -> int:
         """Write an audience's members (profile_id and its ``columns``) to a csv, parquet or
@@ -522,7 +570,13 @@ class Workspace:
         out = Path(path).expanduser().resolve()
         with self.connect(read_only=True) as con:
             return export_audience(
-                con, name, self.config.audiences, out, self.config.value.horizon_months, fmt
+                con,
+                name,
+                self.config.audiences,
+                out,
+                self.config.value.horizon_months,
+                fmt,
+                governance=self.config.governance,
             )
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:

@@ -59,6 +59,13 @@ DEFAULT_FIELDS: dict[str, dict[str, str]] = {
     "tickets": {"customer_id": "user_id", "email": "email", "account_id": ACCOUNT},
     "reviews": {"customer_id": "user_id", "email": "email"},
     "social_posts": {"handle": "social_handle", "email": "email"},
+    "consents": {
+        "customer_id": "user_id",
+        "contact_id": "crm_id",
+        "email": "email",
+        "phone": "phone",
+        "anonymous_id": "anonymous_id",
+    },
 }
 
 # Identifiers that events carry inside their JSON: a phone in identify traits, the device id
@@ -130,7 +137,10 @@ class Normaliser:
         return f"CASE WHEN {lowered_sql} IN {self.blocked} THEN NULL ELSE {value_sql} END"
 
     def sql(self, id_type: str, raw_sql: str) -> str:
-        """The normalised value of ``raw_sql`` as an identifier of ``id_type``."""
+        """The normalised value of ``raw_sql`` as an identifier of ``id_type``.
+
+        A pseudonym (``ps_…``, governance/pseudonyms.py) is already normalised: it passes.
+        """
         return self.rules(id_type, self.clean(id_type, raw_sql))
 
     def clean(self, id_type: str, raw_sql: str) -> str:
@@ -147,6 +157,9 @@ class Normaliser:
 
     def rules(self, id_type: str, c: str) -> str:
         """Stage 2: the canonical form of an already :meth:`clean` value (or NULL)."""
+        return f"CASE WHEN starts_with({c}, 'ps_') THEN {c} ELSE {self._rules(id_type, c)} END"
+
+    def _rules(self, id_type: str, c: str) -> str:
         if id_type == "email":
             return self._email(c)
         if id_type == "social_handle":
@@ -213,7 +226,8 @@ PARALLEL_PHONES = 100_000
 
 def _parse_chunk(args: tuple[list[str], str]) -> list[str | None]:
     values, region = args
-    return [parse_phone(v, region) for v in values]
+    # a pseudonym (governance/pseudonyms.py) stands for an already normalised number
+    return [v if v.startswith("ps_") else parse_phone(v, region) for v in values]
 
 
 def phone_lookup(raw_values: Iterable[str | None], region: str) -> pa.Table:

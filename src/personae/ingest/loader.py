@@ -10,7 +10,10 @@ For each file, in one transaction:
 3. append the good ones that are new (not repeated earlier in the file, not already in the
    table) to ``raw_<kind>``, typed, with derived and lineage columns.
 
-The ledger ``ingest_files`` records, per file, rows in = ingested + rejected + duplicates.
+The ledger ``ingest_files`` records, per file, rows in = ingested + rejected + duplicates
++ erased. *Erased* records carry an identifier of a person erased from the workspace (a
+tombstone, see :mod:`personae.governance.tombstones`): they are dropped before anything is
+written — quarantine included, which would otherwise keep their data.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -32,6 +36,10 @@ from personae.ingest.mapping import resolve_columns
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
 from personae.ingest.schema import SourceKind
 from personae.ingest.tables import raw_columns
+
+if TYPE_CHECKING:
+    from personae.governance.pseudonyms import Pseudonymiser
+    from personae.governance.tombstones import TombstoneGuard
 from personae.ingest.validate import (
     ParseOptions,
     build_checks_sql,
@@ -58,10 +66,11 @@ class FileReport:
     seconds: float = 0.0
     bytes: int = 0
     source: str | None = None
+    erased: int = 0  # records of erased people (tombstoned identifiers), dropped unread
 
     @property
     def conserved(self) -> bool:
-        return self.rows_in == self.ingested + self.rejected + self.duplicates
+        return self.rows_in == self.ingested + self.rejected + self.duplicates + self.erased
 
 
 @dataclass
@@ -89,6 +98,10 @@ class IngestReport:
     @property
     def duplicates(self) -> int:
         return self._sum("duplicates")
+
+    @property
+    def erased(self) -> int:
+        return self._sum("erased")
 
     @property
     def reasons(self) -> Counter[str]:
@@ -250,12 +263,33 @@ def load_staged(
     options: ParseOptions,
     run_id: str,
     now: datetime,
+    pseudonyms: Pseudonymiser | None = None,
+    *,
+    tombstones: TombstoneGuard | None = None,
 ) -> None:
-    """Check every staged record, quarantine the bad ones, append the new good ones."""
+    """Check every staged record, quarantine the bad ones, append the new good ones.
+
+    With ``pseudonyms`` the personal columns are stored as tokens (see
+    governance/pseudonyms.py) by the insert itself.
+
+    Records of erased people are dropped first (never quarantined) and counted in
+    ``report.erased``. ``tombstones`` defaults to the workspace's own (found from the
+    connection's database file), so every path that loads records honours erasures.
+    """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _checks AS "
         + build_checks_sql(kind, stage, columns, types, mapping, options)
     )
+    from personae.governance.tombstones import guard_for  # config imports this module
+
+    guard = tombstones if tombstones is not None else guard_for(con)
+    if guard is not None:
+        erased = guard.mark(con, kind.name, stage, columns, types, mapping)
+        con.execute("DELETE FROM _checks WHERE _source_row IN (SELECT _source_row FROM _erased)")
+        report.rows_in += erased
+        report.erased += erased
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _erased (_source_row BIGINT)")
     reason = reason_sql(kind, mapping)
     for code, n in con.execute(f"SELECT {reason}, count(*) FROM _checks GROUP BY 1").fetchall():
         report.rows_in += n
@@ -272,8 +306,9 @@ def load_staged(
                               WHERE qq.source_file = {lit(report.path)}
                                 AND qq.source_row = v._source_row
                                 AND qq.raw_hash = md5(v._raw_text))""")
-    good = report.rows_in - report.rejected
+    good = report.rows_in - report.rejected - report.erased
     if not good:
+        con.execute("DROP TABLE _erased")
         return
     key = q(kind.dedup_key or "_row_hash")
     # Records not to load: rejected ones, repeats of an earlier record of the same file, and
@@ -283,6 +318,8 @@ def load_staged(
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _skip AS
         SELECT _source_row FROM _checks WHERE {reason} IS NOT NULL
+        UNION ALL
+        SELECT _source_row FROM _erased
         UNION ALL
         SELECT _source_row FROM (
             SELECT _source_row, row_number() OVER (PARTITION BY _key ORDER BY _source_row) AS n
@@ -295,14 +332,29 @@ def load_staged(
         SELECT c._source_row FROM _checks c
         WHERE {reason} IS NULL
           AND EXISTS (SELECT 1 FROM {kind.table} r WHERE r.{key} = c._key)""")
+    con.execute("DROP TABLE _erased")
     names = [n for n, _ in raw_columns(kind)]
     fixed = {
         "_source_file": lit(report.path),
         "_ingested_at": _timestamp(now),
         "_run_id": lit(run_id),
     }
-    values = ", ".join(fixed.get(n, f"v.{q(n)}") for n in names)
+
+    # columns the file really has (a missing one is a NULL constant, left as it is)
+    present = [n for n in names if n in mapping or any(d.name == n for d in kind.derived)]
+
+    def stored(name: str) -> str:
+        expr = fixed.get(name, f"v.{q(name)}")
+        if pseudonyms is None or name in fixed:
+            return expr
+        return pseudonyms.column_sql(kind, present, name, expr)
+
+    values = ", ".join(stored(n) for n in names)
     rows = build_rows_sql(kind, stage, columns, types, mapping, options, "_skip")
+    if pseudonyms is not None:  # readable values go to the vault, tokens to the table
+        vault = pseudonyms.vault_sql(kind, present, rows)
+        if vault:
+            con.execute(vault)
     inserted = con.execute(f"""
         INSERT INTO {kind.table} ({", ".join(q(n) for n in names)})
         SELECT {values} FROM ({rows}) v""").fetchall()
@@ -329,6 +381,8 @@ def ingest_file(
     delimiter: str | None = None,
     source_name: str | None = None,
     progress: ProgressFn | None = None,
+    pseudonyms: Pseudonymiser | None = None,
+    tombstones: TombstoneGuard | None = None,
 ) -> FileReport:
     """Ingest one file in one transaction and return its report."""
     options = options or ParseOptions()
@@ -347,6 +401,8 @@ def ingest_file(
         if progress:
             progress(path, min(done, size), size)
 
+    # the ledger's erased column (workspaces made before erasure existed lack it)
+    con.execute("ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS erased BIGINT DEFAULT 0")
     con.execute("BEGIN TRANSACTION")
     try:
         stage = "_stage_view" if fmt == "parquet" else "_stage"
@@ -361,11 +417,16 @@ def ingest_file(
             )
             types = ["VARCHAR"] * len(columns)
         cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
-        load_staged(con, kind, report, stage, columns, types, cols, options, run_id, now)
+        load_staged(
+            con, kind, report, stage, columns, types, cols, options, run_id, now, pseudonyms,
+            tombstones=tombstones,
+        )  # fmt: skip
         con.execute("DROP TABLE _checks")
         report.seconds = time.perf_counter() - started
         con.execute(
-            "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ingest_files (run_id, kind, source, source_file, format, bytes, "
+            "rows_in, ingested, rejected, duplicates, seconds, ingested_at, erased) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 kind.name,
@@ -379,6 +440,7 @@ def ingest_file(
                 report.duplicates,
                 report.seconds,
                 now,
+                report.erased,
             ],
         )
         con.execute(f"DROP {'VIEW' if fmt == 'parquet' else 'TABLE'} {stage}")

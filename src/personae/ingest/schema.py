@@ -655,6 +655,100 @@ MARKETING_SPEND = SourceKind(
     ),
 )
 
+PURPOSES: tuple[str, ...] = ("analytics", "personalization", "advertising")
+"""The purposes a person can consent to (``[governance]`` names them the same way)."""
+
+CONSENTS = SourceKind(
+    "consents",
+    "Consent choices from a consent-management platform or preference centre: one row per "
+    "person, purpose and choice, with its time. A later denial withdraws an earlier grant.",
+    (
+        _EMAIL,
+        _PHONE,
+        _CUSTOMER_ID,
+        _CONTACT_ID,
+        Field(
+            "anonymous_id",
+            aliases=("anonymousid", "anonymous id", "cookie id", "device id", "visitor id"),
+            description="The web/app anonymous id the choice was made under (a cookie banner).",
+        ),
+        Field(
+            "purpose",
+            required=True,
+            choices=PURPOSES,
+            aliases=("consent purpose", "consent type", "category", "consent category"),
+            synonyms={
+                "personalisation": "personalization",
+                "ads": "advertising",
+                "advertisement": "advertising",
+                "targeting": "advertising",
+            },
+            description="analytics, personalization or advertising.",
+        ),
+        Field(
+            "status",
+            required=True,
+            choices=("granted", "denied", "revoked"),
+            aliases=("consent status", "choice", "consent", "decision", "opt in", "optin"),
+            synonyms={
+                "grant": "granted",
+                "given": "granted",
+                "yes": "granted",
+                "y": "granted",
+                "true": "granted",
+                "1": "granted",
+                "opt-in": "granted",
+                "opted in": "granted",
+                "opt in": "granted",
+                "accepted": "granted",
+                "deny": "denied",
+                "no": "denied",
+                "n": "denied",
+                "false": "denied",
+                "0": "denied",
+                "opt-out": "denied",
+                "opted out": "denied",
+                "opt out": "denied",
+                "declined": "denied",
+                "rejected": "denied",
+                "revoke": "revoked",
+                "withdrawn": "revoked",
+                "withdraw": "revoked",
+            },
+            description="granted, denied or revoked (yes/no, opt-in/opt-out are understood).",
+        ),
+        Field(
+            "timestamp",
+            FieldType.TIMESTAMP,
+            aliases=(
+                "consented at",
+                "recorded at",
+                "updated at",
+                "changed at",
+                "event time",
+                "time",
+                "date",
+            ),
+            description="When the choice was made (blank = when the file was ingested).",
+        ),
+        Field(
+            "source",
+            aliases=("collected via", "capture source", "collection point", "origin"),
+            description="Where the choice was captured (cookie banner, preference centre, …).",
+        ),
+    ),
+    derived=(_PHONE_E164,),
+    rules=(
+        RowRule(
+            "missing_identifier",
+            "email IS NULL AND phone IS NULL AND customer_id IS NULL AND contact_id IS NULL "
+            "AND anonymous_id IS NULL",
+            "a consent choice needs the person it belongs to: email, phone, customer_id, "
+            "contact_id or anonymous_id",
+        ),
+    ),
+)
+
 KINDS: dict[str, SourceKind] = {
     k.name: k
     for k in (
@@ -668,6 +762,7 @@ KINDS: dict[str, SourceKind] = {
         REVIEWS,
         SOCIAL_POSTS,
         MARKETING_SPEND,
+        CONSENTS,
     )
 }
 

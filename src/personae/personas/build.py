@@ -6,6 +6,11 @@ text step for its voice (themes and real quotes), map its journey (:mod:`.journe
 guidance (:mod:`.guidance`), measure quality; then name and draw everyone at once so names
 stay distinct. Documents are stored in the ``personas`` table, one row per persona and
 version: a re-run on unchanged data keeps the version, changed data adds one.
+
+Minimum group size (``[governance] min_group_size``, k): a segment of fewer than k is not
+made a persona (the result's warnings say which and why); within a persona every fact,
+trait, theme, quote and journey stage rests on at least k members (see
+:mod:`personae.governance.kanon`), and the quality evidence states the rule.
 """
 
 from __future__ import annotations
@@ -21,6 +26,13 @@ from datetime import UTC, datetime
 import duckdb
 
 from personae.config import PersonaSettings
+from personae.governance.kanon import (
+    DEFAULT_MIN_GROUP_SIZE,
+    check_k,
+    fewer_than,
+    small,
+    small_cell,
+)
 from personae.personas import epithet as ep
 from personae.personas import facts as fx
 from personae.personas import sections as sx
@@ -106,6 +118,7 @@ class PersonaBuilder:
 
     ``as_of`` fixes "today" for ages and birth cohorts (defaults to the value scores'
     as-of date, so a re-run next month names the same personas the same way).
+    ``min_group_size`` is k of ``[governance] min_group_size`` (see the module doc).
     """
 
     def __init__(
@@ -115,8 +128,10 @@ class PersonaBuilder:
         currency: str = "$",
         as_of: datetime | None = None,
         progress: Callable[[str], None] | None = None,
+        min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     ) -> None:
         self.settings = settings or PersonaSettings()
+        self.min_group_size = check_k(min_group_size)
         self.currency = currency
         self.as_of = as_of
         self.progress = progress
@@ -132,19 +147,27 @@ class PersonaBuilder:
                 raise PersonaError(f"no {table} table. Fix: run `personae {step}` first.")
         entity = fx.segment_entity(con)
         fx.register_population(con, entity)
-        stats = fx.gather(con, entity)
+        k = self.min_group_size
+        stats = fx.gather(con, entity, k)
         timings["facts"] = time.perf_counter() - start
         descriptions = self._descriptions(con)
         as_of = self.as_of or self._as_of(con)
         drafts = []
+        warnings: list[str] = []
+        unit = "accounts" if entity == "account" else "customers"
         for d in descriptions:
             if d["role"] not in ("primary", "negative"):
+                continue
+            if small(int(d["size"]), k):
+                warnings.append(
+                    f"segment {d['segment']} ({d['role']}): no persona built — "
+                    f"{fewer_than(k, unit)} (minimum group size)"
+                )
                 continue
             drafts.append(self._draft(d, stats[d["segment"]], entity, as_of.year))
         self._name(drafts, entity)
         data_version = self.data_version(con)
         personas: list[Persona] = []
-        warnings: list[str] = []
         for draft in drafts:
             if self.progress:
                 self.progress(f"Writing persona {draft.parts['name']}, the {draft.epithet.text}")
@@ -407,17 +430,19 @@ class PersonaBuilder:
                 top=THEMES_PER_FACET,
                 quotes=max(self.settings.quotes, 2),
                 scrubber=scrubber_for(con, []),
+                min_group_size=self.min_group_size,
             )
         except VoiceError as exc:
             warnings.append(f"no voice of the customer: {exc}")
             return None
 
-    @staticmethod
-    def _themes(voice, facet: str) -> list[VoiceTheme]:
+    def _themes(self, voice, facet: str) -> list[VoiceTheme]:
         if voice is None:
             return []
         quotes = {q.theme_label: q for q in voice.quotes.get(facet, [])}
         writers = voice.writers.get(facet, 0)
+        if small(writers, self.min_group_size):
+            return []
         out = []
         for t in voice.themes.get(facet, [])[:THEMES_PER_FACET]:
             if t.lift < 1.0 and out:
@@ -434,7 +459,7 @@ class PersonaBuilder:
                     lift=t.lift,
                     n=writers,
                     note="mean member share of the theme among members who wrote about "
-                    f"this facet; {t.members} members have it as their main theme",
+                    f"this facet; {self._holders(t.members)} have it as their main theme",
                 )
             ]
             if q is not None:
@@ -459,6 +484,11 @@ class PersonaBuilder:
                 )
             )
         return out
+
+    def _holders(self, n: int) -> str:
+        """A count of members in words, never a small one (the minimum group size)."""
+        k = self.min_group_size
+        return fewer_than(k, "members") if small_cell(n, k) else f"{n:,} members"
 
     def _quotes(self, voice) -> list[Quote]:
         if voice is None:
@@ -494,14 +524,13 @@ class PersonaBuilder:
         return picked
 
     # ------------------------------------------------------------------ journey
-    @staticmethod
-    def _journey(con: duckdb.DuckDBPyConnection, warnings: list[str]) -> list[JourneyStage]:
+    def _journey(self, con: duckdb.DuckDBPyConnection, warnings: list[str]) -> list[JourneyStage]:
         try:
             from personae.personas.journey import journey_map
         except ImportError:  # pragma: no cover - the module ships with the package
             return []
         try:
-            return journey_map(con, "_persona_members")
+            return journey_map(con, "_persona_members", min_group_size=self.min_group_size)
         except duckdb.Error as exc:
             warnings.append(f"journey map skipped: {exc}")
             return []
@@ -654,7 +683,18 @@ class PersonaBuilder:
         stability = draft.description.get("stability")
         stability = float(stability) if stability is not None and math.isfinite(stability) else None
         prevalence, claimed = self._prevalence(con, draft)
-        missing = [k for k, v in slots.items() if not v]
+        k = self.min_group_size
+        people = int(draft.stats.people)
+        prevalence_note = (
+            "prevalence: share of members matching at least half of the claimed traits they "
+            "have values for: " + "; ".join(claimed)
+        )
+        if small(people, k) or small_cell(round(prevalence * people), k):
+            prevalence = 0.0
+            prevalence_note = (
+                f"prevalence: not shown — {fewer_than(k, 'members')} (minimum group size)"
+            )
+        missing = [name for name, v in slots.items() if not v]
         return QualityFigures(
             coverage=coverage,
             distinctiveness=distinct,
@@ -672,8 +712,8 @@ class PersonaBuilder:
                     kind="statistic",
                     source="personas",
                     segment_value=distinct,
-                    n=len(effects),
-                    note="distinctiveness: mean |effect size| of the "
+                    n=people,
+                    note=f"distinctiveness: mean |effect size| of the {len(effects)} "
                     "strongest traits (Cohen's h for shares, standardised difference "
                     "for numbers)",
                 ),
@@ -687,10 +727,14 @@ class PersonaBuilder:
                     kind="statistic",
                     source="profiles",
                     segment_value=prevalence,
-                    n=int(draft.stats.people),
-                    note="prevalence: share of members matching "
-                    "at least half of the claimed traits they have values for: "
-                    + "; ".join(claimed),
+                    n=people,
+                    note=prevalence_note,
+                ),
+                Evidence(
+                    kind="model",
+                    source="governance",
+                    note=f"minimum group size {k}: facts, traits, themes, quotes and journey "
+                    f"stages resting on {fewer_than(k, 'members')} are not shown",
                 ),
             ],
         )

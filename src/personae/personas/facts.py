@@ -4,6 +4,11 @@ Every persona statement is a sentence over one of these figures, so each figure 
 a reader needs to check it: the table it came from, the members it was computed on and the
 same figure among everyone segmented (the baseline a "more than average" is judged by).
 
+Minimum group size (``[governance] min_group_size``, k): a figure is kept only when it rests
+on at least k members — a category over fewer than k known values, a level held by fewer
+than k, a number known for fewer than k are left out of :func:`gather`'s result, so no
+section, epithet or name basis can cite them.
+
 All aggregation happens in DuckDB with one ``GROUP BY segment`` query per attribute over
 the segmented population, so a million profiles cost a few dozen scans, not a Python loop.
 
@@ -23,6 +28,7 @@ import duckdb
 import pandas as pd
 
 from personae.engine import DuckDBEngine
+from personae.governance.kanon import DEFAULT_MIN_GROUP_SIZE, small, small_cell
 
 # Person attributes read from the unified profile (and value scores); missing columns are
 # skipped, so a workspace without surveys or without orders still gets a persona.
@@ -172,7 +178,13 @@ def _account_source(con: duckdb.DuckDBPyConnection) -> tuple[str, set[str]]:
 
 
 def _category(
-    con: duckdb.DuckDBPyConnection, rel: str, key: str, pop: str, column: str, source: str
+    con: duckdb.DuckDBPyConnection,
+    rel: str,
+    key: str,
+    pop: str,
+    column: str,
+    source: str,
+    min_group: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> dict[int, CategoryStat]:
     frame = con.execute(
         f"SELECT m.segment, CAST(a.{column} AS VARCHAR) AS level, count(*) AS n "
@@ -187,17 +199,27 @@ def _category(
     out: dict[int, CategoryStat] = {}
     for seg, group in frame.groupby("segment"):
         known = int(group["n"].sum())
+        if small(known, min_group):
+            continue
         group = group.sort_values(["n", "level"], ascending=[False, True])
         levels = [
             LevelShare(str(r.level), int(r.n), r.n / known, float(overall[r.level]))
             for r in group.itertuples()
+            if not small_cell(int(r.n), min_group)
         ]
-        out[int(seg)] = CategoryStat(column, source, known, levels)
+        if levels:
+            out[int(seg)] = CategoryStat(column, source, known, levels)
     return out
 
 
 def _number(
-    con: duckdb.DuckDBPyConnection, rel: str, key: str, pop: str, column: str, source: str
+    con: duckdb.DuckDBPyConnection,
+    rel: str,
+    key: str,
+    pop: str,
+    column: str,
+    source: str,
+    min_group: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> dict[int, NumberStat]:
     frame = con.execute(
         f"SELECT m.segment, count(x) AS n, median(x) AS median, avg(x) AS mean, "
@@ -213,6 +235,8 @@ def _number(
     o = everyone.iloc[0]
     out = {}
     for r in frame[frame["segment"].notna()].itertuples():
+        if small(int(r.n), min_group):
+            continue
         out[int(r.segment)] = NumberStat(
             column,
             source,
@@ -226,8 +250,11 @@ def _number(
     return out
 
 
-def gather(con: duckdb.DuckDBPyConnection, entity: str) -> dict[int, SegmentStats]:
-    """Every segment's figures. Needs :func:`register_population` first."""
+def gather(
+    con: duckdb.DuckDBPyConnection, entity: str, min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+) -> dict[int, SegmentStats]:
+    """Every segment's figures resting on at least ``min_group_size`` members (see the module
+    doc). Needs :func:`register_population` first."""
     sizes = dict(con.execute("SELECT segment, count(*) FROM _persona_pop GROUP BY 1").fetchall())
     accounts: dict[int, int] = {}
     if entity == "account":
@@ -252,7 +279,8 @@ def gather(con: duckdb.DuckDBPyConnection, entity: str) -> dict[int, SegmentStat
                 source = "account_profiles"
             else:
                 source = "value_scores" if column in VALUE_COLUMNS else "profiles"
-            for seg, stat in aggregate(con, rel, key, pop, column, source).items():
+            found = aggregate(con, rel, key, pop, column, source, min_group_size)
+            for seg, stat in found.items():
                 if seg in stats:
                     getattr(stats[seg], kind)[prefix + column] = stat
 

@@ -8,6 +8,7 @@ recommendation came from.
 
 from __future__ import annotations
 
+from personae.personas.journey import is_withheld_note
 from personae.personas.schema import Claim, Fact, Guidance, JourneyStage, VoiceTheme
 from personae.segments.describe import humanise, percent
 
@@ -76,11 +77,13 @@ def guidance(
     if freq is not None:
         g.content["retention"] = [_c(f"Time reminders to their rhythm: {freq.value}.", freq)]
     adv = stages.get("advocacy")
-    if adv is not None and adv.claims:
+    # a minimum-group-size note is not a finding to build advice on
+    found = [c for c in adv.claims if not is_withheld_note(c)] if adv is not None else []
+    if adv is not None and found:
         g.content["advocacy"] = [
             _c(
                 f"Ask for reviews and referrals: {percent(adv.reached_share)} already recommend.",
-                adv.claims[0],
+                found[0],
             )
         ]
     # offers: by discount sensitivity

@@ -43,6 +43,12 @@ objections and survey motivations (why they chose us); purchase ← reviews (the
 bought); retention ← support tickets; advocacy ← social posts and reviews rated ≥ 4.
 ``sentiment_n`` is the number of documents with a score.
 
+Minimum group size (``[governance] min_group_size``, k): a stage reached by 1..k-1
+members is withheld (left out of the map; a claim on a neighbouring stage says so), a
+conversion needs k members at the stage before and a converting count of 0 or ≥ k, a
+touchpoint value needs k members, a stage's sentiment k writers, and a count in a claim
+is stated only when it is 0 or ≥ k.
+
 Events, emails and orders after the profiles' ``as_of`` are ignored, as in the profiles.
 Everything runs in DuckDB on temporary tables joined to the members table, one pass per
 source, so a million profiles and tens of millions of events cost a handful of scans.
@@ -57,6 +63,14 @@ from dataclasses import dataclass
 import duckdb
 
 from personae.engine import DuckDBEngine, quote_literal
+from personae.governance.kanon import (
+    DEFAULT_MIN_GROUP_SIZE,
+    SUPPRESSED,
+    check_k,
+    fewer_than,
+    small,
+    small_cell,
+)
 from personae.personas.schema import JOURNEY_STAGES, Claim, Evidence, Fact, JourneyStage
 
 # ----------------------------------------------------------------------------- stage rules
@@ -180,13 +194,20 @@ def rule_sql(rule: DocRule, alias: str = "d") -> str:
 class _Journey:
     """One journey computation on a connection; temp tables are dropped at the end."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, members: str, top: int) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        members: str,
+        top: int,
+        min_group: int = DEFAULT_MIN_GROUP_SIZE,
+    ) -> None:
         if not _IDENT.match(members):
             raise ValueError(f"members must name a table, got {members!r}")
         self.con = con
         self.eng = DuckDBEngine(con)
         self.members = members
         self.top = max(int(top), 0)
+        self.min_group = check_k(min_group)
         self.created: list[str] = []
         self._cols: dict[str, set[str]] = {}
 
@@ -605,24 +626,28 @@ class _Journey:
             if not rules:
                 continue
             cond = " OR ".join(rule_sql(r) for r in rules)
-            mean, n = self.rows(
-                f"SELECT avg(d.sentiment), count(d.sentiment) FROM text_docs d "
-                f"JOIN {_T}m m ON m.profile_id = d.profile_id "
+            mean, n, writers = self.rows(
+                f"SELECT avg(d.sentiment), count(d.sentiment), count(DISTINCT d.profile_id) "
+                f"FROM text_docs d JOIN {_T}m m ON m.profile_id = d.profile_id "
                 f"WHERE ({cond}) AND d.sentiment IS NOT NULL AND NOT isnan(d.sentiment)"
             )[0]
+            if small(writers, self.min_group):  # a mood of fewer than k writers: not shown
+                continue
             out[stage] = (None if not n else float(mean), int(n))
         return out
 
     def shares(self, pairs_sql: str, stage: str, reached: int) -> list[tuple[str, int, float]]:
-        """Top values of (profile_id, value) pairs among the members who reached ``stage``."""
-        if reached <= 0 or self.top == 0:
+        """Top values of (profile_id, value) pairs among the members who reached ``stage``,
+        each held by at least ``min_group`` of them."""
+        if small(reached, self.min_group) or self.top == 0:
             return []
         rows = self.rows(
             f"""
             SELECT CAST(value AS VARCHAR) AS value, count(DISTINCT p.profile_id) AS n
             FROM ({pairs_sql}) p JOIN {_T}f f ON f.profile_id = p.profile_id
             WHERE f.{stage} AND p.value IS NOT NULL
-            GROUP BY 1 ORDER BY n DESC, value LIMIT {self.top}
+            GROUP BY 1 HAVING count(DISTINCT p.profile_id) >= {self.min_group}
+            ORDER BY n DESC, value LIMIT {self.top}
             """
         )
         return [(str(v), int(n), n / reached) for v, n in rows]
@@ -746,15 +771,39 @@ _LEAD_TOUCH = {
 }
 
 
-def _claims(stage: str, k: dict[str, int], total: int, touch: list[Fact]) -> list[Claim]:
-    """1–2 plain-English statements per stage, each with the figures it rests on."""
+def _conversion(k: dict[str, int], stage: str, min_group: int) -> float | None:
+    """Share of the stage before that reached ``stage``: None for the entry stage, and when
+    the stage before has fewer than ``min_group`` members or the converting count is a
+    small cell (1..min_group-1)."""
+    i = JOURNEY_STAGES.index(stage)
+    if not i:
+        return None
+    prev = JOURNEY_STAGES[i - 1]
+    if small(k[prev], min_group) or small_cell(k[f"{stage}&prev"], min_group):
+        return None
+    return k[f"{stage}&prev"] / k[prev]
+
+
+def _claims(
+    stage: str,
+    k: dict[str, int],
+    total: int,
+    touch: list[Fact],
+    min_group: int = DEFAULT_MIN_GROUP_SIZE,
+) -> list[Claim]:
+    """1–2 plain-English statements per stage, each with the figures it rests on; a count
+    under the minimum group size is never stated."""
     if total == 0:
         return []
     stages = JOURNEY_STAGES
     i = stages.index(stage)
     prev = stages[i - 1] if i else None
     reached = k[stage]
-    conv = k[f"{stage}&prev"] / k[prev] if prev and k[prev] else None
+    conv = _conversion(k, stage, min_group)
+
+    def shown(n: int) -> bool:
+        return n > 0 and not small_cell(n, min_group)
+
     out: list[Claim] = []
 
     def conversion_claim(source: str, doing: str, prev_words: str) -> None:
@@ -782,7 +831,7 @@ def _claims(stage: str, k: dict[str, int], total: int, touch: list[Fact]) -> lis
             (k["with_channel"], "a credited acquisition channel"),
             (k["with_survey"], "a 'how did you hear' answer"),
         ]
-        listed = ", ".join(f"{n:,} with {w}" for n, w in parts if n)
+        listed = ", ".join(f"{n:,} with {w}" for n, w in parts if shown(n))
         out.append(
             Claim(
                 text=f"{_pct(reached / total)} of them have a recorded first touch"
@@ -817,7 +866,7 @@ def _claims(stage: str, k: dict[str, int], total: int, touch: list[Fact]) -> lis
         conversion_claim(
             "raw_orders, raw_events", "bought (an order, subscription or payment)", "engaged"
         )
-        if k["buy_no_consider"]:
+        if shown(k["buy_no_consider"]):
             n = k["buy_no_consider"]
             share = n / reached if reached else None
             out.append(
@@ -836,9 +885,9 @@ def _claims(stage: str, k: dict[str, int], total: int, touch: list[Fact]) -> lis
             )
     elif stage == "retention":
         buyers = k["purchase"]
-        if buyers:
-            rep = k["buyers_repeat"] / buyers
-            act = k["buyers_active"] / buyers
+        rep = k["buyers_repeat"] / buyers if buyers else 0.0
+        act = k["buyers_active"] / buyers if buyers else 0.0
+        if not small(buyers, min_group) and not small_cell(k["buyers_repeat"], min_group):
             out.append(
                 Claim(
                     text=f"{_pct(rep)} of buyers bought again; {_pct(1 - rep)} stopped after "
@@ -854,6 +903,7 @@ def _claims(stage: str, k: dict[str, int], total: int, touch: list[Fact]) -> lis
                     ],
                 )
             )
+        if not small(buyers, min_group) and not small_cell(k["buyers_active"], min_group):
             out.append(
                 Claim(
                     text=f"{_pct(act)} of buyers were active in the last {ACTIVE_DAYS} days "
@@ -881,7 +931,7 @@ def _claims(stage: str, k: dict[str, int], total: int, touch: list[Fact]) -> lis
             (k["good_post"], "posted positively on social media"),
             (k["referral"], "referred someone"),
         ]
-        listed = ", ".join(f"{n:,} {w}" for n, w in signals if n)
+        listed = ", ".join(f"{n:,} {w}" for n, w in signals if shown(n))
         if listed:
             out.append(
                 Claim(
@@ -929,14 +979,21 @@ def drop_record_links(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def journey_map(
-    con: duckdb.DuckDBPyConnection, members: str = "_persona_members", *, top: int = 3
+    con: duckdb.DuckDBPyConnection,
+    members: str = "_persona_members",
+    *,
+    top: int = 3,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> list[JourneyStage]:
-    """The five journey stages of the people in table ``members`` (column ``profile_id``).
+    """The journey stages of the people in table ``members`` (column ``profile_id``).
 
-    ``top`` is the number of touchpoint values kept per touchpoint kind. See the module
-    docstring for the stage rules; temporary tables ``_journey_*`` are dropped on return.
+    ``top`` is the number of touchpoint values kept per touchpoint kind. All five stages
+    come back, in order, except those reached by 1..``min_group_size``-1 members (withheld;
+    see the module docstring, with the stage rules). Temporary tables ``_journey_*`` are
+    dropped on return.
     """
-    j = _Journey(con, members, top)
+    j = _Journey(con, members, top, min_group_size)
+    mg = j.min_group
     try:
         total = j.stage_members()
         j.stage_as_of()
@@ -952,10 +1009,14 @@ def journey_map(
         k = j.counts()
         feeling = j.sentiment()
         out = []
-        for i, stage in enumerate(JOURNEY_STAGES):
+        withheld = []
+        for stage in JOURNEY_STAGES:
             reached = k[stage]
-            prev = JOURNEY_STAGES[i - 1] if i else None
-            conv = k[f"{stage}&prev"] / k[prev] if prev and k[prev] else None
+            if small_cell(reached, mg):
+                withheld.append(stage)
+                out.append(None)
+                continue
+            conv = _conversion(k, stage, mg)
             touch = j.touchpoints(stage, reached)
             mean, n = feeling[stage]
             out.append(
@@ -968,19 +1029,58 @@ def journey_map(
                     touchpoints=touch,
                     sentiment=mean,
                     sentiment_n=n,
-                    claims=_claims(stage, k, total, touch),
+                    claims=_claims(stage, k, total, touch, mg),
                 )
             )
-        return out
+        return _without(out, withheld, total, mg)
     finally:
         for name in reversed(j.created):
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
+def withheld_claim(stage: str, total: int, min_group: int) -> Claim:
+    """The visible note for a stage left out of the map under the minimum group size."""
+    return Claim(
+        text=f"{stage.capitalize()}: {fewer_than(min_group, 'members')} reached this stage, "
+        "so it is not shown (minimum group size).",
+        evidence=[
+            _evidence(
+                "personas",
+                None,
+                total,
+                f"{SUPPRESSED}: the {stage} stage rests on {fewer_than(min_group, 'members')}",
+            )
+        ],
+    )
+
+
+def is_withheld_note(claim: Claim) -> bool:
+    """True for the claim :func:`withheld_claim` adds (a note, not a finding)."""
+    return any((e.note or "").startswith(SUPPRESSED) for e in claim.evidence)
+
+
+def _without(
+    stages: list[JourneyStage | None], withheld: list[str], total: int, min_group: int
+) -> list[JourneyStage]:
+    """Drop the withheld stages; each one's note goes on the nearest published stage before
+    it (after it, when none comes before)."""
+    kept = [s for s in stages if s is not None]
+    for name in withheld:
+        if not kept:
+            break
+        i = JOURNEY_STAGES.index(name)
+        before = [s for s in kept if JOURNEY_STAGES.index(s.stage) < i]
+        host = before[-1] if before else kept[0]
+        host.claims.append(withheld_claim(name, total, min_group))
+    return kept
+
+
 OVERALL_MEMBERS = "_journey_all_members"
 
 
-def overall_journey(con: duckdb.DuckDBPyConnection, *, top: int = 3) -> list[JourneyStage]:
+def overall_journey(
+    con: duckdb.DuckDBPyConnection, *, top: int = 3, min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+) -> list[JourneyStage]:
     """The baseline journey of all customers who bought (known profiles with orders > 0)."""
     cols = set(DuckDBEngine(con).columns("profiles"))
     known = "NOT coalesce(anonymous, FALSE)" if "anonymous" in cols else "TRUE"
@@ -990,7 +1090,7 @@ def overall_journey(con: duckdb.DuckDBPyConnection, *, top: int = 3) -> list[Jou
         f"SELECT profile_id FROM profiles WHERE {known} AND {bought}"
     )
     try:
-        return journey_map(con, OVERALL_MEMBERS, top=top)
+        return journey_map(con, OVERALL_MEMBERS, top=top, min_group_size=min_group_size)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {OVERALL_MEMBERS}")
 

@@ -24,6 +24,14 @@ SQL and capped at :data:`CALIBRATION_SAMPLE` customers (a stable hash sample).
 A workspace without segments raises :class:`ProfileReportError` (the report is about
 segments, and persona cards need them too); a missing value, ICP or order table leaves a
 note in its section instead, so the rest of the report still renders.
+
+Minimum group size (``min_group_size``, k; :mod:`personae.governance.kanon`): no chart cell
+or table figure rests on fewer than k people. Segments smaller than k are left out of every
+per-segment chart and table (counted in "Everyone" only); category levels held by fewer than
+k of a row are merged into "other"; histogram bins are merged with their neighbours; RFM
+cells, RFM groups, calibration groups, journey stages and ICP traits under k are blanked,
+merged or left out — each with a note saying so. Every chart is a :class:`CountedChart`
+whose ``cells`` list the people behind each bar or cell.
 """
 
 from __future__ import annotations
@@ -38,6 +46,19 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from personae.governance.kanon import (
+    DEFAULT_MIN_GROUP_SIZE,
+    check_k,
+    fewer_than,
+    hidden_cells,
+    merge_bins,
+    pool_small,
+    small,
+    small_cell,
+)
+from personae.governance.kanon import (
+    suppressed as suppressed_note,
+)
 from personae.personas.schema import JourneyStage
 from personae.reports import charts
 from personae.reports.sections import Chart, ReportSection, Table
@@ -63,6 +84,14 @@ CURRENCY_SYMBOLS = {
 
 class ProfileReportError(Exception):
     """The customer profile report cannot be written; the message says why and the fix."""
+
+
+@dataclass(frozen=True)
+class CountedChart(Chart):
+    """A chart with the people behind it: one ``(row, part, people)`` per bar or cell drawn,
+    so the minimum group size can be checked on what is published, not on pixels."""
+
+    cells: tuple[tuple[str, str, int], ...] = ()
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -159,7 +188,9 @@ class _Ctx:
     symbol: str
     segments: list[int]
     names: dict[int, str]  # display names
-    descriptions: pd.DataFrame
+    descriptions: pd.DataFrame  # every segment (the totals count them all)
+    k: int = DEFAULT_MIN_GROUP_SIZE  # minimum group size
+    hidden: tuple[int, ...] = ()  # segments under k: in no per-segment figure
 
     @property
     def noun(self) -> str:
@@ -189,11 +220,42 @@ class _Ctx:
     def df(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
 
-    def chart(self, key: str, title: str, chart, alt: str, caption: str = "") -> Chart:
+    def chart(
+        self,
+        key: str,
+        title: str,
+        chart,
+        alt: str,
+        caption: str = "",
+        cells: Sequence[tuple[str, str, int]] = (),
+    ) -> CountedChart:
         key = f"profile-{key}"
-        return Chart(
-            key=key, title=title, svg=charts.render_svg(chart, key, alt), alt=alt, caption=caption
+        return CountedChart(
+            key=key,
+            title=title,
+            svg=charts.render_svg(chart, key, alt),
+            alt=alt,
+            caption=caption,
+            cells=tuple((str(g), str(p), int(n)) for g, p, n in cells),
         )
+
+    @property
+    def shown(self) -> pd.DataFrame:
+        """The segment descriptions of the segments large enough to show."""
+        d = self.descriptions
+        return d[d["segment"].isin(self.segments)]
+
+    def hidden_note(self) -> list[str]:
+        """The note every per-segment section carries when small segments are left out."""
+        if not self.hidden:
+            return []
+        which = ", ".join(str(s) for s in self.hidden)
+        word = "Segment" if len(self.hidden) == 1 else "Segments"
+        return [
+            f"{word} {which}: not shown — {fewer_than(self.k, self.noun)}"
+            f"{' each' if len(self.hidden) > 1 else ''} (minimum group "
+            "size); they are counted in Everyone."
+        ]
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
@@ -213,7 +275,10 @@ NUMERIC_TYPES = re.compile(
 
 
 def _context(
-    con: duckdb.DuckDBPyConnection, currency: str, segment_labels: dict[int, str] | None
+    con: duckdb.DuckDBPyConnection,
+    currency: str,
+    segment_labels: dict[int, str] | None,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> _Ctx:
     tables = _tables(con)
     if "segments" not in tables or "segment_descriptions" not in tables:
@@ -233,14 +298,25 @@ def _context(
             "the segments table is empty, so there is no customer profile to report. "
             "Fix: check `[segments] where` in personae.toml and run `personae segment`."
         )
-    segments = [int(s) for s in desc["segment"]]
+    k = check_k(min_group_size)
+    sizes = zip(desc["segment"], desc["size"], strict=True)
+    hidden = tuple(int(s) for s, n in sizes if small(n, k))
+    segments = [int(s) for s in desc["segment"] if int(s) not in hidden]
     labels = segment_labels or {}
     names = {
         int(s): str(labels.get(int(s)) or n or f"Segment {s}")
         for s, n in zip(desc["segment"], desc["name"], strict=True)
     }
     return _Ctx(
-        con, tables, str(entity_row[0][0]), currency_symbol(currency), segments, names, desc
+        con,
+        tables,
+        str(entity_row[0][0]),
+        currency_symbol(currency),
+        segments,
+        names,
+        desc,
+        k,
+        hidden,
     )
 
 
@@ -251,15 +327,19 @@ def profile_report(
     currency: str = "USD",
     journeys: dict[str, list[JourneyStage]] | None = None,
     segment_labels: dict[int, str] | None = None,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> list[ReportSection]:
     """The sections of the customer profile report, computed from the workspace tables.
+
+    ``min_group_size`` (``[governance] min_group_size``, k) is the fewest people any chart
+    cell or table figure may rest on (see the module doc).
 
     ``segment_labels`` maps a segment number to the name shown for it (the persona's name
     when it has one; default: ``segment_descriptions.name``). ``journeys`` maps a group label
     ("All customers", a persona name) to its journey stages; without it there is no journeys
     section. Raises :class:`ProfileReportError` when the workspace has no segments.
     """
-    ctx = _context(con, currency, segment_labels)
+    ctx = _context(con, currency, segment_labels, min_group_size)
     sections = [
         segments_section(ctx),
         attributes_section(ctx),
@@ -275,8 +355,9 @@ def profile_report(
 
 # ----------------------------------------------------------------------------- segments
 def segments_section(ctx: _Ctx) -> ReportSection:
-    d = ctx.descriptions
-    total = int(d["size"].sum())
+    total = int(ctx.descriptions["size"].sum())
+    n_segments = len(ctx.descriptions)
+    d = ctx.shown
     renamed = any(ctx.names[int(s)] != n for s, n in zip(d["segment"], d["name"], strict=True))
     columns = ["segment", "name"] + (["described as"] if renamed else [])
     columns += ["role", "size", "share", "revenue share", "mean CLV", "stability"]
@@ -304,7 +385,7 @@ def segments_section(ctx: _Ctx) -> ReportSection:
         "lifetime value; stability: bootstrap Jaccard (1 = the segment comes back unchanged "
         "when the data are resampled).",
     )
-    long = []
+    long, cells = [], []
     for r in d.itertuples(index=False):
         for measure, value in (
             (f"share of {ctx.noun}", r.share),
@@ -312,6 +393,7 @@ def segments_section(ctx: _Ctx) -> ReportSection:
         ):
             if not _missing(value):
                 long.append((ctx.label(int(r.segment)), measure, float(value)))
+                cells.append((ctx.label(int(r.segment)), measure, int(r.size)))
     frame = pd.DataFrame(long, columns=["segment", "measure", "share"])
     frame["text"] = [fmt_pct(v, 0) for v in frame["share"]]
     measures = [m for m in (f"share of {ctx.noun}", "share of revenue") if m in set(frame.measure)]
@@ -336,14 +418,15 @@ def segments_section(ctx: _Ctx) -> ReportSection:
                 "A segment whose solid bar (revenue) is longer than its light bar "
                 f"({ctx.noun}) brings more than its share of revenue. "
                 "Source: segment_descriptions.",
+                cells,
             )
         )
-    notes = []
+    notes = ctx.hidden_note()
     if ctx.has("segments", "outlier"):
         n_out = ctx.con.execute(
             "SELECT count(*) FILTER (WHERE outlier) FROM segments WHERE entity = ?", [ctx.entity]
         ).fetchall()[0][0]
-        if n_out:
+        if n_out and not small_cell(n_out, ctx.k):
             notes.append(
                 f"{n_out:,} {ctx.noun} ({n_out / max(total, 1):.1%}) are flagged as outliers; "
                 "they are counted in their closest segment."
@@ -351,7 +434,7 @@ def segments_section(ctx: _Ctx) -> ReportSection:
     return ReportSection(
         key="segments",
         title="Segments",
-        intro=f"{total:,} {ctx.noun} in {len(d)} segments found by `personae segment`: their "
+        intro=f"{total:,} {ctx.noun} in {n_segments} segments found by `personae segment`: their "
         "size, value and stability, from the segment_descriptions table.",
         charts=figures,
         tables=[table],
@@ -392,7 +475,7 @@ def _available(ctx: _Ctx) -> list[_Attr]:
         + ", ".join(f"count(c{i})" for i in range(len(present)))
         + f" FROM ({_members_sql(ctx, present)})"
     ).fetchall()[0]
-    return [a for a, n in zip(present, counts, strict=True) if n >= MIN_KNOWN]
+    return [a for a, n in zip(present, counts, strict=True) if n >= max(MIN_KNOWN, ctx.k)]
 
 
 def _band_key(level: str) -> tuple[float, str]:
@@ -440,6 +523,7 @@ def attributes_section(ctx: _Ctx) -> ReportSection:
         intro=intro,
         charts=figures,
         tables=tables,
+        notes=ctx.hidden_note(),
     )
 
 
@@ -459,16 +543,17 @@ def _category_distributions(ctx: _Ctx, cats: list[_Attr]) -> tuple[list[Chart], 
     figures = []
     top_cells: dict[str, dict[str, str]] = {}
     coverage = []
+    merged_any = False
     for i, a in enumerate(cats):
         sub = counts[counts["attribute"] == f"c{i}"]
         if sub.empty:
             continue
         wide = sub.pivot_table(index="segment", columns="level", values="n", aggfunc="sum")
+        overall = wide.sum()  # everyone, small segments included
         wide = wide.reindex([s for s in ctx.segments if s in wide.index]).fillna(0)
         wide.index = [ctx.label(int(s)) for s in wide.index]
-        wide = pd.concat([wide.sum().to_frame(EVERYONE).T, wide])
+        wide = pd.concat([overall.to_frame(EVERYONE).T, wide]).fillna(0)
         shares = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).dropna(how="all")
-        overall = wide.loc[EVERYONE]
         by_count = sorted(overall.index, key=lambda v: (-overall[v], v))
         # Show the levels that matter to some group (overall or in a segment), not only the
         # overall top: a segment defined by a rare value must not vanish into "other".
@@ -480,22 +565,46 @@ def _category_distributions(ctx: _Ctx, cats: list[_Attr]) -> tuple[list[Chart], 
             keep = [v for v in by_count if v in chosen]
         if a.column in ORDERED_CATEGORIES:
             keep = sorted(keep, key=_band_key)
-        pooled = len(keep) < len(by_count)
         other = OTHER if OTHER not in by_count else "all other values"
-        parts = keep + ([other] if pooled else [])
-        rows = []
-        for group, row in shares.iterrows():
-            rows += [(group, level, float(row[level])) for level in keep]
-            if pooled:
-                rows.append((group, other, max(0.0, 1.0 - float(row[keep].sum()))))
+        # Per row: the kept levels and the rest pooled; then every cell under the minimum
+        # group size joins the pool (see kanon.pool_small), so no bar rests on fewer than k.
+        rows, cells, pooled_rows = [], [], {}
+        for group, row in wide.iterrows():
+            rest = int(row.sum() - row[keep].sum())
+            pooled = pool_small([*((v, int(row[v])) for v in keep), (other, rest)], ctx.k)
+            if pooled.hidden or not pooled.total:
+                continue  # fewer than k known values in the row: the row is not drawn
+            published = pooled.cells(other)
+            merged_any = merged_any or any(v != other for v in pooled.merged)
+            known = sum(published.values())
+            pooled_rows[str(group)] = published
+            for level in [*keep, other]:
+                n = published.get(level, 0)
+                if level == other and not n:
+                    continue
+                rows.append((group, level, n / known))
+                cells.append((group, level, n))
+        if not rows:
+            continue
+        pooled_any = any(other in p for p in pooled_rows.values())
+        parts = keep + ([other] if pooled_any else [])
+        pooled_words = (
+            f"the rarest values, and any held by {fewer_than(ctx.k, ctx.noun)} in a row, are "
+            f"pooled as {other}; "
+            if pooled_any
+            else ""
+        )
         long = pd.DataFrame(rows, columns=["group", "level", "share"])
         known_all = int(overall.sum())
         coverage.append(f"{a.label} {known_all / max(total, 1):.0%}")
-        # Most common value per group, for the table (over every level, pooled or not).
-        cells = top_cells.setdefault(a.label, {})
-        for group, row in shares.iterrows():
-            best = sorted(row.index, key=lambda v, r=row: (-r[v], v))[0]
-            cells[str(group)] = f"{best} ({row[best]:.0%})"
+        # Most common published value per group, for the table ("other" is not a value).
+        table_cells = top_cells.setdefault(a.label, {})
+        for group, published in pooled_rows.items():
+            values = {v: n for v, n in published.items() if v != other and n}
+            if values:
+                known = sum(published.values())
+                best = sorted(values, key=lambda v, p=values: (-p[v], v))[0]
+                table_cells[group] = f"{best} ({values[best] / known:.0%})"
         figures.append(
             ctx.chart(
                 f"attr-{_slug(a.column)}",
@@ -505,15 +614,16 @@ def _category_distributions(ctx: _Ctx, cats: list[_Attr]) -> tuple[list[Chart], 
                     group="group",
                     part="level",
                     share="share",
-                    part_colours=charts.level_colours(parts, other=[other] if pooled else []),
+                    part_colours=charts.level_colours(parts, other=[other] if pooled_any else []),
                     value_title=f"share of {ctx.noun} (with a known value)",
                     legend_title=a.label,
                 ),
                 f"Stacked bars: the share of each {a.label} among everyone and in each segment.",
                 f"Share of {ctx.noun} whose {a.label} is known "
                 f"({known_all / max(total, 1):.0%} of them); "
-                f"{f'the rarest values are pooled as {other}; ' if pooled else ''}"
+                f"{pooled_words}"
                 f"source: {SOURCE_TABLES[a.source]}.{a.column}.",
+                cells,
             )
         )
     groups = [EVERYONE] + [ctx.label(s) for s in ctx.segments]
@@ -523,7 +633,15 @@ def _category_distributions(ctx: _Ctx, cats: list[_Attr]) -> tuple[list[Chart], 
         columns=["segment", *labels],
         rows=[[g] + [top_cells[lab].get(g, "–") for lab in labels] for g in groups],
         numeric=[False] * (1 + len(labels)),
-        note=f"Share among {ctx.noun} with a known value. Known for: " + ", ".join(coverage) + ".",
+        note=f"Share among {ctx.noun} with a known value. Known for: "
+        + ", ".join(coverage)
+        + "."
+        + (
+            f" Values held by {fewer_than(ctx.k, ctx.noun)} in a row are pooled, never shown "
+            "(minimum group size)."
+            if merged_any
+            else ""
+        ),
     )
     return figures, table
 
@@ -607,9 +725,10 @@ def _number_distributions(ctx: _Ctx, nums: list[_Attr]) -> tuple[list[Chart], Ta
     # Centre (median, or mean for rates) per segment and for everyone.
     centre = [f"avg({c})" if a.kind == "pct" else f"quantile_cont({c}, 0.5)" for c, a in
               zip(cols, nums, strict=True)]  # fmt: skip
+    known_n = ", ".join(f"count({c}) AS n_{c}" for c in cols)
     per = ctx.df(
         f"SELECT segment, {', '.join(f'{e} AS {c}' for e, c in zip(centre, cols, strict=True))}"
-        f" FROM ({members}) GROUP BY GROUPING SETS ((segment), ())"
+        f", {known_n} FROM ({members}) GROUP BY GROUPING SETS ((segment), ())"
     )
     binned_cols = ", ".join(f"{b.sql(c)} AS {c}" for b, c in zip(bins, cols, strict=True))
     binned = ctx.df(
@@ -629,16 +748,21 @@ def _number_distributions(ctx: _Ctx, nums: list[_Attr]) -> tuple[list[Chart], Ta
         if sub.empty:
             continue
         b = bins[i]
-        rows = []
+        rows, cells = [], []
         for group, g in [(EVERYONE, sub.groupby("bin", as_index=False)["n"].sum())] + [
             (ctx.label(s), sub[sub["segment"] == s]) for s in ctx.segments
         ]:
             known = int(g["n"].sum())
-            if known == 0:
+            if small(known, ctx.k):
                 continue
-            for k, n in zip(g["bin"], g["n"], strict=True):
-                start, end = b.edges(int(k))
+            g = g.sort_values("bin")
+            edges = [(*b.edges(int(x)), int(n)) for x, n in zip(g["bin"], g["n"], strict=True)]
+            # neighbouring bins merge until each holds k (the minimum group size)
+            for start, end, n in merge_bins(edges, ctx.k):
                 rows.append((group, start, end, n / known))
+                cells.append((group, f"{start:g}–{end:g}", n))
+        if not rows:
+            continue
         long = pd.DataFrame(rows, columns=["group", "start", "end", "share"])
         top = float(long["end"].max())
         fmt, prefix = {"money": (charts.money_format(top), ctx.symbol), "pct": (".0%", "")}.get(
@@ -666,7 +790,9 @@ def _number_distributions(ctx: _Ctx, nums: list[_Attr]) -> tuple[list[Chart], Ta
                 f"Histograms of {a.label}{scale_note}, one row for everyone and one per segment.",
                 f"Each bar is the share of the row's {ctx.noun} (with a known {a.label}) in that "
                 f"range{scale_note}; values beyond the 1st and 99th percentiles are counted in "
-                f"the end bars. Source: {SOURCE_TABLES[a.source]}.{a.column}.",
+                f"the end bars; a range held by {fewer_than(ctx.k, ctx.noun)} is merged with "
+                f"its neighbour. Source: {SOURCE_TABLES[a.source]}.{a.column}.",
+                cells,
             )
         )
     header = [("mean " if a.kind == "pct" else "median ") + a.label for a in nums]
@@ -680,14 +806,18 @@ def _number_distributions(ctx: _Ctx, nums: list[_Attr]) -> tuple[list[Chart], Ta
         r = row.iloc[0]
         rows.append(
             [group]
-            + [fmt_number(r[c], a.kind, ctx.symbol) for c, a in zip(cols, nums, strict=True)]
+            + [
+                "–" if small(r[f"n_{c}"], ctx.k) else fmt_number(r[c], a.kind, ctx.symbol)
+                for c, a in zip(cols, nums, strict=True)
+            ]
         )
     table = Table(
         title="Numbers by segment",
         columns=["segment", *header],
         rows=rows,
         numeric=[False] + [True] * len(nums),
-        note="Medians (means for rates) over the members with a known value.",
+        note="Medians (means for rates) over the members with a known value; – where "
+        f"{fewer_than(ctx.k, ctx.noun)} have one (minimum group size).",
     )
     return figures, table
 
@@ -751,24 +881,31 @@ def value_section(ctx: _Ctx) -> ReportSection:
     if has_risk:
         columns += ["mean churn risk", f"high risk (≥ {HIGH_RISK:.0%})"]
     rows = []
+    k = ctx.k
     for group, r in [(ctx.label(s), per.loc[s]) for s in ctx.segments if s in per.index] + [
         (f"All {ctx.noun}", everyone)
     ]:
-        row = [
-            group,
-            fmt_int(r["valued"]),
-            fmt_money(r["mean_clv"], ctx.symbol),
-            fmt_money(r["median_clv"], ctx.symbol),
-            fmt_money(r["total_clv"], ctx.symbol),
-            fmt_pct(None if _missing(r["total_clv"]) or not grand else r["total_clv"] / grand),
-        ]
+        valued = int(r["valued"])
+        if small(valued, k):  # a figure over fewer than k valued members: not shown
+            row = [group, fmt_int(valued) if not small_cell(valued, k) else "–"]
+            row += ["–"] * 4
+        else:
+            row = [
+                group,
+                fmt_int(valued),
+                fmt_money(r["mean_clv"], ctx.symbol),
+                fmt_money(r["median_clv"], ctx.symbol),
+                fmt_money(r["total_clv"], ctx.symbol),
+                fmt_pct(None if _missing(r["total_clv"]) or not grand else r["total_clv"] / grand),
+            ]
         if has_mrr:
-            row.append(fmt_money(r["mrr"], ctx.symbol))
+            row.append("–" if small(int(r["members"]), k) else fmt_money(r["mrr"], ctx.symbol))
         if has_risk:
             known = int(r["risk_known"])
+            high = int(r["high_risk"])
             row += [
-                fmt_pct(r["mean_risk"]),
-                fmt_pct(int(r["high_risk"]) / known if known else None),
+                "–" if small(known, k) else fmt_pct(r["mean_risk"]),
+                "–" if small(known, k) or small_cell(high, k) else fmt_pct(high / known),
             ]
         rows.append(row)
     value_table = Table(
@@ -777,16 +914,19 @@ def value_section(ctx: _Ctx) -> ReportSection:
         rows=rows,
         numeric=[False] + [True] * (len(columns) - 1),
         note=f"CLV: predicted lifetime value ({table}.clv); churn risk: probability the "
-        f"{ctx.noun[:-1]} has left or will leave ({table}.churn_risk).",
+        f"{ctx.noun[:-1]} has left or will leave ({table}.churn_risk); – where the figure would "
+        f"rest on {fewer_than(k, ctx.noun)} (minimum group size).",
     )
     colours = ctx.label_colours()
+    valued = [s for s in ctx.segments if s in per.index and not small(int(per.loc[s, "valued"]), k)]
     bars = pd.DataFrame(
         {
-            "segment": [ctx.label(s) for s in ctx.segments if s in per.index],
-            "mean": [float(per.loc[s, "mean_clv"] or 0) for s in ctx.segments if s in per.index],
-            "total": [float(per.loc[s, "total_clv"] or 0) for s in ctx.segments if s in per.index],
+            "segment": [ctx.label(s) for s in valued],
+            "mean": [float(per.loc[s, "mean_clv"] or 0) for s in valued],
+            "total": [float(per.loc[s, "total_clv"] or 0) for s in valued],
         }
     ).fillna(0.0)
+    bar_cells = [(ctx.label(s), "CLV", int(per.loc[s, "valued"])) for s in valued]
     bars["mean_text"] = [fmt_money(v, ctx.symbol) for v in bars["mean"]]
     bars["total_text"] = [
         f"{fmt_money(v, ctx.symbol)} ({v / grand:.0%})" if grand else fmt_money(v, ctx.symbol)
@@ -808,6 +948,7 @@ def value_section(ctx: _Ctx) -> ReportSection:
             ),
             f"Bar chart of the mean predicted lifetime value of a {ctx.noun[:-1]} in each segment.",
             f"Source: {table}.clv averaged over each segment's {ctx.noun}.",
+            bar_cells,
         ),
         ctx.chart(
             "value-total-clv",
@@ -825,6 +966,7 @@ def value_section(ctx: _Ctx) -> ReportSection:
             "Bar chart of the total predicted lifetime value of each segment, with its share of "
             "the total.",
             f"Source: {table}.clv summed over each segment's {ctx.noun}.",
+            bar_cells,
         ),
     ]
     if ctx.has(table, "clv_decile"):
@@ -833,13 +975,16 @@ def value_section(ctx: _Ctx) -> ReportSection:
                 AND v.clv_decile BETWEEN 1 AND 10 GROUP BY ALL"""
         )
         if not dec.empty:
-            parts = {str(k): charts.BLUES[k - 1] for k in range(1, 11)}
+            parts = {str(d): charts.BLUES[d - 1] for d in range(1, 11)}
+            long, cells = _shares(ctx, dec.assign(part=dec["part"].astype(int).astype(str)))
+            if OTHER in set(long["part"]):
+                parts[OTHER] = charts.OTHER_LEVEL
             figures.append(
                 ctx.chart(
                     "value-clv-deciles",
                     "CLV deciles by segment",
                     charts.stacked_share_bars(
-                        _shares(ctx, dec.assign(part=dec["part"].astype(int).astype(str))),
+                        long,
                         group="group",
                         part="part",
                         share="share",
@@ -850,8 +995,10 @@ def value_section(ctx: _Ctx) -> ReportSection:
                     f"Stacked bars: how each segment's {ctx.noun} spread over the ten CLV "
                     "deciles of everyone.",
                     f"Decile 10 holds the tenth of all {ctx.noun} with the highest predicted "
-                    f"value; a segment with much dark blue is rich in top {ctx.noun}. "
+                    f"value; a segment with much dark blue is rich in top {ctx.noun}; deciles "
+                    f"held by {fewer_than(k, ctx.noun)} in a row are pooled as {OTHER}. "
                     f"Source: {table}.clv_decile.",
+                    cells,
                 )
             )
     if ctx.has(table, "churn_band"):
@@ -868,12 +1015,15 @@ def value_section(ctx: _Ctx) -> ReportSection:
                 "churned": "#3f3f46",
             }  # fmt: skip
             parts = {b: band_colours.get(b, charts.OTHER_LEVEL) for b in order}
+            long, cells = _shares(ctx, band)
+            if OTHER in set(long["part"]):
+                parts[OTHER] = charts.OTHER_LEVEL
             figures.append(
                 ctx.chart(
                     "value-churn-bands",
                     "Churn risk by segment",
                     charts.stacked_share_bars(
-                        _shares(ctx, band),
+                        long,
                         group="group",
                         part="part",
                         share="share",
@@ -885,26 +1035,41 @@ def value_section(ctx: _Ctx) -> ReportSection:
                     "band.",
                     "Bands: low < 30%, medium 30–60%, high 60–80%, critical ≥ 80% "
                     + ("(churned: the renewal date passed) " if "churned" in parts else "")
-                    + f"Source: {table}.churn_band.",
+                    + f"; bands held by {fewer_than(k, ctx.noun)} in a row are pooled as "
+                    f"{OTHER}. Source: {table}.churn_band.",
+                    cells,
                 )
             )
     return ReportSection(
-        key="value", title=title, intro=intro, charts=figures, tables=[value_table]
+        key="value",
+        title=title,
+        intro=intro,
+        charts=figures,
+        tables=[value_table],
+        notes=ctx.hidden_note(),
     )
 
 
-def _shares(ctx: _Ctx, counts: pd.DataFrame) -> pd.DataFrame:
-    """segment, part, n -> group, part, share (with an Everyone row first)."""
+def _shares(ctx: _Ctx, counts: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str, int]]]:
+    """segment, part, n -> (group, part, share with an Everyone row first; the cells).
+
+    Parts held by fewer than the minimum group size in a row are pooled as OTHER; a row of
+    fewer than k in all is left out."""
     everyone = counts.groupby("part", as_index=False, sort=False)["n"].sum()
-    rows = []
+    rows, cells = [], []
     for group, g in [(EVERYONE, everyone)] + [
         (ctx.label(s), counts[counts["segment"] == s]) for s in ctx.segments
     ]:
-        total = int(g["n"].sum())
-        for part, n in zip(g["part"], g["n"], strict=True):
-            if total:
-                rows.append((group, str(part), n / total))
-    return pd.DataFrame(rows, columns=["group", "part", "share"])
+        pooled = pool_small(
+            [(str(p), int(n)) for p, n in zip(g["part"], g["n"], strict=True)], ctx.k
+        )
+        published = pooled.cells(OTHER)
+        total = sum(published.values())
+        for part, n in published.items():
+            if total and n:
+                rows.append((group, part, n / total))
+                cells.append((group, part, n))
+    return pd.DataFrame(rows, columns=["group", "part", "share"]), cells
 
 
 # ---------------------------------------------------------------------------------- rfm
@@ -935,22 +1100,35 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
     grid["f"] = grid["f"].astype(int)
     full = pd.DataFrame([(r, f) for r in range(1, 6) for f in range(1, 6)], columns=["r", "f"])
     grid = full.merge(grid, on=["r", "f"], how="left").fillna({"n": 0})
-    grid["text"] = [fmt_int(n) for n in grid["n"]]
-    grid["sub"] = [
-        fmt_money(s, ctx.symbol) if n else "" for s, n in zip(grid["spend"], grid["n"], strict=True)
-    ]
     total = int(grid["n"].sum())
     cells = {
         (int(r), int(f)): int(n) for r, f, n in zip(grid["r"], grid["f"], grid["n"], strict=True)
     }
+    # Cells under the minimum group size are blanked, with as many of the next smallest as
+    # it takes for the blanks to hold k together (else the total gives them back).
+    blank = hidden_cells(cells, ctx.k)
+    shown = [(int(r), int(f)) not in blank for r, f in zip(grid["r"], grid["f"], strict=True)]
+    grid["n"] = [n if ok else 0 for n, ok in zip(grid["n"], shown, strict=True)]
+    grid["text"] = [fmt_int(n) if ok else "–" for n, ok in zip(grid["n"], shown, strict=True)]
+    grid["sub"] = [
+        fmt_money(s, ctx.symbol) if n and ok else ""
+        for s, n, ok in zip(grid["spend"], grid["n"], shown, strict=True)
+    ]
+    blank_note = (
+        f" – : a cell of {fewer_than(ctx.k, ctx.noun)} (or blanked with one so it cannot be "
+        "worked out from the total; minimum group size)."
+        if blank
+        else ""
+    )
     grid_table = Table(
         title=f"{who.capitalize()} by recency (R) and frequency (F) score",
         columns=["R \\ F", *(f"F = {f}" for f in range(1, 6))],
         rows=[
-            [f"R = {r}"] + [fmt_int(cells[(r, f)]) for f in range(1, 6)] for r in range(5, 0, -1)
+            [f"R = {r}"] + ["–" if (r, f) in blank else fmt_int(cells[(r, f)]) for f in range(1, 6)]
+            for r in range(5, 0, -1)
         ],
         numeric=[False] + [True] * 5,
-        note=f"{total:,} scored; each cell counts the {who} with that R and F score.",
+        note=f"{total:,} scored; each cell counts the {who} with that R and F score." + blank_note,
     )
     chart = ctx.chart(
         "rfm-grid",
@@ -972,7 +1150,8 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
         f"{ctx.noun}, each labelled with its count and mean spend.",
         "Each cell: how many bought with that R and F score (colour and bold number) and "
         "their mean spend to date (second line). The top right holds the champions, the "
-        "bottom left the lost. Source: value_scores.r_score, f_score, spend.",
+        "bottom left the lost. Source: value_scores.r_score, f_score, spend." + blank_note,
+        [(f"R = {r}", f"F = {f}", n) for (r, f), n in cells.items() if (r, f) not in blank],
     )
     groups = (
         ctx.df(
@@ -985,6 +1164,9 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
         else pd.DataFrame(columns=["grp", "n"])
     )
     tables = [grid_table]
+    groups_note = ""
+    if not groups.empty:
+        groups, groups_note = _pool_groups(groups, ctx.k, ctx.noun)
     if not groups.empty:
         order = {name: i for i, (name, _, _) in enumerate(RFM_GRID)}
         groups = groups.assign(_o=groups["grp"].map(order).fillna(len(order))).sort_values(
@@ -1011,10 +1193,37 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
                     )
                 ],
                 numeric=[False, False, True, True, True] + ([True] if with_clv else []),
-                note="Groups follow the usual R × F grid of RFM practice (value_scores.rfm_group).",
+                note="Groups follow the usual R × F grid of RFM practice (value_scores.rfm_group)."
+                + groups_note,
             )
         )
     return ReportSection(key="rfm", title=title, intro=intro, charts=[chart], tables=tables)
+
+
+def _pool_groups(groups: pd.DataFrame, k: int, noun: str) -> tuple[pd.DataFrame, str]:
+    """RFM groups (grp, n, spend, clv) with those under the minimum group size pooled into one
+    "other groups" row (means weighted by size); the note to print, or ""."""
+    pooled = pool_small(zip(groups["grp"], groups["n"], strict=True), k)
+    if not pooled.merged:
+        return groups, ""
+    if pooled.hidden:
+        return groups.iloc[0:0], f" Not shown: {fewer_than(k, noun)} in all (minimum group size)."
+    small_rows = groups[groups["grp"].isin(pooled.merged)]
+    n = int(small_rows["n"].sum())
+
+    def mean(col: str):
+        got = small_rows[col].astype(float)
+        ok = got.notna()
+        if not ok.any():
+            return None
+        return float((got[ok] * small_rows["n"][ok]).sum() / small_rows["n"][ok].sum())
+
+    other = pd.DataFrame(
+        [{"grp": "other groups", "n": n, "spend": mean("spend"), "clv": mean("clv")}]
+    )
+    kept = groups[~groups["grp"].isin(pooled.merged)]
+    note = f" Groups of {fewer_than(k, noun)} are pooled as “other groups” (minimum group size)."
+    return pd.concat([kept, other], ignore_index=True), note
 
 
 # -------------------------------------------------------------------------- calibration
@@ -1131,6 +1340,16 @@ def calibration_section(ctx: _Ctx) -> ReportSection:
         return skipped(f"Skipped: the model could not be refitted ({exc}).")
     actual = float(summary["frequency_holdout"].sum())
     error = (predicted - actual) / max(actual, 1.0)
+    # groups of fewer than k customers are not drawn or listed (minimum group size)
+    few = comparison["customers"].astype(int) < ctx.k
+    comparison = comparison[~few].reset_index(drop=True)
+    few_note = (
+        [f"Groups of {fewer_than(ctx.k, 'customers')} are not shown (minimum group size)."]
+        if few.any()
+        else []
+    )
+    if comparison.empty:
+        return skipped(few_note[0])
     verdict = (
         "the model is well calibrated on this data"
         if abs(error) <= 0.1
@@ -1168,6 +1387,11 @@ def calibration_section(ctx: _Ctx) -> ReportSection:
         "bought before the holdout.",
         "Customers are grouped by their repeat purchase days in the calibration period (the "
         "last group pools the rest); the closer the two lines, the better the model.",
+        [
+            (str(lab), series, int(n))
+            for lab, n in zip(comparison["label"], comparison["customers"], strict=True)
+            for series in ("actual", "predicted")
+        ],
     )
     table = Table(
         title="Holdout check by calibration frequency",
@@ -1190,7 +1414,7 @@ def calibration_section(ctx: _Ctx) -> ReportSection:
         intro=intro,
         charts=[chart],
         tables=[table],
-        notes=[sentence],
+        notes=[sentence, *few_note],
     )
 
 
@@ -1201,10 +1425,22 @@ def journeys_section(ctx: _Ctx, journeys: dict[str, list[JourneyStage]]) -> Repo
     for s in ctx.segments:
         by_name[ctx.names[s]] = colours[s]
         by_name[ctx.label(s)] = colours[s]
-    for s, n in zip(ctx.descriptions["segment"], ctx.descriptions["name"], strict=True):
+    for s, n in zip(ctx.shown["segment"], ctx.shown["name"], strict=True):
         by_name.setdefault(str(n), colours[int(s)])
+    from personae.personas.journey import is_withheld_note
+
     figures, rows, notes = [], [], []
     for i, (group, stages) in enumerate(journeys.items()):
+        # a stage reached by 1..k-1 members is not drawn (journey_map already leaves such
+        # stages out when given the same k; this keeps a caller's own list honest too)
+        few = [s for s in stages if small_cell(s.reached, ctx.k)]
+        stages = [s for s in stages if s not in few]
+        notes += [
+            f"{group}: {s.stage} — {fewer_than(ctx.k, 'members')} reached it; not shown "
+            "(minimum group size)."
+            for s in few
+        ]
+        notes += [f"{group}: {c.text}" for s in stages for c in s.claims if is_withheld_note(c)]
         if not stages:
             notes.append(f"{group}: no journey stages.")
             continue
@@ -1230,6 +1466,7 @@ def journeys_section(ctx: _Ctx, journeys: dict[str, list[JourneyStage]]) -> Repo
                 f"{stages[0].stage} to {stages[-1].stage}.",
                 "Bar width: members who reached the stage; label: count, share of all members "
                 "and conversion from the stage before.",
+                [(group, s.stage, int(s.reached)) for s in stages],
             )
         )
         for s in stages:
@@ -1298,6 +1535,13 @@ def icp_section(ctx: _Ctx, top: int = 10) -> ReportSection:
     icp = IdealCustomerProfile.from_json(doc)
     who = "customers" if icp.entity == "customer" else "accounts"
     intro = intro.replace("customers", who, 1).replace("among everyone", f"among all {who}")
+    if small(icp.top_count, ctx.k):
+        return ReportSection(
+            key="icp",
+            title=title,
+            intro=intro,
+            notes=[suppressed_note(f"The top {who} by predicted value", ctx.k, who)],
+        )
     headline = (
         f"The top {icp.top_share:.0%} of {who} by predicted lifetime value "
         f"({icp.top_count:,} of {icp.population:,}) have a mean predicted CLV of "
@@ -1306,7 +1550,12 @@ def icp_section(ctx: _Ctx, top: int = 10) -> ReportSection:
         f"{icp.top_revenue_share:.0%} of the revenue so far."
     )
     notes = [headline, icp_summary_sentence(icp)]
-    traits = icp.traits[:top]
+    traits = [t for t in icp.traits if not small_cell(t.top_count, ctx.k)][:top]
+    if any(small_cell(t.top_count, ctx.k) for t in icp.traits[:top]):
+        notes.append(
+            f"Traits held by {fewer_than(ctx.k, who)} of the top {who} are not shown "
+            "(minimum group size)."
+        )
     tables, figures = [], []
 
     def name(attr: str) -> str:
@@ -1364,6 +1613,7 @@ def icp_section(ctx: _Ctx, top: int = 10) -> ReportSection:
                 f"Bar chart of the attribute values most over-represented among the top {who}, "
                 "by lift.",
                 "Label: lift, then the share among the top and among all. Source: icp.",
+                [(f"{name(t.attribute)}: {t.value}", "top", int(t.top_count)) for t in traits],
             )
         )
     if icp.numeric:

@@ -1,9 +1,15 @@
-"""``reports/segments.md``: the segments, what sets each apart, and how they were chosen."""
+"""``reports/segments.md``: the segments, what sets each apart, and how they were chosen.
+
+Minimum group size (k): a segment of fewer than k shows "< k" for its size and no figures;
+its description (from :func:`personae.segments.describe.describe_segments` with the same k)
+says it is not described.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from personae.governance.kanon import DEFAULT_MIN_GROUP_SIZE, check_k, fewer_than, small
 from personae.segments.models import ALGORITHM_TITLES
 
 
@@ -15,7 +21,10 @@ def _money(x: float | None) -> str:
     return "–" if x is None else f"${x:,.0f}"
 
 
-def render_segment_report(result, workspace_name: str) -> str:
+def render_segment_report(
+    result, workspace_name: str, min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+) -> str:
+    k = check_k(min_group_size)
     win = result.choice.winner
     lines = [
         f"# Segments — {workspace_name}",
@@ -31,15 +40,32 @@ def render_segment_report(result, workspace_name: str) -> str:
         "| # | segment | role | size | share | revenue share | mean value | stability |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
+    few = [d.segment for d in result.descriptions if small(d.size, k)]
     for d in result.descriptions:
+        if d.segment in few:
+            lines.append(f"| {d.segment} | {d.name} | {d.role} | < {k:,} | – | – | – | – |")
+            continue
         lines.append(
             f"| {d.segment} | {d.name} | {d.role} | {d.size:,} | {_pct(d.share)} | "
             f"{_pct(d.revenue_share)} | {_money(d.mean_value)} | "
             f"{result.stability.get(d.segment, 0):.2f} |"
         )
+    if few:
+        lines += [
+            "",
+            f"Segment{'s' if len(few) > 1 else ''} {', '.join(map(str, few))}: "
+            f"{fewer_than(k, result.entity + 's')}, so no figures are shown (minimum group "
+            "size).",
+        ]
     lines.append("")
     for d in result.descriptions:
         lines += [f"## {d.segment}. {d.name} ({d.role})", ""]
+        if d.segment in few:
+            lines += [
+                f"Not described: {fewer_than(k, result.entity + 's')} (minimum group size).",
+                "",
+            ]
+            continue
         for reason in d.reasons:
             lines.append(f"*{reason}*")
         if d.reasons:
@@ -97,8 +123,14 @@ def render_segment_report(result, workspace_name: str) -> str:
     return "\n".join(lines)
 
 
-def write_segment_report(result, reports_dir: Path, workspace_name: str) -> Path:
+def write_segment_report(
+    result,
+    reports_dir: Path,
+    workspace_name: str,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+) -> Path:
     reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / "segments.md"
-    path.write_text(render_segment_report(result, workspace_name), encoding="utf-8")
+    text = render_segment_report(result, workspace_name, min_group_size)
+    path.write_text(text, encoding="utf-8")
     return path

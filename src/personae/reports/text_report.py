@@ -5,12 +5,16 @@ texts came from where, in which language, how each survey question was assigned 
 (and by which rule, so a wrong guess can be fixed in ``[text.questions]``), the themes of
 each facet with their size, sentiment and one scrubbed quote with its record id, and how
 the number of themes was chosen.
+
+Minimum group size (k): a theme fewer than k people wrote is neither listed nor quoted, and
+a facet fewer than k people wrote about shows no counts — with a line saying so.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from personae.governance.kanon import DEFAULT_MIN_GROUP_SIZE, check_k, fewer_than, small
 from personae.reports.value_report import _table
 from personae.text.build import TextResult
 from personae.text.facets import FACET_TITLES, FACETS
@@ -24,9 +28,12 @@ def _quote_cell(text: str | None) -> str:
     return "“" + " ".join(text.split()).replace("|", "/") + "”"
 
 
-def render_text_report(result: TextResult, workspace_name: str) -> str:
+def render_text_report(
+    result: TextResult, workspace_name: str, min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+) -> str:
     import pandas as pd
 
+    k = check_k(min_group_size)
     lines = [
         f"# Voice of the customer — {workspace_name}",
         "",
@@ -92,21 +99,33 @@ def render_text_report(result: TextResult, workspace_name: str) -> str:
         lines.append("No free-text survey questions.")
     lines += ["", "## Snippets per facet", ""]
     facet_rows = []
+    few_facets = False
     for facet in FACETS:
         fr = result.facets.get(facet)
         if fr is None:
             continue
+        few = 0 < fr.profiles < k
+        few_facets = few_facets or few
         facet_rows.append(
             {
                 "facet": FACET_TITLES[facet],
-                "snippets": fr.snippets,
-                "profiles": fr.profiles,
+                "snippets": None if few else fr.snippets,
+                "profiles": None if few else fr.profiles,
                 "themes": len(fr.themes),
                 "note": fr.note,
             }
         )
     if facet_rows:
-        lines += _table(pd.DataFrame(facet_rows), {"snippets": ",", "profiles": ","})
+        lines += _table(
+            pd.DataFrame(facet_rows).astype({"snippets": object, "profiles": object}),
+            {"snippets": ",", "profiles": ","},
+        )
+        if few_facets:
+            lines += [
+                "",
+                f"Blank counts: a facet {fewer_than(k, 'people')} wrote about (minimum group "
+                "size).",
+            ]
     lines += [
         "",
         "A snippet is a whole survey answer (facet from its question), a whole ticket (a pain "
@@ -119,7 +138,10 @@ def render_text_report(result: TextResult, workspace_name: str) -> str:
         if fr is None or not fr.themes:
             continue
         lines += ["", f"## {FACET_TITLES[facet]}", ""]
-        themes = sorted(fr.themes, key=lambda t: -t["snippets"])
+        every = sorted(fr.themes, key=lambda t: -t["snippets"])
+        # a theme of fewer than k writers is neither listed nor quoted (minimum group size)
+        themes = [t for t in every if not small(t["profiles"], k)]
+        withheld = len(every) - len(themes)
         shown = themes[:THEMES_SHOWN]
         lines += _table(
             pd.DataFrame(
@@ -141,6 +163,11 @@ def render_text_report(result: TextResult, workspace_name: str) -> str:
         if len(themes) > THEMES_SHOWN:
             lines.append(
                 f"\n…and {len(themes) - THEMES_SHOWN} smaller themes (table `text_themes`)."
+            )
+        if withheld:
+            lines.append(
+                f"\n{withheld} theme{'s' if withheld > 1 else ''} written by "
+                f"{fewer_than(k, 'people')} not shown or quoted (minimum group size)."
             )
         chosen = [r for r in fr.selection if r.get("chosen")]
         if chosen:
@@ -164,8 +191,14 @@ def render_text_report(result: TextResult, workspace_name: str) -> str:
     return "\n".join(lines)
 
 
-def write_text_report(result: TextResult, reports_dir: Path, workspace_name: str) -> Path:
+def write_text_report(
+    result: TextResult,
+    reports_dir: Path,
+    workspace_name: str,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+) -> Path:
     reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / "text.md"
-    path.write_text(render_text_report(result, workspace_name), encoding="utf-8")
+    text = render_text_report(result, workspace_name, min_group_size)
+    path.write_text(text, encoding="utf-8")
     return path

@@ -4,6 +4,11 @@ channel costs — with the model checks a sceptical analyst asks for first.
 The lifetime-value model is validated on the workspace's own data: it is refitted on the
 history up to six months before ``as_of`` and its predicted purchases in the last six
 months are compared with what actually happened (chart ``value_holdout.svg``).
+
+Minimum group size (k): groups (RFM groups, churn bands) of fewer than k are pooled into
+one "other" row, holdout rows and cross-sell suggestions of fewer than k are left out, and
+an acquisition channel with fewer than k new customers shows no per-customer figures —
+each with a line saying so.
 """
 
 from __future__ import annotations
@@ -14,6 +19,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from personae.governance.kanon import (
+    DEFAULT_MIN_GROUP_SIZE,
+    check_k,
+    fewer_than,
+    pool_small,
+    small_cell,
+)
 from personae.value.rfm import RFM_GROUP_DESCRIPTIONS
 
 HOLDOUT_DAYS = 182
@@ -36,8 +48,48 @@ def _table(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> list[s
     return lines
 
 
-def holdout_check(con: duckdb.DuckDBPyConnection, as_of: str, out_dir: Path) -> list[str]:
-    """Refit on the calibration period and compare holdout purchases; the report lines."""
+def pooled(
+    frame: pd.DataFrame,
+    key: str,
+    count: str,
+    means: dict[str, tuple[str, int]],
+    k: int,
+    other: str = "other",
+) -> tuple[pd.DataFrame, str]:
+    """Rows of ``frame`` whose ``count`` is under ``k`` pooled into one ``other`` row.
+
+    ``means`` maps an output column to (the column of its *sum*, decimals): means are
+    computed from sums after pooling, so the pooled row's means are exact. The sum columns
+    are dropped. Returns the table and the note to print ("" when nothing was pooled).
+    """
+    pool = pool_small(zip(frame[key].astype(str), frame[count].astype(int), strict=True), k)
+    is_small = frame[key].astype(str).isin(pool.merged)
+    out = frame[~is_small].copy()
+    if is_small.any():
+        row = {key: other, count: int(frame.loc[is_small, count].sum())}
+        for total, _ in means.values():
+            row[total] = frame.loc[is_small, total].sum()
+        if not pool.hidden:
+            out = pd.concat([out, pd.DataFrame([row])], ignore_index=True)
+    for col, (total, digits) in means.items():
+        out[col] = (out[total] / out[count]).round(digits)
+    out = out.drop(columns=[t for t, _ in means.values()])
+    note = ""
+    if pool.hidden:
+        note = f"Not shown: {fewer_than(k, 'people')} in all (minimum group size)."
+    elif pool.merged:
+        note = f"Groups of {fewer_than(k, 'people')} are pooled as “{other}” (minimum group size)."
+    return out, note
+
+
+def holdout_check(
+    con: duckdb.DuckDBPyConnection,
+    as_of: str,
+    out_dir: Path,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+) -> list[str]:
+    """Refit on the calibration period and compare holdout purchases; the report lines.
+    Rows of fewer than ``min_group_size`` customers are left out of the table and chart."""
     from personae.value.clv import (
         BetaGeo,
         ModelInputError,
@@ -59,6 +111,8 @@ def holdout_check(con: duckdb.DuckDBPyConnection, as_of: str, out_dir: Path) -> 
         comparison = holdout_comparison(bg, summary)
     except ModelInputError as exc:
         return [f"Holdout check skipped: {exc}"]
+    few = comparison["customers"].astype(int) < min_group_size
+    comparison = comparison[~few].reset_index(drop=True)
     chart = holdout_chart(comparison, out_dir / "value_holdout.svg")
     actual = float(summary["frequency_holdout"].sum())
     predicted = float(
@@ -78,10 +132,20 @@ def holdout_check(con: duckdb.DuckDBPyConnection, as_of: str, out_dir: Path) -> 
     ]
     show = comparison.copy()
     lines += _table(show, {c: ".2f" for c in show.columns if show[c].dtype.kind == "f"})
+    if few.any():
+        lines += ["", f"Rows of {fewer_than(min_group_size, 'customers')} are not shown "
+                  "(minimum group size)."]  # fmt: skip
     return lines
 
 
-def write_value_report(con: duckdb.DuckDBPyConnection, out_dir: Path, result, name: str) -> Path:
+def write_value_report(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    result,
+    name: str,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+) -> Path:
+    k = check_k(min_group_size)
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"# Customer value — {name}", ""]
     lines.append(
@@ -117,28 +181,37 @@ def write_value_report(con: duckdb.DuckDBPyConnection, out_dir: Path, result, na
             "### Holdout check",
             "",
         ]
-        lines += holdout_check(con, result.as_of, out_dir)
+        lines += holdout_check(con, result.as_of, out_dir, k)
         lines.append("")
     rfm = con.execute(
         """
         SELECT rfm_group AS "group", count(*) AS customers,
                round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "share %",
-               round(avg(spend), 2) AS "mean spend", round(avg(clv), 2) AS "mean CLV",
-               round(avg(churn_risk), 3) AS "mean churn risk"
+               sum(spend) AS _spend, sum(clv) AS _clv, sum(churn_risk) AS _risk
         FROM value_scores GROUP BY rfm_group ORDER BY avg(spend) DESC
         """
     ).df()
+    total = rfm["customers"].sum()
+    rfm, note = pooled(
+        rfm,
+        "group",
+        "customers",
+        {"mean spend": ("_spend", 2), "mean CLV": ("_clv", 2), "mean churn risk": ("_risk", 3)},
+        k,
+    )
+    rfm["share %"] = (100.0 * rfm["customers"] / max(total, 1)).round(1)
     rfm["meaning"] = [RFM_GROUP_DESCRIPTIONS.get(g, "") for g in rfm["group"]]
-    lines += ["## RFM groups", "", *_table(rfm), ""]
+    lines += ["## RFM groups", "", *_table(rfm), ""] + ([note, ""] if note else [])
     if result.model == "contractual":
         acc = con.execute(
             """
             SELECT churn_band AS band, count(*) AS accounts, round(sum(mrr), 2) AS mrr,
-                   round(avg(clv), 2) AS "mean CLV"
+                   sum(clv) AS _clv
             FROM account_value_scores GROUP BY churn_band ORDER BY min(churn_risk)
             """
         ).df()
-        lines += ["## Account churn risk", "", *_table(acc), ""]
+        acc, note = pooled(acc, "band", "accounts", {"mean CLV": ("_clv", 2)}, k)
+        lines += ["## Account churn risk", "", *_table(acc), ""] + ([note, ""] if note else [])
         top = con.execute(
             """
             SELECT account_id, name, plan, round(mrr, 2) AS mrr, round(churn_risk, 2) AS risk,
@@ -152,13 +225,27 @@ def write_value_report(con: duckdb.DuckDBPyConnection, out_dir: Path, result, na
     else:
         bands = con.execute(
             """
-            SELECT churn_band AS band, count(*) AS customers, round(avg(clv), 2) AS "mean CLV",
-                   round(avg(p_alive), 3) AS "mean P(alive)"
+            SELECT churn_band AS band, count(*) AS customers, sum(clv) AS _clv,
+                   sum(p_alive) AS _alive
             FROM value_scores GROUP BY churn_band ORDER BY min(churn_risk)
             """
         ).df()
-        lines += ["## Churn risk", "", *_table(bands), ""]
+        bands, note = pooled(
+            bands, "band", "customers", {"mean CLV": ("_clv", 2), "mean P(alive)": ("_alive", 3)}, k
+        )
+        lines += ["## Churn risk", "", *_table(bands), ""] + ([note, ""] if note else [])
     acq = con.execute("SELECT * FROM acquisition_costs WHERE campaign = '*'").df()
+    few_acq = ""
+    if not acq.empty and "customers" in acq.columns:
+        few = [small_cell(n, k) for n in acq["customers"].fillna(0).astype(int)]
+        if any(few):
+            per_customer = [c for c in ("customers", "cac", "mean_clv", "clv_to_cac") if c in acq]
+            acq[per_customer] = acq[per_customer].astype(object)
+            acq.loc[few, per_customer] = None
+            few_acq = (
+                f"A channel with {fewer_than(k, 'new customers')} shows no per-customer "
+                "figures (minimum group size)."
+            )
     if not acq.empty:
         lines += [
             "## Acquisition cost by channel",
@@ -169,14 +256,15 @@ def write_value_report(con: duckdb.DuckDBPyConnection, out_dir: Path, result, na
             "",
             *_table(acq.drop(columns=["campaign"])),
             "",
-        ]
+        ] + ([few_acq, ""] if few_acq else [])
     up = con.execute(
         """
         SELECT split_part(upsell_suggestions, ' (', 1) AS "first suggestion", count(*) AS customers,
                round(avg(upsell_score), 1) AS "mean score"
         FROM value_scores WHERE coalesce(upsell_suggestions, '') <> ''
-        GROUP BY 1 ORDER BY 2 DESC LIMIT 10
-        """
+        GROUP BY 1 HAVING count(*) >= ? ORDER BY 2 DESC LIMIT 10
+        """,
+        [k],
     ).df()
     if not up.empty:
         lines += ["## Cross-sell: most common first suggestion", "", *_table(up), ""]

@@ -26,12 +26,14 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
-from personae.config import AudienceSettings
+from personae.config import AudienceSettings, GovernanceSettings
 from personae.engine import DuckDBEngine, quote_ident, quote_literal
+from personae.governance.consent import consent_filter
 
 __all__ = [
     "Audience",
     "AudienceError",
+    "AudienceExport",
     "audience_columns",
     "audience_view_sql",
     "check_predicate",
@@ -76,13 +78,48 @@ class AudienceError(Exception):
 
 @dataclass
 class Audience:
-    """One audience with its size; ``share`` is of all non-anonymous profiles."""
+    """One audience with its size; ``share`` is of all non-anonymous profiles.
+
+    ``members`` counts the people an export would write: those matching ``where`` who
+    consent to the audience purpose (``[governance] audience_purpose``); ``excluded`` the
+    ones matching ``where`` who do not.
+    """
 
     name: str
     where: str
     description: str
     members: int
     share: float
+    excluded: int = 0
+
+
+class AudienceExport(int):
+    """The number of profiles an export wrote (an ``int``), plus ``excluded``: how many
+    matched the condition but were left out because they do not consent to ``purpose``.
+
+    An int so that callers that only want the count keep working; the exclusion travels
+    with it so that no caller can lose it by accident.
+    """
+
+    excluded: int
+    purpose: str
+
+    def __new__(cls, rows: int, excluded: int = 0, purpose: str = "") -> AudienceExport:
+        obj = super().__new__(cls, rows)
+        obj.excluded = excluded
+        obj.purpose = purpose
+        return obj
+
+    @property
+    def rows(self) -> int:
+        return int(self)
+
+
+def _consent(con: duckdb.DuckDBPyConnection, governance: GovernanceSettings | None) -> tuple:
+    """The audience purpose and its predicate on the view (``a.profile_id``)."""
+    gov = governance or GovernanceSettings()
+    purpose = gov.audience_purpose
+    return purpose, consent_filter(con, purpose, gov.consent_default, "a.profile_id")
 
 
 # -- the view ---------------------------------------------------------------------------
@@ -358,28 +395,33 @@ def list_audiences(
     con: duckdb.DuckDBPyConnection,
     settings: dict[str, AudienceSettings],
     horizon_months: int,
+    *,
+    governance: GovernanceSettings | None = None,
 ) -> list[Audience]:
     """Every configured audience with its member count and share, in config order.
 
     Each condition is checked, then counted with one COUNT on the view; the first audience
     that fails stops the listing with its error, since a count next to a broken rule would
-    be misleading.
+    be misleading. Members are counted as an export would write them (consenting people
+    only, ``governance`` defaulting to the shipped ``[governance]``), the rest as excluded.
     """
     if not settings:
         return []
     view, known = _build_view(con, horizon_months)
+    _, consent = _consent(con, governance)
     total = con.execute(f"SELECT count(*) FROM ({view}) AS a").fetchall()[0][0]
     out = []
     for name, s in settings.items():
         check_predicate(s.where, known, name)
         try:
-            members = con.execute(
-                f"SELECT count(*) FROM ({view}) AS a WHERE (\n{s.where}\n)"
-            ).fetchall()[0][0]
+            members, excluded = con.execute(
+                f"SELECT count(*) FILTER (WHERE _ok), count(*) FILTER (WHERE NOT _ok) "
+                f"FROM (SELECT {consent} AS _ok FROM ({view}) AS a WHERE (\n{s.where}\n))"
+            ).fetchall()[0]
         except duckdb.Error as exc:
             raise _runtime_error(name, s.where, exc) from None
         share = members / total if total else 0.0
-        out.append(Audience(name, s.where, s.description, members, share))
+        out.append(Audience(name, s.where, s.description, members, share, excluded))
     return out
 
 
@@ -418,12 +460,18 @@ def export_audience(
     path: Path,
     horizon_months: int,
     fmt: ExportFormat | str = "auto",
-) -> int:
+    *,
+    governance: GovernanceSettings | None = None,
+) -> AudienceExport:
     """Write the members of audience ``name`` to ``path``; returns the row count.
 
     The file holds ``profile_id`` and the audience's ``columns``, ordered by profile_id so
     the same data gives the same file. Formats: csv (with a header), parquet, or jsonl
     (one JSON object per line); ``auto`` goes by the file name and falls back to csv.
+
+    Only people who consent to the audience purpose (``governance``, default the shipped
+    ``[governance]``: advertising, no recorded choice counts as consent) are written; the
+    count of those left out comes back as ``.excluded`` on the returned count.
     """
     audience = _pick(name, settings)
     kind = export_format(path, fmt)
@@ -436,13 +484,22 @@ def export_audience(
         if canonical[c.lower()] not in columns:
             columns.append(canonical[c.lower()])
     picked = ", ".join(quote_ident(c) for c in columns)
+    purpose, consent = _consent(con, governance)
     path.parent.mkdir(parents=True, exist_ok=True)
     query = (
         f"COPY (SELECT {picked} FROM ({view}) AS a WHERE (\n{audience.where}\n) "
-        f"ORDER BY profile_id) TO {quote_literal(str(path))} ({_COPY_OPTIONS[kind]})"
+        f"AND ({consent}) ORDER BY profile_id) TO {quote_literal(str(path))} "
+        f"({_COPY_OPTIONS[kind]})"
     )
     try:
-        return int(con.execute(query).fetchall()[0][0])
+        excluded = 0
+        if consent != "TRUE":
+            excluded = con.execute(
+                f"SELECT count(*) FROM ({view}) AS a WHERE (\n{audience.where}\n) "
+                f"AND NOT ({consent})"
+            ).fetchall()[0][0]
+        rows = con.execute(query).fetchall()[0][0]
+        return AudienceExport(int(rows), int(excluded), purpose)
     except duckdb.IOException as exc:
         raise AudienceError(
             f"audience {name!r}: cannot write {path}: {_first_line(exc)}. "

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from personae.config import SegmentSettings
+from personae.config import GovernanceSettings, SegmentSettings
 from personae.segments.describe import SegmentDescription, describe_segments
 from personae.segments.features import (
     FeatureError,
     FeatureMatrix,
     FeatureSet,
+    consent_excluded,
     feature_set,
     load_frame,
 )
@@ -82,12 +83,20 @@ class Prepared:
     rng: np.random.Generator
 
 
-def prepare(con: duckdb.DuckDBPyConnection, s: SegmentSettings) -> Prepared:
-    """Load the population, fit the feature transforms on the sample, build both views."""
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    s: SegmentSettings,
+    governance: GovernanceSettings | None = None,
+) -> Prepared:
+    """Load the population, fit the feature transforms on the sample, build both views.
+
+    The population is ``[segments] where`` minus the people who refused ``governance``'s
+    segmentation purpose (see :func:`personae.segments.features.feature_set`).
+    """
     from sklearn.decomposition import PCA
 
     try:
-        fs = feature_set(con, s)
+        fs = feature_set(con, s, governance)
         frame = load_frame(con, fs)
     except FeatureError as exc:
         raise SegmentStepError(str(exc)) from None
@@ -131,8 +140,10 @@ class Segmenter:
         *,
         value_horizon_months: int = 12,
         progress: Callable[[str], None] | None = None,
+        governance: GovernanceSettings | None = None,
     ) -> None:
         self.settings = settings
+        self.governance = governance
         self.horizon = value_horizon_months
         self.progress = progress
 
@@ -152,7 +163,7 @@ class Segmenter:
         s = self.settings
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        prepared = prepare(con, s)
+        prepared = prepare(con, s, self.governance)
         fs, frame, fm = prepared.features, prepared.frame, prepared.matrix
         n, sample_rows = len(frame), prepared.sample_rows
         data_all, data_sample = prepared.data, prepared.sample
@@ -224,6 +235,7 @@ class Segmenter:
             primary_min=s.primary_min,
             primary_max=s.primary_max,
             negative_ratio=s.negative_ratio,
+            min_group_size=(self.governance or GovernanceSettings()).min_group_size,
         )
         timings["describe"] = time.perf_counter() - started - sum(timings.values())
 
@@ -244,7 +256,7 @@ class Segmenter:
             seconds=0.0,
             timings=timings,
         )
-        self._write_models(con, result, fs.where)
+        self._write_models(con, result, fs)
         timings["write"] = time.perf_counter() - started - sum(timings.values())
         result.seconds = time.perf_counter() - started
         return result
@@ -326,10 +338,13 @@ class Segmenter:
         )
         con.unregister("_segdesc_arrow")
 
-    def _write_models(self, con: duckdb.DuckDBPyConnection, r: SegmentResult, where: str) -> None:
+    def _write_models(
+        self, con: duckdb.DuckDBPyConnection, r: SegmentResult, fs: FeatureSet
+    ) -> None:
         doc = {
             "entity": r.entity,
-            "where": where,
+            "where": fs.where,
+            "consent": {"purpose": fs.purpose, "excluded": consent_excluded(con, fs)},
             "entities": r.entities,
             "sample": r.sample,
             "numeric": r.numeric,

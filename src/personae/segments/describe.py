@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from personae.governance.kanon import DEFAULT_MIN_GROUP_SIZE, check_k, fewer_than
+
 MIN_LEVEL_SHARE = 0.05  # a level is tested only when this share of the segment holds it
 MIN_SEGMENT_SHARE = 0.10  # ... and kept only when at least this share holds it
 MIN_LIFT = 1.25
@@ -441,9 +443,18 @@ def _two_proportion_p(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.nda
 
 
 def _category_tests(
-    values: pd.Series, seg: np.ndarray, k: int, attribute: str, order: int
+    values: pd.Series,
+    seg: np.ndarray,
+    k: int,
+    attribute: str,
+    order: int,
+    min_group: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> tuple[int, list[_Candidate]]:
     """Every level held by ≥5% of a segment, tested segment vs rest.
+
+    A level is *kept* only when at least ``min_group`` members of the segment hold it (the
+    minimum group size): "62% are women" about three women would describe three people.
+    The test count is not changed by that gate, so the Bonferroni adjustment is the same.
 
     Shares are over the rows where the attribute is known, in the segment and overall: a
     missing value says nothing about the customer (no survey answer, no events), so counting
@@ -470,6 +481,7 @@ def _category_tests(
     tested &= np.isfinite(share)
     p = _two_proportion_p(counts, n_seg[:, None], total - counts, n_rest[:, None])
     keep = tested & (lift >= MIN_LIFT) & (share >= MIN_SEGMENT_SHARE)
+    keep &= counts >= min_group
     # Cohen's h: a difference of proportions on the same conventional scale as a standardised
     # mean difference (0.2 small, 0.5 medium, 0.8 large), so a category and a number can be
     # ranked against each other, and a rise from 2% to 6% counts for more than 50% to 54%.
@@ -555,8 +567,15 @@ def _welch_p(m: _Moments) -> np.ndarray:
 
 
 def _number_tests(
-    values: pd.Series, seg: np.ndarray, k: int, attribute: str, order: int
+    values: pd.Series,
+    seg: np.ndarray,
+    k: int,
+    attribute: str,
+    order: int,
+    min_group: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> tuple[int, list[_Candidate]]:
+    """Every number tested segment vs rest; kept when the segment has at least
+    ``min_group`` known values and differs by MIN_STD_DIFF or more."""
     x = _numeric(values)
     valid = x[~np.isnan(x)]
     if valid.size < 2 or valid.min() == valid.max():  # fewer than two distinct values
@@ -567,7 +586,7 @@ def _number_tests(
     p = _welch_p(m)
     tested = np.isfinite(p)
     std_diff = (m.mean - m.mean_all) / math.sqrt(m.var_all)
-    keep = tested & (np.abs(std_diff) >= MIN_STD_DIFF)
+    keep = tested & (np.abs(std_diff) >= MIN_STD_DIFF) & (m.n >= min_group)
     out = [
         _Candidate(
             segment=int(g),
@@ -587,8 +606,13 @@ def _number_tests(
     return int(tested.sum()), out
 
 
-def _group_means(frame: pd.DataFrame, column: str | None, seg: np.ndarray, k: int):
-    """(per-segment means, overall mean, per-segment sums) ignoring NaN; None if absent."""
+def _group_means(
+    frame: pd.DataFrame, column: str | None, seg: np.ndarray, k: int, min_group: int = 1
+):
+    """(per-segment means, overall mean, per-segment sums) ignoring NaN; None if absent.
+
+    A segment with fewer than ``min_group`` known values gets a NaN mean (the minimum group
+    size), which every rule and sentence downstream reads as "no figure"."""
     if column is None or column not in frame.columns:
         return None
     x = _numeric(frame[column])
@@ -600,6 +624,7 @@ def _group_means(frame: pd.DataFrame, column: str | None, seg: np.ndarray, k: in
     sums = np.bincount(seg, weights=xs, minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
         means = sums / n
+    means = np.where(n >= min_group, means, np.nan)
     return means, float(xs.sum() / valid.sum()), sums
 
 
@@ -634,15 +659,17 @@ def _negative_reasons(
     low_value_ratio: float | None,
     currency: str,
     member: str,
+    min_group: int = 1,
 ) -> list[list[str]]:
     """Reasons a segment costs more than it brings, per segment (empty when none fire).
 
     Ratio rules need a positive overall mean: "twice the average" of zero means nothing.
+    A segment mean over fewer than ``min_group`` known values gives no reason.
     """
     reasons: list[list[str]] = [[] for _ in range(k)]
 
     def ratio_rule(column: str, floor: float, say: Callable[[float, float, float], str]) -> None:
-        got = _group_means(frame, column, seg, k)
+        got = _group_means(frame, column, seg, k, min_group)
         if got is None or not got[1] > 0:
             return
         means, overall, _ = got
@@ -674,7 +701,7 @@ def _negative_reasons(
                 f"Opens {_num(s)} support tickets per {member}, {_lift(r)} the average ({_num(o)})."
             ),
         )
-    churn = _group_means(frame, "churn_risk", seg, k)
+    churn = _group_means(frame, "churn_risk", seg, k, min_group)
     if churn is not None and churn[1] > 0:
         means, overall, _ = churn
         limit = min(negative_ratio * overall, overall + 0.5 * (1 - overall))
@@ -683,7 +710,7 @@ def _negative_reasons(
                 reasons[g].append(
                     f"Churn risk averages {_pct(means[g])}, against {_pct(overall)} overall."
                 )
-    value = _group_means(frame, value_column, seg, k)
+    value = _group_means(frame, value_column, seg, k, min_group)
     if value is not None and low_value_ratio is None:
         # Value is heavy-tailed (one enterprise tier can hold 90% of it), so "below half the
         # average" would brand every small-customer segment negative; by default only a
@@ -760,9 +787,16 @@ def describe_segments(
     negative_ratio: float = 2.0,
     low_value_ratio: float | None = None,
     currency: str = "$",
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> list[SegmentDescription]:
     """Describe every segment of ``frame`` (one row per entity, ``labels`` aligned with the
     rows), ordered by segment number.
+
+    ``min_group_size`` (``[governance] min_group_size``, k) is the fewest entities any
+    sentence may rest on: a segment smaller than k is not described at all (one sentence
+    says so, and it can be neither primary nor negative), a category level held by fewer
+    than k of a segment and a number known for fewer than k are never a difference, and a
+    mean over fewer than k known values is left out.
 
     The Bonferroni adjustment counts every test the call ran (all tested levels and all
     numbers, in every segment), so adding columns makes each one harder to pass: that is the
@@ -784,29 +818,31 @@ def describe_segments(
     k, n_rows = len(ids), len(frame)
     sizes = np.bincount(seg, minlength=k)
     plural, member = _entity_noun(frame)
+    min_group = check_k(min_group_size)
+    too_small = sizes < min_group
 
     tests = 0
     candidates: list[_Candidate] = []
     for order, column in enumerate(categorical):
-        count, found = _category_tests(frame[column], seg, k, column, order)
+        count, found = _category_tests(frame[column], seg, k, column, order, min_group)
         tests += count
         candidates.extend(found)
     for order, column in enumerate(numeric, start=len(categorical)):
-        count, found = _number_tests(frame[column], seg, k, column, order)
+        count, found = _number_tests(frame[column], seg, k, column, order, min_group)
         tests += count
         candidates.extend(found)
 
     per_segment: list[dict[str, _Candidate]] = [{} for _ in range(k)]
     for c in candidates:
         c.p_value = min(1.0, c.p_value * tests)  # Bonferroni
-        if not c.p_value < alpha:
+        if not c.p_value < alpha or too_small[c.segment]:
             continue
         best = per_segment[c.segment].get(c.attribute)
         if best is None or c.strength > best.strength:  # first (column order) wins a tie
             per_segment[c.segment][c.attribute] = c
 
-    value = _group_means(frame, value_column, seg, k)
-    revenue = _group_means(frame, revenue_column, seg, k)
+    value = _group_means(frame, value_column, seg, k, min_group)
+    revenue = _group_means(frame, revenue_column, seg, k, min_group)
     value_label = _label(value_column, labels_for) if value_column else "value"
     reasons = _negative_reasons(
         frame,
@@ -818,6 +854,7 @@ def describe_segments(
         low_value_ratio=low_value_ratio,
         currency=currency,
         member=member,
+        min_group=min_group,
     )
 
     shares = sizes / n_rows
@@ -827,7 +864,7 @@ def describe_segments(
         basis, per, word = revenue[0], "size × revenue", "mean revenue"
     else:
         basis, per, word = None, "size", ""
-    eligible = [g for g in range(k) if not reasons[g]]
+    eligible = [g for g in range(k) if not reasons[g] and not too_small[g]]
     scores = []
     for g in eligible:
         weight = 1.0 if basis is None else float(basis[g])
@@ -841,10 +878,15 @@ def describe_segments(
     revenue_total = float(revenue[2].sum()) if revenue is not None else 0.0
     out: list[SegmentDescription] = []
     for g in range(k):
+        if too_small[g]:
+            out.append(_too_small(int(ids[g]), int(sizes[g]), float(shares[g]), min_group, plural))
+            continue
         chosen = sorted(per_segment[g].values(), key=lambda c: (-c.strength, c.order))[:top]
         differences = [_difference(c, labels_for, currency) for c in chosen]
         revenue_share = (
-            float(revenue[2][g] / revenue_total) if revenue is not None and revenue_total else None
+            float(revenue[2][g] / revenue_total)
+            if revenue is not None and revenue_total and np.isfinite(revenue[0][g])
+            else None
         )
         mean_value = _finite(value[0][g]) if value is not None else None
         mean_revenue = _finite(revenue[0][g]) if revenue is not None else None
@@ -892,6 +934,26 @@ def describe_segments(
     for d, name in zip(out, names, strict=True):
         d.name = name
     return out
+
+
+def _too_small(segment: int, size: int, share: float, k: int, plural: str) -> SegmentDescription:
+    """A segment under the minimum group size: counted, never described."""
+    return SegmentDescription(
+        segment=segment,
+        name="",
+        size=size,
+        share=share,
+        revenue_share=None,
+        mean_value=None,
+        mean_revenue=None,
+        role="other",
+        reasons=[],
+        differences=[],
+        sentences=[
+            f"Not described: {fewer_than(k, plural)} (minimum group size); counted among "
+            "everyone only."
+        ],
+    )
 
 
 def _finite(x: float) -> float | None:

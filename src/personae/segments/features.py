@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from personae.config import GovernanceSettings
 from personae.engine import DuckDBEngine, quote_ident
+from personae.governance.consent import consent_filter
 from personae.text.facets import FACETS
 
 
@@ -154,11 +156,15 @@ def person_attributes_sql(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
-def account_attributes_sql(con: duckdb.DuckDBPyConnection, people: list[str]) -> str:
+def account_attributes_sql(
+    con: duckdb.DuckDBPyConnection, people: list[str], consent: str = "TRUE"
+) -> str:
     """Every account column, its value scores, and ``people_*`` aggregates of its people.
 
     ``people`` names the person attributes to aggregate: numbers by their mean (a rate or a
     count per person), categories by their most common value among the account's people.
+    ``consent`` (a predicate on ``profiles``) keeps people who refused the segmentation
+    purpose out of their account's aggregates.
     """
     account_cols = _columns(con, "account_profiles")
     if not account_cols:
@@ -192,7 +198,7 @@ def account_attributes_sql(con: duckdb.DuckDBPyConnection, people: list[str]) ->
         f"SELECT a.*{value_select}, pa.* EXCLUDE (account_id), a.account_id AS entity_id "
         f"FROM account_profiles a {value_join}"
         f"LEFT JOIN (SELECT account_id, {', '.join(aggs)} FROM profiles "
-        "WHERE account_id IS NOT NULL AND NOT anonymous GROUP BY account_id) pa "
+        f"WHERE account_id IS NOT NULL AND NOT anonymous AND ({consent}) GROUP BY account_id) pa "
         "ON pa.account_id = a.account_id"
     )
 
@@ -234,17 +240,32 @@ class FeatureSet:
     describe: list[str]
     source_sql: str
     where: str
+    # people who refused the segmentation purpose ([governance] segment_purpose) are left
+    # out: ``consent`` is a predicate on the source rows (``_src``), TRUE when nobody is
+    consent: str = "TRUE"
+    purpose: str = ""
 
 
-def feature_set(con: duckdb.DuckDBPyConnection, settings) -> FeatureSet:
-    """Resolve ``[segments]`` (entity, attribute lists, population) against the workspace."""
+def feature_set(
+    con: duckdb.DuckDBPyConnection, settings, governance: GovernanceSettings | None = None
+) -> FeatureSet:
+    """Resolve ``[segments]`` (entity, attribute lists, population) against the workspace.
+
+    ``governance`` (default: the shipped ``[governance]`` defaults) names the purpose a
+    person must consent to before they are segmented.
+    """
+    gov = governance or GovernanceSettings()
+    purpose, default = gov.segment_purpose, gov.consent_default
     entity = resolve_entity(con, settings.entity)
     if entity == "account":
         person_categorical = expand(PERSON_CATEGORICAL, _columns(con, "profiles"))
         people = list(
             dict.fromkeys([*PERSON_NUMERIC, *person_categorical, *TEXT_COLUMNS, *PEOPLE_EXTRA])
         )
-        sql = account_attributes_sql(con, people)
+        sql = account_attributes_sql(
+            con, people, consent_filter(con, purpose, default, "profiles.profile_id")
+        )
+        consent = "TRUE"  # an account is not a person; its people were filtered above
         default_num, default_cat, describe = ACCOUNT_NUMERIC, ACCOUNT_CATEGORICAL, ACCOUNT_DESCRIBE
         text_cols = [f"people_{c}" for c in TEXT_COLUMNS]
         where = settings.where or "true"
@@ -253,6 +274,7 @@ def feature_set(con: duckdb.DuckDBPyConnection, settings) -> FeatureSet:
         default_num, default_cat, describe = PERSON_NUMERIC, PERSON_CATEGORICAL, PERSON_DESCRIBE
         text_cols = list(TEXT_COLUMNS)
         where = settings.where or PERSON_WHERE
+        consent = consent_filter(con, purpose, default, "_src.entity_id")
     available = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM ({sql}) LIMIT 0").fetchall()]
     check_known(settings.numeric, available, "numeric")
     check_known(settings.categorical, available, "categorical")
@@ -266,7 +288,7 @@ def feature_set(con: duckdb.DuckDBPyConnection, settings) -> FeatureSet:
     if settings.text:
         categorical += [c for c in text_cols if c in available and c not in categorical]
     describe_cols = [c for c in describe if c in available]
-    return FeatureSet(entity, numeric, categorical, describe_cols, sql, where)
+    return FeatureSet(entity, numeric, categorical, describe_cols, sql, where, consent, purpose)
 
 
 def load_frame(con: duckdb.DuckDBPyConnection, fs: FeatureSet) -> pd.DataFrame:
@@ -281,13 +303,26 @@ def load_frame(con: duckdb.DuckDBPyConnection, fs: FeatureSet) -> pd.DataFrame:
     )
     try:
         table = con.sql(
-            f"SELECT entity_id, {select} FROM ({fs.source_sql}) WHERE {fs.where} ORDER BY entity_id"
+            f"SELECT entity_id, {select} FROM ({fs.source_sql}) AS _src "
+            f"WHERE ({fs.where}) AND ({fs.consent}) ORDER BY entity_id"
         ).to_arrow_table()
     except duckdb.Error as exc:
         raise FeatureError(
             f"[segments] where = {fs.where!r} failed: {exc}. Fix: edit [segments] where."
         ) from None
     return table.to_pandas()
+
+
+def consent_excluded(con: duckdb.DuckDBPyConnection, fs: FeatureSet) -> int:
+    """How many entities of the ``where`` population were left out for want of consent."""
+    if fs.consent == "TRUE":
+        return 0
+    return int(
+        con.execute(
+            f"SELECT count(*) FROM ({fs.source_sql}) AS _src "
+            f"WHERE ({fs.where}) AND NOT ({fs.consent})"
+        ).fetchall()[0][0]
+    )
 
 
 @dataclass

@@ -18,6 +18,14 @@ what are their goals, pain points, objections…, and what did they say in their
   a snippet's words are its theme's words), so vague one-liners are not quoted.
   Quotes that needed no redaction are preferred: a quote with ``[name]`` in it is used only
   when there are not enough clean ones.
+* **Minimum group size** (``[governance] min_group_size``, k): a group of fewer than k
+  people has no voice (:class:`VoiceError`); a facet fewer than k members wrote about gets
+  no themes and no quotes (a theme's share is a mean over the facet's writers, so it rests
+  on at least k of them); a quote is taken only from a snippet whose theme at least k
+  people wrote (counted over everyone: the quote's words then speak for a shared concern,
+  and its author is one of a group of at least k either way). ``GroupTheme.members`` may be
+  a small count: callers that publish it say "fewer than k" instead. What was withheld is
+  listed in :attr:`GroupVoice.withheld`.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from personae.engine import DuckDBEngine
+from personae.governance.kanon import DEFAULT_MIN_GROUP_SIZE, check_k, fewer_than, small
 from personae.text.facets import FACETS
 from personae.text.pii import PiiScrubber
 from personae.text.quotes import Quote, select_quotes
@@ -84,6 +93,8 @@ class GroupVoice:
     writers: dict[str, int] = field(default_factory=dict)  # facet -> members with snippets
     themes: dict[str, list[GroupTheme]] = field(default_factory=dict)
     quotes: dict[str, list[VoiceQuote]] = field(default_factory=dict)
+    # facet -> why themes or quotes were withheld under the minimum group size
+    withheld: dict[str, str] = field(default_factory=dict)
 
 
 def safe_quotes(
@@ -174,12 +185,15 @@ def group_voice(
     scrubber: PiiScrubber | None = None,
     min_chars: int = 30,
     max_chars: int = 280,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> GroupVoice:
     """Top themes and quotes per facet for a group of profiles.
 
     ``members`` is a list of profile ids, or a SQL predicate on ``profiles`` (the part
-    after WHERE). Needs ``personae text`` to have run.
+    after WHERE). Needs ``personae text`` to have run. ``min_group_size`` is k of the
+    module doc: nothing is said about fewer than k people.
     """
+    k = check_k(min_group_size)
     eng = DuckDBEngine(con)
     if not eng.has_table("text_snippets"):
         raise VoiceError("this workspace has no text results. Fix: run `personae text` first.")
@@ -187,6 +201,12 @@ def group_voice(
     if unknown:
         raise VoiceError(f"unknown facet {unknown[0]!r}; use one of: {', '.join(FACETS)}")
     size = _members_table(con, members)
+    if small(size, k):
+        raise VoiceError(
+            f"the group has {fewer_than(k, 'people')}, the minimum group size: its themes and "
+            "quotes would describe individuals. Fix: widen the group, or lower [governance] "
+            "min_group_size if the figures stay internal."
+        )
     if scrubber is None:
         from personae.text.build import scrubber_for
 
@@ -211,17 +231,59 @@ def group_voice(
             [facet],
         ).fetchall()
         cols = [f"theme_{facet}_{t[0]:02d}" for t in themes]
-        if not themes or any(c not in attrs for c in cols):
-            voice.themes[facet] = []
-        else:
-            voice.themes[facet] = _top_themes(con, facet, themes, cols, top)
         voice.writers[facet] = con.execute(
             "SELECT count(DISTINCT s.profile_id) FROM text_snippets s "
             "JOIN _voice_members m ON m.profile_id = s.profile_id WHERE s.facet = ?",
             [facet],
         ).fetchall()[0][0]
-        voice.quotes[facet] = _quotes(con, facet, quotes, scrubber, min_chars, max_chars)
+        if small(voice.writers[facet], k):
+            voice.themes[facet], voice.quotes[facet] = [], []
+            if voice.writers[facet]:
+                voice.withheld[facet] = (
+                    f"{fewer_than(k, 'members')} wrote about it (minimum group size)"
+                )
+            continue
+        holders = _main_theme_holders(con, facet) if f"text_{facet}" in attrs else {}
+        if not themes or any(c not in attrs for c in cols):
+            voice.themes[facet] = []
+        else:
+            voice.themes[facet] = _top_themes(con, facet, themes, cols, top, holders)
+        writers = _theme_writers(con, facet)
+        quotable = {label for label, n in writers.items() if not small(n, k)}
+        voice.quotes[facet] = _quotes(
+            con, facet, quotes, scrubber, min_chars, max_chars, allowed=quotable
+        )
+        if set(writers) - quotable:
+            voice.withheld[facet] = (
+                f"themes written by {fewer_than(k, 'people')} are not quoted (minimum group size)"
+            )
     return voice
+
+
+def _theme_writers(con: duckdb.DuckDBPyConnection, facet: str) -> dict[str, int]:
+    """Theme label -> people (everyone, not only the group) with a snippet of that theme: a
+    quote's theme must be shared by at least k of them, so its words cannot point to a
+    handful of writers."""
+    return {
+        str(label): int(n)
+        for label, n in con.execute(
+            "SELECT theme_label, count(DISTINCT profile_id) FROM text_snippets "
+            "WHERE facet = ? AND theme_label IS NOT NULL GROUP BY 1",
+            [facet],
+        ).fetchall()
+    }
+
+
+def _main_theme_holders(con: duckdb.DuckDBPyConnection, facet: str) -> dict[str, int]:
+    """Theme label -> group members whose main theme of ``facet`` it is."""
+    return {
+        str(label): int(n)
+        for label, n in con.execute(
+            f"""SELECT "text_{facet}", count(*) FROM text_profile_attributes t
+                JOIN _voice_members m ON m.profile_id = t.profile_id
+                WHERE "text_{facet}" IS NOT NULL GROUP BY 1"""
+        ).fetchall()
+    }
 
 
 def _top_themes(
@@ -230,6 +292,7 @@ def _top_themes(
     themes: list[tuple],
     cols: list[str],
     top: int,
+    mains: dict[str, int],
 ) -> list[GroupTheme]:
     means = ", ".join(f'avg("{c}")' for c in cols)
     present = f'"{cols[0]}" IS NOT NULL'
@@ -242,13 +305,6 @@ def _top_themes(
     ).fetchall()[0]
     if group[0] is None:
         return []
-    mains = dict(
-        con.execute(
-            f"""SELECT "text_{facet}", count(*) FROM text_profile_attributes t
-                JOIN _voice_members m ON m.profile_id = t.profile_id
-                WHERE "text_{facet}" IS NOT NULL GROUP BY 1"""
-        ).fetchall()
-    )
     out = []
     for (theme_id, label, terms), share, base in zip(themes, group, overall, strict=True):
         share = float(share or 0.0)
@@ -277,7 +333,10 @@ def _quotes(
     scrubber: PiiScrubber,
     min_chars: int,
     max_chars: int,
+    allowed: set[str] | None = None,
 ) -> list[VoiceQuote]:
+    """Quotes of ``facet`` from the group's snippets; with ``allowed``, only snippets of
+    those themes (the themes held by enough members)."""
     rows = con.execute(
         """SELECT s.snippet_id, s.doc_id, s.record_id, s.profile_id, s.source, s.text,
                   s.sentiment, s.theme_label, s.theme_weights, s.theme_fit
@@ -286,6 +345,8 @@ def _quotes(
            ORDER BY s.snippet_id""",
         [facet],
     ).fetchall()
+    if allowed is not None:
+        rows = [r for r in rows if r[7] is not None and str(r[7]) in allowed]
     if len(rows) >= 4 * n:  # the better-fitting half (see build.theme_fit)
         median = float(np.median([r[9] for r in rows]))
         rows = [r for r in rows if r[9] >= median]

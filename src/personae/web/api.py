@@ -77,14 +77,19 @@ class Profile(BaseModel):
     persona: PersonaRef | None = None
     icp: IcpFit | None = None
     recent_events: list[Event] = Field(default_factory=list)
+    consent: dict[str, bool | None] | None = Field(
+        None, description="The latest choice per purpose (None: never asked)."
+    )
 
 
 class SegmentSummary(BaseModel):
+    """A segment; one of fewer than ``[governance] min_group_size`` people shows no figures."""
+
     segment: int
     name: str
     role: str
-    size: int
-    share: float
+    size: int | None
+    share: float | None
     revenue_share: float | None = None
     mean_value: float | None = None
     stability: float | None = None
@@ -142,9 +147,20 @@ async def get_profile(
     key: str, request: Request, who: Principal = Depends(require_api("analyst"))
 ) -> Response:
     id_type, value = _split(key)
-    doc = server(request).profile_document(id_type, value)
+    srv = server(request)
+    doc = srv.profile_document(id_type, value)
     if doc is None:
         raise HTTPException(404, f"no profile has the identifier {id_type}:{value}")
+    gov = srv.workspace.config.governance
+    purpose = gov.profile_api_purpose
+    if purpose:
+        choice = (doc.get("consent") or {}).get(purpose)
+        if not (gov.consent_default if choice is None else choice):
+            raise HTTPException(
+                403,
+                f"this person has not consented to {purpose}; the profile API serves only "
+                f"profiles that allow it ([governance] profile_api_purpose)",
+            )
     return Response(orjson.dumps(doc), media_type="application/json")
 
 
@@ -163,7 +179,21 @@ def list_segments(
     except Exception as exc:
         raise HTTPException(409, "no segments yet. Fix: run `personae segment`.") from exc
     out = []
+    k = server(request).workspace.config.governance.min_group_size
     for seg, name, role, size, share, rev, val, stab, sentences, pid in rows:
+        if size is not None and size < k:
+            note = f"Not shown: fewer than {k} customers (minimum group size)."
+            out.append(
+                SegmentSummary(
+                    segment=seg,
+                    name=f"Segment {seg}",
+                    role="other",
+                    size=None,
+                    share=None,
+                    sentences=[note],
+                )
+            )
+            continue
         out.append(
             SegmentSummary(
                 segment=seg,
@@ -296,3 +326,106 @@ def score_lead(
         fit_reasons=str(row["fit_reasons"]),
         attributes_used=[a for a in attrs if a in icp.weights],
     )
+
+
+class VaultEntry(BaseModel):
+    token: str
+    value: str | None
+
+
+@router.get(
+    "/vault/{token}",
+    response_model=VaultEntry,
+    summary="The readable value of a pseudonym (admins only; audited)",
+    tags=["governance"],
+)
+def read_vault(
+    token: str, request: Request, who: Principal = Depends(require_api("admin"))
+) -> VaultEntry:
+    from personae.governance.audit import AuditLog
+    from personae.governance.pseudonyms import reveal
+
+    srv = server(request)
+    found = reveal(srv.cursor(), [token]).get(token)
+    AuditLog(srv.path).record(who.name, "vault_read", token, found=found is not None)
+    if found is None:
+        raise HTTPException(404, f"no vault entry for {token!r}")
+    return VaultEntry(token=token, value=found)
+
+
+class Erasure(BaseModel):
+    found: bool
+    profiles: int
+    records: int
+    tombstones: int
+    verified_clean: bool = Field(description="No table or file holds any of their data.")
+    compacted: bool = Field(
+        description="False: deleted bytes may remain in the database file's free blocks "
+        "until `personae compact` runs with the server stopped."
+    )
+    summary: str
+
+
+@router.delete(
+    "/subjects/{key}",
+    response_model=Erasure,
+    summary="Erase a person everywhere (admins only; audited)",
+    tags=["governance"],
+)
+def erase_subject_api(
+    key: str, request: Request, who: Principal = Depends(require_api("admin"))
+) -> Erasure:
+    from personae.governance.audit import AuditLog
+
+    id_type, value = _split(key)
+    srv = server(request)
+    try:
+        report = srv.erase(id_type, value)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    AuditLog(srv.path).record(
+        who.name, "erase", report.target, found=report.found, via="api",
+        records=sum(report.records.values()),
+    )  # fmt: skip
+    return Erasure(
+        found=report.found,
+        profiles=report.profiles,
+        records=sum(report.records.values()),
+        tombstones=report.tombstones,
+        verified_clean=not report.findings,
+        compacted=report.compacted,
+        summary=report.summary(),
+    )
+
+
+@router.get(
+    "/subjects/{key}",
+    summary="Everything held on a person: the subject-access export (admins only; audited)",
+    tags=["governance"],
+)
+def export_subject_api(
+    key: str, request: Request, who: Principal = Depends(require_api("admin"))
+) -> Response:
+    import tempfile
+    from pathlib import Path
+
+    from personae.governance.audit import AuditLog
+    from personae.governance.export import export_subject
+
+    id_type, value = _split(key)
+    srv = server(request)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            done = export_subject(
+                srv.cursor(), srv.path, id_type, value, Path(tmp), settings=srv.workspace.config
+            )
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        body = done.json_path.read_bytes()
+    from personae.governance.keys import keyed_hash
+
+    target = keyed_hash(srv.workspace.secret_key(), f"{id_type}:{value.strip().lower()}")
+    AuditLog(srv.path).record(who.name, "export_subject", target, found=done.found, via="api")
+    if not done.found:
+        raise HTTPException(404, f"nobody is known by {id_type}:…")
+    return Response(body, media_type="application/json")

@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from personae.governance.pseudonyms import Pseudonymiser
+from personae.governance.tombstones import is_erased_line
 from personae.identity.identifiers import Normaliser
 from personae.ingest.loader import FileReport, load_staged, stage_json_tables
 from personae.ingest.mapping import resolve_columns
@@ -76,6 +78,7 @@ class LiveStats:
     applied: int = 0
     skipped: int = 0
     rejected: int = 0
+    erased: int = 0
     new_profiles: int = 0
     merges: int = 0
     passes: int = 0
@@ -169,6 +172,7 @@ class LiveUpdater:
         normaliser: Normaliser,
         *,
         options: ParseOptions | None = None,
+        pseudonyms: Pseudonymiser | None = None,
         interval: float = 0.2,
         batch_lines: int = 20_000,
     ) -> None:
@@ -177,10 +181,14 @@ class LiveUpdater:
         self.serving = serving
         self.normaliser = normaliser
         self.options = options or ParseOptions()
+        self.pseudonyms = pseudonyms
+        if pseudonyms is not None:
+            pseudonyms.install(duck)
         self.interval = interval
         self.batch_lines = batch_lines
         self.stats = LiveStats()
         self._stop = threading.Event()
+        self.lock = threading.Lock()  # held by each pass; an erasure takes it to pause updates
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.con.execute(LIVE_DDL)
@@ -238,6 +246,10 @@ class LiveUpdater:
     # -- one pass -------------------------------------------------------------------------
     def apply_once(self) -> int:
         """Apply the next batch of log lines; returns how many lines it consumed."""
+        with self.lock:
+            return self._apply_once()
+
+    def _apply_once(self) -> int:
         start = self.position()
         lines, end = self.events.read(start, self.batch_lines)
         if end == start:
@@ -249,13 +261,17 @@ class LiveUpdater:
         began = time.perf_counter()
         path = self.events.folder / segment_name(end.segment)
         run_id = f"stream-{end.segment:08d}-{start.line + 1:010d}"
+        # lines an erasure overwrote are skipped; the others keep their line numbers
+        kept = [(start.line + 1 + i, x) for i, x in enumerate(lines) if not is_erased_line(x)]
+        if not kept:
+            self._save(end, 0)
+            self._position = end
+            return len(lines)
         table = pa.table(
             {
-                "_source_row": pa.array(
-                    range(start.line + 1, start.line + 1 + len(lines)), pa.int64()
-                ),
-                "_line": pa.array([x.decode("utf-8", "replace") for x in lines], pa.string()),
-                "_raw": pa.array([None] * len(lines), pa.string()),
+                "_source_row": pa.array([n for n, _ in kept], pa.int64()),
+                "_line": pa.array([x.decode("utf-8", "replace") for _, x in kept], pa.string()),
+                "_raw": pa.array([None] * len(kept), pa.string()),
             }
         )
         con = self.con
@@ -267,7 +283,7 @@ class LiveUpdater:
             now = datetime.now(UTC).replace(tzinfo=None)
             load_staged(
                 con, EVENTS, report, "_stage", columns, ["VARCHAR"] * len(columns),
-                mapping, self.options, run_id, now,
+                mapping, self.options, run_id, now, self.pseudonyms,
             )  # fmt: skip
             con.execute("DROP TABLE IF EXISTS _checks")
             con.execute("DROP TABLE IF EXISTS _stage")
@@ -285,6 +301,7 @@ class LiveUpdater:
         s.applied += report.ingested
         s.skipped += report.duplicates
         s.rejected += report.rejected
+        s.erased += report.erased + len(lines) - len(kept)
         s.passes += 1
         s.seconds += time.perf_counter() - began
         s.last_pass_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -417,10 +434,29 @@ class LiveUpdater:
                 [[t, v, p] for (t, v), p in added.items()],
             )
         if created:
+            have = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_name = 'profiles'"
+                ).fetchall()
+            }
+            zeros = [
+                c
+                for c in (
+                    "records",
+                    "identifiers",
+                    "events",
+                    "sessions",
+                    "page_views",
+                    "screen_views",
+                )
+                if c in have
+            ]
+            cols = ", ".join(["profile_id", "anonymous", *zeros])
+            marks = ", ".join(["?", "true"] + ["0"] * len(zeros))
             con.executemany(
-                "INSERT INTO profiles (profile_id, anonymous, records, identifiers, events, "
-                "sessions, page_views, screen_views) VALUES (?, true, 0, 0, 0, 0, 0, 0)",
-                [[p] for p in sorted(created)],
+                f"INSERT INTO profiles ({cols}) VALUES ({marks})", [[p] for p in sorted(created)]
             )
         for old, new in merges.items():
             con.execute(
@@ -469,15 +505,20 @@ class LiveUpdater:
                    {", " + latest if latest else ""}
             FROM _live WHERE profile_id IS NOT NULL GROUP BY profile_id""")
         sets = [
-            "records = coalesce(p.records, 0) + a.n",
-            "events = coalesce(p.events, 0) + a.n",
-            "page_views = coalesce(p.page_views, 0) + a.pages",
-            "screen_views = coalesce(p.screen_views, 0) + a.screens",
-            "first_seen_at = least(coalesce(p.first_seen_at, a.first_at), a.first_at)",
-            "last_seen_at = greatest(coalesce(p.last_seen_at, a.last_at), a.last_at)",
-            "user_id = coalesce(p.user_id, a.user_id)",
-            "anonymous = p.anonymous AND a.user_id IS NULL",
-            "identifiers = (SELECT count(*) FROM identity_map m WHERE m.profile_id = p.profile_id)",
+            s
+            for s in (
+                "records = coalesce(p.records, 0) + a.n",
+                "events = coalesce(p.events, 0) + a.n",
+                "page_views = coalesce(p.page_views, 0) + a.pages",
+                "screen_views = coalesce(p.screen_views, 0) + a.screens",
+                "first_seen_at = least(coalesce(p.first_seen_at, a.first_at), a.first_at)",
+                "last_seen_at = greatest(coalesce(p.last_seen_at, a.last_at), a.last_at)",
+                "user_id = coalesce(p.user_id, a.user_id)",
+                "anonymous = p.anonymous AND a.user_id IS NULL",
+                "identifiers = (SELECT count(*) FROM identity_map m "
+                "WHERE m.profile_id = p.profile_id)",
+            )
+            if s.split(" = ")[0] in have  # profiles built without events lack some
         ]
         sets += [f"{c} = coalesce(a.t_{c}, p.{c})" for c in traits if c in have]
         if "days_since_last_seen" in have:

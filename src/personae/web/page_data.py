@@ -156,8 +156,13 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def segment_rows(cur: duckdb.DuckDBPyConnection, personas: list[Persona]) -> list[dict[str, Any]]:
-    """The segment table: size, share, revenue share, value, stability, description."""
+def segment_rows(
+    cur: duckdb.DuckDBPyConnection, personas: list[Persona], min_group_size: int = 10
+) -> list[dict[str, Any]]:
+    """The segment table: size, share, revenue share, value, stability, description.
+
+    A segment of fewer than ``min_group_size`` people shows no figures (privacy).
+    """
     if not _has_table(cur, "segment_descriptions"):
         return []
     currency = currency_of(personas)
@@ -172,6 +177,25 @@ def segment_rows(cur: duckdb.DuckDBPyConnection, personas: list[Persona]) -> lis
     out = []
     for seg, name, role, size, share, rev, value, stability, sentences in rows:
         persona = by_segment.get(int(seg))
+        if size is not None and size < min_group_size:
+            out.append(
+                {
+                    "segment": int(seg),
+                    "name": f"Segment {seg}",
+                    "label": f"Segment {seg}",
+                    "persona": None,
+                    "role": "other",
+                    "size": f"< {min_group_size}",
+                    "share": "–",
+                    "revenue_share": "–",
+                    "value": "–",
+                    "stability": "–",
+                    "description": f"Not shown: fewer than {min_group_size} customers "
+                    "(minimum group size).",
+                    "colour": colours.get(int(seg), charts.NEUTRAL),
+                }
+            )
+            continue
         out.append(
             {
                 "segment": int(seg),
@@ -334,7 +358,11 @@ class ChartCache:
         return PersonaBuilder.data_version(cur)
 
     def sections(
-        self, cur: duckdb.DuckDBPyConnection, workspace: str, personas: list[Persona]
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        workspace: str,
+        personas: list[Persona],
+        min_group_size: int = 10,
     ) -> list[SectionView]:
         """The explorer's chart sections (segment shares, attributes, value by segment)."""
         if not _has_table(cur, "segment_descriptions"):
@@ -347,11 +375,14 @@ class ChartCache:
             self.data_version(cur),
             currency,
             tuple(sorted(labels.items())),
+            min_group_size,
         )
 
         def build() -> list[SectionView]:
             try:
-                sections = profile_report(cur, currency=currency, segment_labels=labels)
+                sections = profile_report(
+                    cur, currency=currency, segment_labels=labels, min_group_size=min_group_size
+                )
             except ProfileReportError:
                 return []
             shown = [s for s in sections if s.key in EXPLORER_SECTIONS]

@@ -239,13 +239,16 @@ def _segment_page(request: Request, user: Principal, segment: int | None) -> Res
     srv = server(request)
     with srv.cursor() as cur:
         personas = data.load_library(cur)
-        rows = data.segment_rows(cur, personas)
+        k = srv.workspace.config.governance.min_group_size
+        rows = data.segment_rows(cur, personas, k)
         detail = None
         if segment is not None:
             detail = data.segment_detail(cur, segment, personas, charts_cache)
             if detail is None:
                 return _error(request, user, 404, f"There is no segment {segment}.")
-        sections = charts_cache.sections(cur, str(srv.path), personas)
+        sections = charts_cache.sections(
+            cur, str(srv.path), personas, srv.workspace.config.governance.min_group_size
+        )
     return render(
         request, "segments.html.j2", user=user, rows=rows, detail=detail, sections=sections
     )

@@ -49,6 +49,7 @@ class Server:
         self.log: EventLog | None = None
         self.live: LiveUpdater | None = None
         self.serving = ServingStore(workspace.path)
+        self.pseudonyms = workspace.pseudonymiser()
 
     @property
     def path(self) -> Path:
@@ -60,7 +61,11 @@ class Server:
         self._stack.callback(self.log.close)
         settings = self.workspace.config
         self.live = LiveUpdater(
-            self.db.cursor(), self.log, self.serving, Normaliser(settings.identity)
+            self.db.cursor(),
+            self.log,
+            self.serving,
+            Normaliser(settings.identity),
+            pseudonyms=self.pseudonyms,
         )
         self._refresh_serving()
         for line in _unapplied(self):
@@ -101,6 +106,9 @@ class Server:
 
     def profile_document(self, id_type: str, id_value: str) -> dict[str, Any] | None:
         """The profile of any identifier, or None (see ``_profile_document_contract``)."""
+        pseudonymous = self.pseudonyms is not None and id_type != "profile_id"
+        if pseudonymous and not id_value.startswith("ps_"):  # look up by the value's pseudonym
+            id_value = self.pseudonyms.token(id_type, self._normalise(id_type, id_value))
         value = id_value.strip()
         if id_type in ("email", "social_handle"):
             value = value.lower().removeprefix("@") if id_type == "social_handle" else value.lower()
@@ -116,9 +124,35 @@ class Server:
 
             region = self.workspace.config.ingest.default_calling_code
             return parse_phone(value, _region(region)) or value
+        if id_type == "social_handle":
+            return value.strip().lower().removeprefix("@")
         sql = Normaliser(self.workspace.config.identity).sql(id_type, "?")
         got = self.cursor().execute(f"SELECT {sql}", [value] * sql.count("?")).fetchone()
         return got[0] if got and got[0] else value
+
+    def erase(self, id_type: str, value: str):
+        """Erase a person while serving: live updates pause, the erasure runs on the
+        server's own connection. The database file is compacted only by ``personae
+        compact`` with the server stopped (compaction needs the file closed)."""
+        from personae.governance.erase import erase_subject, verify_erased
+
+        assert self.live is not None
+        with self.live.lock:
+            con = self.cursor()
+            report = erase_subject(
+                con, self.path, id_type, value, key=self.workspace.secret_key(),
+                settings=self.workspace.config, verify=False,
+            )  # fmt: skip
+            report.searched = len(report.needles)
+            found = verify_erased(con, self.path, report.needles, kinds=report.kinds)
+        # the open database file still holds the deleted bytes until it is compacted; that is
+        # reported as compacted=False, not as a finding
+        db = self.workspace.database_path.name
+        report.findings = [f for f in found if not (f.where == "file" and f.name.startswith(db))]
+        report.notes.append(
+            "the database file is compacted by `personae compact` with the server stopped"
+        )
+        return report
 
     def close(self) -> None:
         self._stack.close()
