@@ -29,6 +29,8 @@ def _columns(kind) -> list[str]:
 def test_every_kind_round_trips_through_every_format(fmt, retail_ws, saas_ws, tmp_path):
     target = Workspace.init(tmp_path / "ws")
     for kind in KINDS.values():
+        if kind.name == "consents":  # the demo plants no consent file (test_consent ingests one)
+            continue
         source_ws = saas_ws[0] if kind.name == "accounts" else retail_ws[0]
         fields = ", ".join(quote_ident(f.name) for f in kind.fields)
         out = tmp_path / f"{kind.name}.{fmt}"
