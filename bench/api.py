@@ -423,12 +423,22 @@ def tracking(base: Path, args: argparse.Namespace, live: bool) -> list[Row]:
 
 
 def profile_load(
-    ws: Path, args: argparse.Namespace, profiles: int, config: str, *, warmup: float
+    ws: Path,
+    args: argparse.Namespace,
+    profiles: int,
+    config: str,
+    *,
+    warmup: float,
+    reuse_serving: bool = False,
 ) -> tuple[Row, float, int]:
-    """The profile API load; returns the row, start-up seconds and serving store bytes."""
-    (ws / SERVING_FILE).unlink(missing_ok=True)
-    for extra in ("-wal", "-shm"):
-        (ws / (SERVING_FILE + extra)).unlink(missing_ok=True)
+    """The profile API load; returns the row, start-up seconds and serving store bytes.
+
+    The serving store is deleted first, so the start-up includes its full rebuild, unless
+    ``reuse_serving`` keeps the one an earlier start-up built.
+    """
+    if not reuse_serving:
+        for extra in ("", "-wal", "-shm"):
+            (ws / (SERVING_FILE + extra)).unlink(missing_ok=True)
     keys = OUT / f"profile-keys-{profiles}.txt"
     write_profile_keys(ws, keys)
     key = AuthStore(ws).create_key("bench-profiles", "analyst")
@@ -507,6 +517,11 @@ def main() -> None:
         "--rebuild", action="store_true", help="multiply the workspace again (not reused)"
     )
     parser.add_argument("--startup-timeout", type=float, default=3 * 3600, help="seconds")
+    parser.add_argument(
+        "--reuse-serving",
+        action="store_true",
+        help="keep the multiplied workspace's serving.sqlite (start-up not rebuilt or timed)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.profiles, args.duration = 50_000, 5.0
@@ -515,25 +530,42 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     base = base_workspace(args.base)
     rows: list[Row] = []
-    result: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
+    result: dict[str, Any] = {
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "cpus": os.cpu_count(),
+    }
+
+    def save() -> None:  # after every phase, so a late failure keeps the earlier numbers
+        result["rows"] = [asdict(r) for r in rows]
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
+
     if not args.skip_tracking:
         rows += tracking(base, args, live=True)
+        save()
         if not args.no_baseline:
             rows += tracking(base, args, live=False)
+            save()
+        print_tables(rows)
     if not args.skip_profiles:
         warmup = min(5.0, args.duration / 3)
         ws, info = profiles_workspace(base, args.profiles, rebuild=args.rebuild)
         console.print(f"multiplied workspace: {info}")
         row, startup, size = profile_load(
-            ws, args, info["profiles"], "live updater on", warmup=warmup
-        )
+            ws, args, info["profiles"], "live updater on", warmup=warmup,
+            reuse_serving=args.reuse_serving,
+        )  # fmt: skip
         rows.append(row)
         result["profiles_workspace"] = info
         result["startup_s"] = round(startup, 1)
+        result["startup_rebuilt_serving"] = not args.reuse_serving
         result["serving_bytes"] = size
+        save()
+        what = "reusing the serving store" if args.reuse_serving else "serving store rebuilt"
         console.print(
-            f"start-up with the serving store rebuilt at {info['profiles']:,} profiles: "
-            f"{startup:.1f} s; serving.sqlite {size / 1e9:.2f} GB"
+            f"start-up ({what}) at {info['profiles']:,} profiles: {startup:.1f} s; "
+            f"serving.sqlite {size / 1e9:.2f} GB"
         )
         if not args.no_baseline:
             small = copy_workspace(base, OUT / "profiles-demo")
@@ -543,10 +575,10 @@ def main() -> None:
             )
             rows.append(row)
             result["startup_demo_s"] = round(startup_small, 1)
+            save()
     print_tables(rows)
-    result["rows"] = [asdict(r) for r in rows]
+    save()
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
         console.print(f"wrote {args.json}")
 
 
