@@ -32,7 +32,10 @@ scores, segments and ICP scores are replicated with fresh ids (``profile_id-k``,
 suffixed ``-k``; emails before the ``@``) up to ``--profiles``. Raw events are not copied, so
 only the original profiles have recent events. The copy is kept in ``bench/out/api/`` for
 re-runs; its ``serving.sqlite`` is deleted before each run so that ``serve`` rebuilds it, and
-that start-up is timed. The baseline row is the same load on the unmultiplied demo.
+that start-up is timed. Each profile load follows a warm-up of up to 5 s (not recorded:
+the fresh 5 GB store is read into the page cache). The baseline row is the same load on the
+unmultiplied demo. The "load" column is the machine's 1-minute load average just before the
+load (the machine is shared; the server and wrk themselves account for about 1-2).
 """
 
 from __future__ import annotations
