@@ -59,7 +59,7 @@ def serve(
         f"(API docs at http://{host}:{port}/docs)"
     )
     uvicorn.run(
-        create_app(ws, live=live),
+        create_app(ws, live=live, tune_gc=True),
         host=host,
         port=port,
         log_level="warning",

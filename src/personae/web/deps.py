@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -69,10 +69,15 @@ def api_principal(request: Request) -> Principal:
     return found
 
 
-def require_api(role: str) -> Callable[[Request], Principal]:
-    """A dependency that lets through keys of ``role`` or above (403 otherwise)."""
+def require_api(role: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that lets through keys of ``role`` or above (403 otherwise).
 
-    def check(request: Request) -> Principal:
+    The check is a coroutine on purpose: a plain function dependency costs every request
+    a hop to the thread pool and back, which measured a third of the profile API's
+    throughput. The key lookup it does is a cached dictionary read or one SQLite row.
+    """
+
+    async def check(request: Request) -> Principal:
         who = api_principal(request)
         if not who.can(role):
             raise HTTPException(
@@ -93,10 +98,10 @@ def page_user(request: Request) -> Principal | None:
     return server(request).auth.principal_for_session(token)
 
 
-def require_page(role: str = "viewer") -> Callable[[Request], Principal]:
+def require_page(role: str = "viewer") -> Callable[[Request], Awaitable[Principal]]:
     """A page dependency: a logged-in user of ``role`` or above, else login or 403."""
 
-    def check(request: Request) -> Principal:
+    async def check(request: Request) -> Principal:
         who = page_user(request)
         if who is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
