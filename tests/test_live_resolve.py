@@ -60,3 +60,62 @@ def test_merges_chain_to_the_final_profile() -> None:
     assert merges == {"pB": "pC", "pA": "pC"} or merges == {"pA": "pC", "pB": "pC"}
     assert set(assigned.values()) == {"pC"}
     assert added == {("email", "x@shop.test"): "pC"}
+
+
+def test_live_merge_on_a_crm_only_workspace(tmp_path) -> None:
+    """A workspace built from CRM contacts alone has no event columns in ``profiles``; a
+    visitor who browses and then identifies with a customer's email must still be merged
+    into that customer live, and the event counts start where there were none."""
+    import base64
+    import time
+    import uuid
+
+    import requests
+
+    from personae.workspace import Workspace
+    from tests.web_support import serve
+
+    crm = tmp_path / "contacts.csv"
+    crm.write_text(
+        "contact_id,email,first_name,last_name\n"
+        "K1,grace@harbour.test,Grace,Hopper\n"
+        "K2,alan@harbour.test,Alan,Turing\n",
+        encoding="utf-8",
+    )
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_source("crm", "contacts", [str(crm)])
+    ws.ingest()
+    ws.build()
+    with ws.connect(read_only=True) as con:
+        cols = {r[0] for r in con.execute("DESCRIBE profiles").fetchall()}
+    assert "events" not in cols  # the case under test
+
+    with serve(ws.path) as s:
+        write = {
+            "Authorization": "Basic " + base64.b64encode(f"{s.keys['writer']}:".encode()).decode()
+        }
+        anon = str(uuid.uuid4())
+        for body in (
+            {"type": "page", "anonymousId": anon, "name": "Pricing"},
+            {"type": "identify", "anonymousId": anon, "traits": {"email": "Grace@Harbour.test"}},
+        ):
+            r = requests.post(f"{s.url}/v1/{body['type']}", json=body, headers=write, timeout=30)
+            assert r.status_code == 200, r.text
+        read = {"Authorization": f"Bearer {s.keys['analyst']}"}
+        deadline, doc = time.monotonic() + 20, None
+        while time.monotonic() < deadline:
+            r = requests.get(f"{s.url}/v1/profiles/anonymous_id:{anon}", headers=read, timeout=30)
+            if r.status_code == 200 and r.json()["traits"].get("first_name") == "Grace":
+                doc = r.json()
+                break
+            time.sleep(0.1)
+        assert doc is not None, "the visitor never joined Grace's profile"
+        health = requests.get(f"{s.url}/v1/health", timeout=30).json()
+        assert health["ok"] and health["last_error"] is None and health["merges"] == 1
+        grace = requests.get(
+            f"{s.url}/v1/profiles/email:grace@harbour.test", headers=read, timeout=30
+        ).json()
+        assert grace["profile_id"] == doc["profile_id"]
+        ids = {(i["type"], i["value"]) for i in grace["identifiers"]}
+        assert ("anonymous_id", anon) in ids
+        assert {e.get("name") or e.get("event") for e in grace["recent_events"]} >= {"Pricing"}

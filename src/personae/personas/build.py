@@ -431,6 +431,8 @@ class PersonaBuilder:
                 quotes=max(self.settings.quotes, 2),
                 scrubber=scrubber_for(con, []),
                 min_group_size=self.min_group_size,
+                quote_from="p.profile_id IN (SELECT profile_id FROM _persona_members "
+                "WHERE typical)",
             )
         except VoiceError as exc:
             warnings.append(f"no voice of the customer: {exc}")

@@ -14,8 +14,10 @@ the segmented population, so a million profiles cost a few dozen scans, not a Py
 
 Population tables (temporary, on the caller's connection):
 
-* ``_persona_pop(profile_id, segment)``: the people — for B2C the segmented persons, for
-  B2B every known person of a segmented account (their segment is the account's);
+* ``_persona_pop(profile_id, segment, typical)``: the people — for B2C the segmented
+  persons, for B2B every known person of a segmented account (their segment is the
+  account's). ``typical`` marks the members a persona may quote: not outliers, and at
+  least as sure a member as the segment's median (see :func:`register_population`);
 * ``_persona_accounts(account_id, segment)``: B2B only, the segmented accounts.
 """
 
@@ -126,30 +128,44 @@ def segment_entity(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def register_population(con: duckdb.DuckDBPyConnection, entity: str) -> None:
-    """Create ``_persona_pop`` (and ``_persona_accounts`` for B2B); see the module doc."""
+    """Create ``_persona_pop`` (and ``_persona_accounts`` for B2B); see the module doc.
+
+    Why ``typical``: a persona's quotes speak for the whole segment, so they should come
+    from people who clearly belong to it. Borderline members (membership probability below
+    the segment's median) and outliers are counted in every figure but not quoted.
+    """
+    seg_cols = _columns(con, "segments")
+    proba = "s.probability" if "probability" in seg_cols else "1.0"
+    outlier = "coalesce(s.outlier, false)" if "outlier" in seg_cols else "false"
+    typical = (
+        f"NOT {outlier} AND {proba} >= coalesce(median({proba}) OVER (PARTITION BY s.segment), 0)"
+    )
     if entity == "account":
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _persona_accounts AS "
-            "SELECT entity_id AS account_id, segment FROM segments WHERE entity = 'account'"
+            f"SELECT s.entity_id AS account_id, s.segment, {typical} AS typical "
+            "FROM segments s WHERE s.entity = 'account'"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _persona_pop AS "
-            "SELECT p.profile_id, a.segment FROM profiles p "
+            "SELECT p.profile_id, a.segment, a.typical FROM profiles p "
             "JOIN _persona_accounts a ON a.account_id = p.account_id "
             "WHERE NOT coalesce(p.anonymous, false)"
         )
     else:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _persona_pop AS "
-            "SELECT entity_id AS profile_id, segment FROM segments WHERE entity = 'person'"
+            f"SELECT s.entity_id AS profile_id, s.segment, {typical} AS typical "
+            "FROM segments s WHERE s.entity = 'person'"
         )
 
 
 def register_members(con: duckdb.DuckDBPyConnection, segment: int) -> int:
-    """``_persona_members(profile_id)``: the people of one segment; returns their number."""
+    """``_persona_members(profile_id, typical)``: the people of one segment; returns their
+    number."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _persona_members AS "
-        "SELECT profile_id FROM _persona_pop WHERE segment = ?",
+        "SELECT profile_id, typical FROM _persona_pop WHERE segment = ?",
         [segment],
     )
     return con.execute("SELECT count(*) FROM _persona_members").fetchall()[0][0]

@@ -186,12 +186,16 @@ def group_voice(
     min_chars: int = 30,
     max_chars: int = 280,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    quote_from: str | None = None,
 ) -> GroupVoice:
     """Top themes and quotes per facet for a group of profiles.
 
     ``members`` is a list of profile ids, or a SQL predicate on ``profiles`` (the part
     after WHERE). Needs ``personae text`` to have run. ``min_group_size`` is k of the
-    module doc: nothing is said about fewer than k people.
+    module doc: nothing is said about fewer than k people. ``quote_from``, a predicate
+    on ``profiles`` too, narrows who is quoted (a persona quotes its segment's typical
+    members); themes still count every member, and a facet whose preferred writers say
+    too little to fill the quotes falls back to all members.
     """
     k = check_k(min_group_size)
     eng = DuckDBEngine(con)
@@ -225,6 +229,17 @@ def group_voice(
         negative_share=None if docs[3] is None else float(docs[3]),
     )
     attrs = set(eng.columns("text_profile_attributes"))
+    preferred = (
+        {
+            str(r[0])
+            for r in con.execute(
+                "SELECT m.profile_id FROM _voice_members m JOIN profiles p "
+                f"ON p.profile_id = m.profile_id WHERE {quote_from}"
+            ).fetchall()
+        }
+        if quote_from
+        else None
+    )
     for facet in facets:
         themes = con.execute(
             "SELECT theme_id, label, top_terms FROM text_themes WHERE facet = ? ORDER BY theme_id",
@@ -251,7 +266,7 @@ def group_voice(
         writers = _theme_writers(con, facet)
         quotable = {label for label, n in writers.items() if not small(n, k)}
         voice.quotes[facet] = _quotes(
-            con, facet, quotes, scrubber, min_chars, max_chars, allowed=quotable
+            con, facet, quotes, scrubber, min_chars, max_chars, quotable, preferred
         )
         if set(writers) - quotable:
             voice.withheld[facet] = (
@@ -334,9 +349,11 @@ def _quotes(
     min_chars: int,
     max_chars: int,
     allowed: set[str] | None = None,
+    preferred: set[str] | None = None,
 ) -> list[VoiceQuote]:
     """Quotes of ``facet`` from the group's snippets; with ``allowed``, only snippets of
-    those themes (the themes held by enough members)."""
+    those themes (the themes held by enough members); with ``preferred``, only snippets
+    of those profiles unless they hold fewer than ``n`` snippets."""
     rows = con.execute(
         """SELECT s.snippet_id, s.doc_id, s.record_id, s.profile_id, s.source, s.text,
                   s.sentiment, s.theme_label, s.theme_weights, s.theme_fit
@@ -347,6 +364,10 @@ def _quotes(
     ).fetchall()
     if allowed is not None:
         rows = [r for r in rows if r[7] is not None and str(r[7]) in allowed]
+    if preferred is not None:
+        narrowed = [r for r in rows if str(r[3]) in preferred]
+        if len(narrowed) >= n:
+            rows = narrowed
     if len(rows) >= 4 * n:  # the better-fitting half (see build.theme_fit)
         median = float(np.median([r[9] for r in rows]))
         rows = [r for r in rows if r[9] >= median]

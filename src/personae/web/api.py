@@ -23,7 +23,7 @@ from personae.personas.build import load_personas
 from personae.personas.schema import Persona
 from personae.web.auth import Principal
 from personae.web.deps import require_api, server
-from personae.web.server import ID_TYPES
+from personae.web.server import ID_TYPES, Server
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
 
@@ -328,6 +328,13 @@ def score_lead(
     )
 
 
+def _audit(srv: Server, who: Principal, action: str, target: str, **details: Any) -> None:
+    """One governance action in the audit log, made through the API by ``who``."""
+    from personae.governance.audit import AuditLog
+
+    AuditLog(srv.path).record(who.name, action, target, via="api", **details)
+
+
 class VaultEntry(BaseModel):
     token: str
     value: str | None
@@ -342,12 +349,11 @@ class VaultEntry(BaseModel):
 def read_vault(
     token: str, request: Request, who: Principal = Depends(require_api("admin"))
 ) -> VaultEntry:
-    from personae.governance.audit import AuditLog
     from personae.governance.pseudonyms import reveal
 
     srv = server(request)
     found = reveal(srv.cursor(), [token]).get(token)
-    AuditLog(srv.path).record(who.name, "vault_read", token, found=found is not None)
+    _audit(srv, who, "vault_read", token, found=found is not None)
     if found is None:
         raise HTTPException(404, f"no vault entry for {token!r}")
     return VaultEntry(token=token, value=found)
@@ -375,22 +381,18 @@ class Erasure(BaseModel):
 def erase_subject_api(
     key: str, request: Request, who: Principal = Depends(require_api("admin"))
 ) -> Erasure:
-    from personae.governance.audit import AuditLog
-
     id_type, value = _split(key)
     srv = server(request)
     try:
         report = srv.erase(id_type, value)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from exc
-    AuditLog(srv.path).record(
-        who.name, "erase", report.target, found=report.found, via="api",
-        records=sum(report.records.values()),
-    )  # fmt: skip
+    records = sum(report.records.values())
+    _audit(srv, who, "erase", report.target, found=report.found, records=records)
     return Erasure(
         found=report.found,
         profiles=report.profiles,
-        records=sum(report.records.values()),
+        records=records,
         tombstones=report.tombstones,
         verified_clean=not report.findings,
         compacted=report.compacted,
@@ -409,7 +411,6 @@ def export_subject_api(
     import tempfile
     from pathlib import Path
 
-    from personae.governance.audit import AuditLog
     from personae.governance.export import export_subject
 
     id_type, value = _split(key)
@@ -425,7 +426,7 @@ def export_subject_api(
     from personae.governance.keys import keyed_hash
 
     target = keyed_hash(srv.workspace.secret_key(), f"{id_type}:{value.strip().lower()}")
-    AuditLog(srv.path).record(who.name, "export_subject", target, found=done.found, via="api")
+    _audit(srv, who, "export_subject", target, found=done.found)
     if not done.found:
         raise HTTPException(404, f"nobody is known by {id_type}:…")
     return Response(body, media_type="application/json")

@@ -71,6 +71,11 @@ TRAIT_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Profile columns a live merge adds up, and those it keeps the extreme of.
+_SUMMED = ("records", "events", "page_views", "screen_views")
+_EXTREMES = (("first_seen_at", "least"), ("last_seen_at", "greatest"))
+
+
 @dataclass
 class LiveStats:
     """What the updater has done since start-up (shown by ``/v1/health``)."""
@@ -433,44 +438,41 @@ class LiveUpdater:
                 "VALUES (?, ?, ?, 'live', 1)",
                 [[t, v, p] for (t, v), p in added.items()],
             )
-        if created:
-            have = {
+        have = (
+            {
                 r[0]
                 for r in con.execute(
                     "SELECT column_name FROM information_schema.columns "
                     "WHERE table_name = 'profiles'"
                 ).fetchall()
             }
-            zeros = [
-                c
-                for c in (
-                    "records",
-                    "identifiers",
-                    "events",
-                    "sessions",
-                    "page_views",
-                    "screen_views",
-                )
-                if c in have
-            ]
+            if created or merges
+            else set()
+        )
+        if created:
+            zeros = [c for c in (*_SUMMED, "identifiers", "sessions") if c in have]
             cols = ", ".join(["profile_id", "anonymous", *zeros])
             marks = ", ".join(["?", "true"] + ["0"] * len(zeros))
             con.executemany(
                 f"INSERT INTO profiles ({cols}) VALUES ({marks})", [[p] for p in sorted(created)]
             )
+        # A merge adds the old profile's counts to the new one; a workspace built without
+        # event sources has no event columns, so only the columns present are combined.
+        combined = [
+            *(
+                f"{c} = coalesce(profiles.{c}, 0) + coalesce(o.{c}, 0)"
+                for c in _SUMMED
+                if c in have
+            ),
+            *(f"{c} = {f}(profiles.{c}, o.{c})" for c, f in _EXTREMES if c in have),
+        ]
         for old, new in merges.items():
-            con.execute(
-                """UPDATE profiles SET
-                     records = coalesce(profiles.records, 0) + coalesce(o.records, 0),
-                     events = coalesce(profiles.events, 0) + coalesce(o.events, 0),
-                     page_views = coalesce(profiles.page_views, 0) + coalesce(o.page_views, 0),
-                     screen_views = coalesce(profiles.screen_views, 0)
-                                    + coalesce(o.screen_views, 0),
-                     first_seen_at = least(profiles.first_seen_at, o.first_seen_at),
-                     last_seen_at = greatest(profiles.last_seen_at, o.last_seen_at)
-                   FROM profiles o WHERE profiles.profile_id = ? AND o.profile_id = ?""",
-                [new, old],
-            )
+            if combined:
+                con.execute(
+                    f"UPDATE profiles SET {', '.join(combined)} "
+                    "FROM profiles o WHERE profiles.profile_id = ? AND o.profile_id = ?",
+                    [new, old],
+                )
             con.execute("DELETE FROM profiles WHERE profile_id = ?", [old])
 
     def _update_profiles(self, now: datetime) -> None:

@@ -278,17 +278,15 @@ _ANALYSTS_ONLY = (
 )
 
 
-@router.get("/profiles")
-def profiles(request: Request, user: Viewer, q: str = "") -> Response:
-    if not user.can("analyst"):
-        return _error(request, user, 403, _ANALYSTS_ONLY)
+def _search_page(request: Request, user: Principal, q: str, template: str) -> Response:
+    """The search page or its live-results fragment: both show the same results."""
     results = []
     if q:
         with server(request).cursor() as cur:
             results = data.search_profiles(cur, q)
     return render(
         request,
-        "profiles.html.j2",
+        template,
         user=user,
         private=True,
         q=q,
@@ -296,6 +294,13 @@ def profiles(request: Request, user: Viewer, q: str = "") -> Response:
         limit=data.SEARCH_LIMIT,
         min_query=data.MIN_QUERY,
     )
+
+
+@router.get("/profiles")
+def profiles(request: Request, user: Viewer, q: str = "") -> Response:
+    if not user.can("analyst"):
+        return _error(request, user, 403, _ANALYSTS_ONLY)
+    return _search_page(request, user, q, "profiles.html.j2")
 
 
 @router.get("/profiles/search")
@@ -305,18 +310,7 @@ def profile_search(request: Request, user: Viewer, q: str = "") -> Response:
         return _error(request, user, 403, _ANALYSTS_ONLY)
     if not _is_htmx(request):
         return RedirectResponse(f"/profiles?{request.url.query}", status_code=303)
-    with server(request).cursor() as cur:
-        results = data.search_profiles(cur, q)
-    return render(
-        request,
-        "_profile_results.html.j2",
-        user=user,
-        private=True,
-        q=q,
-        results=results,
-        limit=data.SEARCH_LIMIT,
-        min_query=data.MIN_QUERY,
-    )
+    return _search_page(request, user, q, "_profile_results.html.j2")
 
 
 @router.get("/profiles/{profile_id}")
