@@ -185,9 +185,9 @@ def account_attributes_sql(
             continue
         typ = profile_types[c].upper()
         numeric = any(t in typ for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL"))
-        expr = f"avg({quote_ident(c)})" if numeric else f"mode({quote_ident(c)})"
+        expr = _mean_sql(quote_ident(c)) if numeric else _mode_sql(quote_ident(c))
         if c in PERSON_NUMERIC and not numeric:
-            expr = f"avg(try_cast({quote_ident(c)} AS DOUBLE))"
+            expr = _mean_sql(f"try_cast({quote_ident(c)} AS DOUBLE)")
         aggs.append(f"{expr} AS {quote_ident('people_' + c)}")
     value_join = ""
     value_select = ""
@@ -201,6 +201,22 @@ def account_attributes_sql(
         f"WHERE account_id IS NOT NULL AND NOT anonymous AND ({consent}) GROUP BY account_id) pa "
         "ON pa.account_id = a.account_id"
     )
+
+
+def _mode_sql(column: str) -> str:
+    """The most common value, ties to the smallest: DuckDB's ``mode`` breaks ties by
+    whichever thread saw a value first, and one account's category flipping between runs
+    was enough to change the chosen segmentation of the same data."""
+    return (
+        f"(list_sort(list_transform(map_entries(histogram({column})), "
+        "lambda e: {'n': -(e.value::BIGINT), 'v': e.key})))[1].v"
+    )
+
+
+def _mean_sql(column: str) -> str:
+    """The mean rounded to 12 decimals: a parallel sum adds in a varying order, and the
+    last bits of the result would otherwise differ from run to run."""
+    return f"round(avg({column}), 12)"
 
 
 def expand(patterns: list[str] | tuple[str, ...], available: list[str]) -> list[str]:
