@@ -29,6 +29,21 @@ def test_login_merges_the_anonymous_profile_into_the_known_customer() -> None:
     assert not created
 
 
+def test_first_visit_and_login_in_one_pass_go_straight_to_the_customer() -> None:
+    """The visitor's first page and their identify arrive in the same pass: the visitor's
+    profile exists only inside the pass, so nothing is created or merged in the database;
+    the customer's profile takes both rows and the anonymous id (creating the customer's
+    profile a second time made a duplicate row without their traits)."""
+    rows = [
+        _row(1, "page", anonymous_id="a1"),
+        _row(2, "identify", email="c1@shop.test", anonymous_id="a1"),
+    ]
+    assigned, added, merges, created = resolve_rows(rows, {("email", "c1@shop.test"): "pC1"}, set())
+    assert assigned == {1: "pC1", 2: "pC1"}
+    assert added == {("anonymous_id", "a1"): "pC1"}
+    assert merges == {} and created == set()
+
+
 def test_two_named_customers_on_one_device_are_not_fused() -> None:
     known = {("user_id", "C1"): "pC1", ("user_id", "C2"): "pC2", ("anonymous_id", "tablet"): "pC1"}
     rows = [_row(1, "identify", user_id="C2", anonymous_id="tablet")]
@@ -63,13 +78,15 @@ def test_merges_chain_to_the_final_profile() -> None:
 
 
 def test_live_merge_on_a_crm_only_workspace(tmp_path) -> None:
-    """A workspace built from CRM contacts alone has no event columns in ``profiles``; a
-    visitor who browses and then identifies with a customer's email must still be merged
-    into that customer live, and the event counts start where there were none."""
+    """A workspace built from CRM contacts alone has no event columns in ``profiles``.
+    Two visitors log in with a customer's email: Grace's first page and login come in one
+    request (one pass of the updater), Alan's login comes after his visitor profile exists
+    (a real merge). Both end in the customer's profile, with no duplicate profile rows."""
     import base64
     import time
     import uuid
 
+    import duckdb
     import requests
 
     from personae.workspace import Workspace
@@ -91,31 +108,56 @@ def test_live_merge_on_a_crm_only_workspace(tmp_path) -> None:
     assert "events" not in cols  # the case under test
 
     with serve(ws.path) as s:
-        write = {
-            "Authorization": "Basic " + base64.b64encode(f"{s.keys['writer']}:".encode()).decode()
-        }
-        anon = str(uuid.uuid4())
-        for body in (
-            {"type": "page", "anonymousId": anon, "name": "Pricing"},
-            {"type": "identify", "anonymousId": anon, "traits": {"email": "Grace@Harbour.test"}},
-        ):
-            r = requests.post(f"{s.url}/v1/{body['type']}", json=body, headers=write, timeout=30)
-            assert r.status_code == 200, r.text
+        key = base64.b64encode(f"{s.keys['writer']}:".encode()).decode()
+        write = {"Authorization": f"Basic {key}"}
         read = {"Authorization": f"Bearer {s.keys['analyst']}"}
-        deadline, doc = time.monotonic() + 20, None
-        while time.monotonic() < deadline:
-            r = requests.get(f"{s.url}/v1/profiles/anonymous_id:{anon}", headers=read, timeout=30)
-            if r.status_code == 200 and r.json()["traits"].get("first_name") == "Grace":
-                doc = r.json()
-                break
-            time.sleep(0.1)
-        assert doc is not None, "the visitor never joined Grace's profile"
+
+        def send(call: str, body: dict) -> None:
+            r = requests.post(f"{s.url}/v1/{call}", json=body, headers=write, timeout=30)
+            assert r.status_code == 200, r.text
+
+        def wait_for(key: str, check, what: str) -> dict:
+            deadline, last = time.monotonic() + 30, None
+            while time.monotonic() < deadline:
+                r = requests.get(f"{s.url}/v1/profiles/{key}", headers=read, timeout=30)
+                last = f"{r.status_code} {r.text[:300]}"
+                if r.status_code == 200 and check(r.json()):
+                    return r.json()
+                time.sleep(0.1)
+            health = requests.get(f"{s.url}/v1/health", timeout=30).json()
+            raise AssertionError(f"{what}: last answer {last}; health {health}")
+
+        grace_anon, alan_anon = str(uuid.uuid4()), str(uuid.uuid4())
+        send("batch", {"batch": [
+            {"type": "page", "anonymousId": grace_anon, "name": "Pricing"},
+            {"type": "identify", "anonymousId": grace_anon,
+             "traits": {"email": "Grace@Harbour.test"}},
+        ]})  # fmt: skip
+        send("page", {"anonymousId": alan_anon, "name": "Docs"})
+        wait_for(f"anonymous_id:{alan_anon}", lambda d: True, "Alan's visitor profile")
+        send("identify", {"anonymousId": alan_anon, "traits": {"email": "alan@harbour.test"}})
+
+        for anon, email, first, page in (
+            (grace_anon, "grace@harbour.test", "Grace", "Pricing"),
+            (alan_anon, "alan@harbour.test", "Alan", "Docs"),
+        ):
+            doc = wait_for(
+                f"anonymous_id:{anon}",
+                lambda d, first=first: d["traits"].get("first_name") == first,
+                f"{first}'s visitor never joined the customer's profile",
+            )
+            by_email = requests.get(
+                f"{s.url}/v1/profiles/email:{email}", headers=read, timeout=30
+            ).json()
+            assert by_email["profile_id"] == doc["profile_id"]
+            assert ("anonymous_id", anon) in {(i["type"], i["value"]) for i in doc["identifiers"]}
+            assert page in {e.get("name") or e.get("event") for e in doc["recent_events"]}
         health = requests.get(f"{s.url}/v1/health", timeout=30).json()
-        assert health["ok"] and health["last_error"] is None and health["merges"] == 1
-        grace = requests.get(
-            f"{s.url}/v1/profiles/email:grace@harbour.test", headers=read, timeout=30
-        ).json()
-        assert grace["profile_id"] == doc["profile_id"]
-        ids = {(i["type"], i["value"]) for i in grace["identifiers"]}
-        assert ("anonymous_id", anon) in ids
-        assert {e.get("name") or e.get("event") for e in grace["recent_events"]} >= {"Pricing"}
+        assert health["ok"] and health["last_error"] is None
+        assert health["merges"] == 1 and health["new_profiles"] == 1  # Alan's visitor only
+        # same process as the server: DuckDB shares the open database instance
+        with duckdb.connect(str(s.path / "personae.duckdb")) as con:
+            rows, ids = con.execute(
+                "SELECT count(*), count(DISTINCT profile_id) FROM profiles"
+            ).fetchone()
+        assert rows == ids == 2

@@ -509,6 +509,29 @@ def test_an_avatar_written_with_a_namespace_prefix_is_still_drawn(tmp_path: Path
     assert ET.fromstring(standalone).tag == f"{{{SVG_NS}}}svg"
 
 
+@pytest.mark.parametrize("hair", ["WICK", "DREADLOCKS"])
+def test_avatar_parts_with_editor_metadata_stay_well_formed(tmp_path: Path, hair: str):
+    """Some python_avatars parts (wick, dreadlocks, gladiator) carry Inkscape's RDF
+    metadata in foreign namespaces: cleaning must drop those elements with their
+    declarations, or the standalone SVG has an unbound prefix and no viewer opens it."""
+    svg = pa.Avatar(
+        style=pa.AvatarStyle.CIRCLE,
+        top=getattr(pa.HairType, hair),
+        clothing=pa.ClothingType.GLADIATOR,
+    ).render()
+    assert "rdf:RDF" in svg  # the case under test
+    p = sarah()
+    p = p.model_copy(update={"naming": p.naming.model_copy(update={"avatar_svg": svg})})
+    files = write_report([p], [], tmp_path, title=TITLE, pdf=False)
+    standalone = (tmp_path / "personas" / f"{p.id}.svg").read_text()
+    assert ET.fromstring(standalone).tag == f"{{{SVG_NS}}}svg"
+    html = files.html.read_text("utf-8")
+    root, errors = parse(html)
+    assert errors == [] and "rdf:" not in html and "rdf:" not in standalone
+    avatar = next(n for n in by_id(root, f"persona-{p.id}").walk() if "avatar" in n.classes())
+    assert {"svg", "path"} <= {n.tag for n in avatar.walk()}
+
+
 def test_rewriting_removes_files_of_personas_no_longer_there(tmp_path: Path):
     write_report(sample_personas(), sample_sections(with_altair=False), tmp_path, title=TITLE,
                  pdf=False)  # fmt: skip

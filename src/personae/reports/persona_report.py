@@ -219,6 +219,8 @@ _XML_PROLOGUE = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S | 
 _UNSAFE_ELEMENTS = re.compile(
     r"<(script|foreignObject)\b[^>]*/>|<(script|foreignObject)\b.*?</\2\s*>", re.S | re.I
 )
+# editor metadata (Inkscape's RDF block in some python_avatars parts): never drawn
+_METADATA = re.compile(r"<metadata\b[^>]*/>|<metadata\b.*?</metadata\s*>", re.S | re.I)
 _EVENT_ATTRS = re.compile(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*')", re.I)
 _EXTERNAL_HREF = re.compile(
     r"\s(?:xlink:)?href\s*=\s*(\"(?![#\"]|data:)[^\"]*\"|'(?![#']|data:)[^']*')", re.I
@@ -265,10 +267,17 @@ def clean_svg(svg: str, *, drop_titles: bool = False) -> str:
     svg = _EXTERNAL_HREF.sub("", svg)
     svg = _EXTERNAL_URL.sub("none", svg)
     svg = _IMPORT.sub("", svg)
+    svg = _METADATA.sub("", svg)
     for prefix, uri in _NS_DECL.findall(svg):
         if uri not in _KNOWN_NS:
-            svg = re.sub(rf"\sxmlns:{re.escape(prefix)}\s*=\s*\"[^\"]*\"", "", svg)
-            svg = re.sub(rf"\s{re.escape(prefix)}:[\w.-]+\s*=\s*(\"[^\"]*\"|'[^']*')", "", svg)
+            p = re.escape(prefix)
+            # elements in the foreign namespace go with their declaration, or the file is
+            # no longer well-formed XML (an unbound prefix)
+            svg = re.sub(
+                rf"<{p}:([\w.-]+)\b[^>]*/>|<{p}:([\w.-]+)\b.*?</{p}:\2\s*>", "", svg, flags=re.S
+            )
+            svg = re.sub(rf"\sxmlns:{p}\s*=\s*\"[^\"]*\"", "", svg)
+            svg = re.sub(rf"\s{p}:[\w.-]+\s*=\s*(\"[^\"]*\"|'[^']*')", "", svg)
     # an empty paint (python_avatars writes fill="") is invalid, so browsers ignore it and
     # inherit; other renderers paint black. Dropping it makes every renderer agree.
     svg = _EMPTY_PAINT.sub("", svg)

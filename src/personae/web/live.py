@@ -123,6 +123,8 @@ def resolve_rows(
     - ``alias`` merges the ``previousId``'s profile into the ``userId``'s on the same terms.
 
     Returns the row → profile map, new identifiers, merges (from → to) and new profiles.
+    A profile started and merged within these rows never reaches the database: it is
+    neither new nor merged (the visitor's first page and their login in one pass).
     """
     assigned: dict[int, str] = {}
     added: dict[tuple[str, str], str] = {}
@@ -161,8 +163,8 @@ def resolve_rows(
     return (
         {r: final(p) for r, p in assigned.items()},
         {i: final(p) for i, p in added.items()},
-        {a: final(b) for a, b in merges.items()},
-        {final(p) for p in created},
+        {a: final(b) for a, b in merges.items() if a not in created},
+        {p for p in created if p not in merges},
     )
 
 
