@@ -8,6 +8,7 @@ can take turns on the same file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,21 @@ class WorkspaceError(Exception):
     """The folder is not a usable workspace."""
 
 
+def _locked_error(path: Path, exc: duckdb.IOException) -> Exception:
+    """DuckDB's lock conflict as a message that says what holds the file and what to do;
+    other I/O errors pass through unchanged."""
+    text = str(exc)
+    if "lock" not in text.lower():
+        return exc
+    pid = re.search(r"PID (\d+)", text)
+    holder = f" (PID {pid.group(1)})" if pid else ""
+    return WorkspaceError(
+        f"{path} is open in another process{holder}, most likely `personae serve`: DuckDB "
+        "lets one process at a time open a database for writing. Fix: stop that process "
+        "(Ctrl-C where it runs), run this command, then start it again."
+    )
+
+
 class Workspace:
     """An existing workspace folder. Create one with :meth:`Workspace.init`."""
 
@@ -86,7 +102,10 @@ class Workspace:
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection with the tables and parsing macros in place."""
-        con = engine.connect(self.database_path, read_only=read_only)
+        try:
+            con = engine.connect(self.database_path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise _locked_error(self.database_path, exc) from None
         try:
             settings = self.config.engine
             if settings.memory_limit:

@@ -40,6 +40,8 @@ def serve(
 
     try:
         ws = Workspace(workspace)
+        with ws.connect():  # fails early, and clearly, when another process holds the file
+            pass
     except WorkspaceError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from None
