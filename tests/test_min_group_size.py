@@ -377,6 +377,18 @@ def test_every_chart_cell_of_the_report_rests_on_k_people(published, which):
         for chart in charts:
             assert not any(row.startswith(f"{dropped}. ") for row, _, _ in chart.cells)
         assert all(row[0] != str(dropped) for row in by_key["segments"].tables[0].rows)
+        # nor in Everyone: alone under k, it would be Everyone minus the segments shown
+        assert any("left out of Everyone too" in n for n in by_key["segments"].notes)
+        (gender,) = [c for c in charts if c.key == "profile-attr-gender"]
+        everyone = sum(n for row, _, n in gender.cells if row.lower().startswith("everyone"))
+        known = {
+            r["shown"]: r["n"]
+            for r in ws.sql(
+                f"SELECT s.segment <> {int(dropped)} AS shown, count(p.gender) AS n "
+                "FROM segments s JOIN profiles p ON p.profile_id = s.entity_id GROUP BY 1"
+            ).to_pylist()
+        }
+        assert known[False] > 0 and everyone == known[True]
 
 
 # ----------------------------------------------------------------------------- markdown

@@ -27,7 +27,8 @@ note in its section instead, so the rest of the report still renders.
 
 Minimum group size (``min_group_size``, k; :mod:`personae.governance.kanon`): no chart cell
 or table figure rests on fewer than k people. Segments smaller than k are left out of every
-per-segment chart and table (counted in "Everyone" only); category levels held by fewer than
+per-segment chart and table; they are counted in "Everyone" only when together they are at
+least k (otherwise Everyone minus the segments shown would describe them); category levels held by fewer than
 k of a row are merged into "other"; histogram bins are merged with their neighbours; RFM
 cells, RFM groups, calibration groups, journey stages and ICP traits under k are blanked,
 merged or left out — each with a note saying so. Every chart is a :class:`CountedChart`
@@ -191,6 +192,15 @@ class _Ctx:
     descriptions: pd.DataFrame  # every segment (the totals count them all)
     k: int = DEFAULT_MIN_GROUP_SIZE  # minimum group size
     hidden: tuple[int, ...] = ()  # segments under k: in no per-segment figure
+    # hidden segments that together have fewer than k members: in no Everyone figure either,
+    # or Everyone minus the segments shown would describe them
+    left_out: tuple[int, ...] = ()
+
+    def members_filter(self, alias: str = "s") -> str:
+        """The SQL condition keeping ``left_out`` segments out of every figure."""
+        if not self.left_out:
+            return "TRUE"
+        return f"{alias}.segment NOT IN ({', '.join(str(s) for s in self.left_out)})"
 
     @property
     def noun(self) -> str:
@@ -251,10 +261,14 @@ class _Ctx:
             return []
         which = ", ".join(str(s) for s in self.hidden)
         word = "Segment" if len(self.hidden) == 1 else "Segments"
+        where = (
+            "left out of Everyone too, since Everyone minus the segments shown would describe them"
+            if self.left_out
+            else "counted in Everyone, where together they are at least the minimum"
+        )
         return [
             f"{word} {which}: not shown — {fewer_than(self.k, self.noun)}"
-            f"{' each' if len(self.hidden) > 1 else ''} (minimum group "
-            "size); they are counted in Everyone."
+            f"{' each' if len(self.hidden) > 1 else ''} (minimum group size); {where}."
         ]
 
 
@@ -299,8 +313,9 @@ def _context(
             "Fix: check `[segments] where` in personae.toml and run `personae segment`."
         )
     k = check_k(min_group_size)
-    sizes = zip(desc["segment"], desc["size"], strict=True)
-    hidden = tuple(int(s) for s, n in sizes if small(n, k))
+    sizes = {int(s): int(n) for s, n in zip(desc["segment"], desc["size"], strict=True)}
+    hidden = tuple(s for s, n in sizes.items() if small(n, k))
+    left_out = hidden if small(sum(sizes[s] for s in hidden), k) else ()
     segments = [int(s) for s in desc["segment"] if int(s) not in hidden]
     labels = segment_labels or {}
     names = {
@@ -317,6 +332,7 @@ def _context(
         desc,
         k,
         hidden,
+        left_out,
     )
 
 
@@ -453,7 +469,10 @@ def _members_sql(ctx: _Ctx, attrs: Sequence[_Attr]) -> str:
     else:
         joins = "JOIN profiles p ON p.profile_id = s.entity_id"
     entity = ctx.entity.replace("'", "''")
-    return f"SELECT s.segment, {cols} FROM segments s {joins} WHERE s.entity = '{entity}'"
+    return (
+        f"SELECT s.segment, {cols} FROM segments s {joins} "
+        f"WHERE s.entity = '{entity}' AND {ctx.members_filter()}"
+    )
 
 
 def _available(ctx: _Ctx) -> list[_Attr]:
@@ -848,7 +867,8 @@ def value_section(ctx: _Ctx) -> ReportSection:
     has_mrr = b2b and ctx.has(table, "mrr")
     entity = ctx.entity.replace("'", "''")
     join = (
-        f"FROM segments s LEFT JOIN {table} v ON v.{key} = s.entity_id WHERE s.entity = '{entity}'"
+        f"FROM segments s LEFT JOIN {table} v ON v.{key} = s.entity_id "
+        f"WHERE s.entity = '{entity}' AND {ctx.members_filter()}"
     )
     frame = ctx.df(
         f"""
