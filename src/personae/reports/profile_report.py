@@ -28,11 +28,11 @@ note in its section instead, so the rest of the report still renders.
 Minimum group size (``min_group_size``, k; :mod:`personae.governance.kanon`): no chart cell
 or table figure rests on fewer than k people. Segments smaller than k are left out of every
 per-segment chart and table; they are counted in "Everyone" only when together they are at
-least k (otherwise Everyone minus the segments shown would describe them); category levels held by fewer than
-k of a row are merged into "other"; histogram bins are merged with their neighbours; RFM
-cells, RFM groups, calibration groups, journey stages and ICP traits under k are blanked,
-merged or left out — each with a note saying so. Every chart is a :class:`CountedChart`
-whose ``cells`` list the people behind each bar or cell.
+least k (otherwise Everyone minus the segments shown would describe them); category levels
+held by fewer than k of a row are merged into "other"; histogram bins are merged with their
+neighbours; RFM cells, RFM groups, calibration groups, journey stages and ICP traits under k
+are blanked, merged or left out — each with a note saying so. Every chart is a
+:class:`CountedChart` whose ``cells`` list the people behind each bar or cell.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ side effects and tests can run several apps side by side.
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -43,19 +43,24 @@ def _tune_gc_for_serving() -> None:
 
 
 def create_app(
-    workspace: Workspace | str | Path, *, live: bool = True, tune_gc: bool = False
+    workspace: Workspace | str | Path,
+    *,
+    live: bool = True,
+    tune_gc: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> FastAPI:
     """The app serving one workspace (run it with uvicorn, or ``personae serve``).
 
     ``live=False`` keeps the tracking API's log but does not apply it (benchmarks of the
     request path alone). ``tune_gc=True`` is for a process that runs nothing but this app
-    (``personae serve``): see :func:`_tune_gc_for_serving`.
+    (``personae serve``): see :func:`_tune_gc_for_serving`. ``progress`` hears about slow
+    start-up work (rebuilding the serving store).
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        server = Server(ws, live=live).open()
+        server = Server(ws, live=live, progress=progress).open()
         app.state.server = server
         if tune_gc:
             _tune_gc_for_serving()

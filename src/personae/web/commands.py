@@ -61,7 +61,7 @@ def serve(
         f"(API docs at http://{host}:{port}/docs)"
     )
     uvicorn.run(
-        create_app(ws, live=live, tune_gc=True),
+        create_app(ws, live=live, tune_gc=True, progress=console.print),
         host=host,
         port=port,
         log_level="warning",

@@ -13,6 +13,8 @@ the live updater replay whatever the log holds beyond the last applied position.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -39,8 +41,15 @@ ID_TYPES = (
 class Server:
     """Everything a request handler may need, opened once at start-up."""
 
-    def __init__(self, workspace: Workspace, *, live: bool = True) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        live: bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.workspace = workspace
+        self.progress = progress
         self.auth = AuthStore(workspace.path)
         self.recent = RecentIds()
         self.with_live = live
@@ -94,9 +103,14 @@ class Server:
             return
         if not _has_profiles(self.cursor()):
             return
+        # a large workspace takes minutes (about 2 at a million profiles): say what is happening
+        say = self.progress or (lambda msg: log.info("%s", msg))
+        total = self.cursor().execute("SELECT count(*) FROM profiles").fetchone()[0]
+        say(f"Building the serving store for {total:,} profiles (after each `personae run`)…")
+        started = time.perf_counter()
         n = self.serving.rebuild(self.cursor(), version)
         self.serving.set_position(pos)
-        log.info("serving store rebuilt: %s profiles", n)
+        say(f"Serving store ready: {n:,} profiles in {time.perf_counter() - started:.1f} s")
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own for the calling thread (DuckDB cursors are not shared)."""
