@@ -22,8 +22,10 @@ from personae.segments.models import fit_algorithm
 from tests.helpers import profile_owners, read_truth
 
 MIN_ARI = 0.85
-# 0.8: since segments leave out people who refused analytics consent (issue 9) the
-# retail demo's two bootstrap fits agree at ARI 0.81 (0.9+ before; saas unchanged)
+# 0.8: the retail demo's latent class fits land in one of two EM optima depending on the
+# bootstrap sample (pairwise ARI 0.96 within one, 0.81 across). Eight EM restarts instead
+# of three find the better one every time (0.94+), but on saas that optimum merges two
+# planted archetypes, so the restarts stay at three for now.
 MIN_BOOTSTRAP_ARI = 0.8
 
 
@@ -101,7 +103,7 @@ def test_two_bootstrap_segmentations_agree(request, scenario):
     model = json.loads(ws.sql("SELECT model FROM segment_models").to_pylist()[0]["model"])
     algorithm, k = model["winner"]["algorithm"], model["winner"]["k"]
     with ws.connect(read_only=True) as con:
-        prepared = prepare(con, ws.config.segments)
+        prepared = prepare(con, ws.config.segments, ws.config.governance)
     n = len(prepared.frame)
     labels = []
     for seed in (101, 202):
