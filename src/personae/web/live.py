@@ -175,8 +175,8 @@ class LiveUpdater:
     lines: a trickle of events is applied within ``interval``, and a backlog in large
     passes. A pass has a fixed cost (staging, the identity lookups, rewriting the touched
     profiles' serving documents), so under load larger passes apply more events per
-    second: 16,800/s with passes of 20,000 lines, 33,500/s with 100,000 (200,000 demo
-    track events, bench/README.md).
+    second: 15,000/s with passes of 20,000 lines, 33,200/s with 100,000 (a backlog of
+    200,000 demo track events, bench/live_updater.py).
     """
 
     def __init__(
