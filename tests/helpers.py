@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
 
 from personae import Workspace
@@ -100,3 +101,22 @@ def table_differences(
             if not same:
                 out.append(f"{table}[{k}].{c}: {x!r} != {y!r}")
     return out
+
+
+def stored_records(
+    ws: Workspace, tables: Iterable[str]
+) -> tuple[dict[tuple[str, int], str], dict[tuple[str, int], str]]:
+    """(file name, row) of every stored record of ``tables`` -> its table, and of every
+    record identity resolution linked -> its profile (keys match ``records.csv``)."""
+    with ws.connect(read_only=True) as con:
+        stored: dict[tuple[str, int], str] = {}
+        for table in tables:
+            for f, r in con.execute(f"SELECT _source_file, _source_row FROM {table}").fetchall():
+                stored[(Path(f).name, r)] = table
+        linked = {
+            (Path(f).name, r): p
+            for f, r, p in con.execute(
+                "SELECT source_file, source_row, profile_id FROM record_profiles"
+            ).fetchall()
+        }
+    return stored, linked

@@ -35,7 +35,7 @@ from personae.web.eventlog import EventLog, segment_name
 from personae.web.live import LiveUpdater
 from personae.web.segment_spec import encode, messages_from_request
 from personae.web.serving import ServingStore
-from tests.helpers import read_truth
+from tests.helpers import read_truth, stored_records
 from tests.web_support import copy_workspace
 
 # identifier columns of each raw table (what a person is known by, as written)
@@ -192,17 +192,8 @@ def pick_person(ws: Workspace, data: Path) -> Person:
     truth: dict[str, list[tuple[str, int]]] = {}
     for r in read_truth(data, "records.csv"):
         truth.setdefault(r["person_id"], []).append((r["source_file"], int(r["source_row"])))
+    stored, owner = stored_records(ws, ID_COLUMNS)
     with ws.connect(read_only=True) as con:
-        stored: dict[tuple[str, int], str] = {}
-        for table in ID_COLUMNS:
-            for f, row in con.execute(f"SELECT _source_file, _source_row FROM {table}").fetchall():
-                stored[(Path(f).name, row)] = table
-        owner = {
-            (Path(f).name, r): p
-            for f, r, p in con.execute(
-                "SELECT source_file, source_row, profile_id FROM record_profiles"
-            ).fetchall()
-        }
         ids_of: dict[str, list[str]] = {}
         for v, p in con.execute(
             "SELECT id_value, profile_id FROM identity_map WHERE profile_id IS NOT NULL"

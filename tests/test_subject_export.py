@@ -9,7 +9,7 @@ from pathlib import Path
 
 from personae import Workspace
 from personae.governance.export import export_subject
-from tests.helpers import read_truth
+from tests.helpers import read_truth, stored_records
 
 RAW = (
     "raw_contacts", "raw_orders", "raw_events", "raw_email_events", "raw_survey_responses",
@@ -27,17 +27,7 @@ def _truth_owner(data: Path) -> dict[tuple[str, int], str]:
 def _busiest_person(ws: Workspace, owner: dict[tuple[str, int], str]) -> tuple[str, str, list]:
     """The person with records in the most source kinds (then the most records) whose
     stored records all resolve to one profile; their profile and stored record keys."""
-    with ws.connect(read_only=True) as con:
-        stored: dict[tuple[str, int], str] = {}
-        for table in RAW:
-            for f, r in con.execute(f"SELECT _source_file, _source_row FROM {table}").fetchall():
-                stored[(Path(f).name, r)] = table
-        linked = {
-            (Path(f).name, r): p
-            for f, r, p in con.execute(
-                "SELECT source_file, source_row, profile_id FROM record_profiles"
-            ).fetchall()
-        }
+    stored, linked = stored_records(ws, RAW)
     mine: dict[str, list[tuple[str, int]]] = {}
     for key, person in owner.items():
         if key in stored:
