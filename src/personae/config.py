@@ -350,6 +350,7 @@ class GovernanceSettings(_Strict):
     min_group_size: int = Field(10, ge=1)
     pseudonymise: bool = False
     key_env: str = "PERSONAE_KEY"
+    erase_mentions: Literal["delete", "redact"] = "delete"
 
 
 class AudienceSettings(_Strict):
@@ -749,6 +750,9 @@ pseudonymise = false
 # Environment variable with the secret key for tombstones and pseudonyms (when unset, a
 # random key is kept in the workspace's secret.key file).
 key_env = "PERSONAE_KEY"
+# Records of other people that mention an erased person's email, phone or id in their free
+# text: "delete" them, or "redact" the mention (the record stays, with "[erased]").
+erase_mentions = "delete"
 
 # Rule-based audiences: one table per audience, a SQL condition on profile attributes, value
 # scores (clv, clv_12m, churn_risk, ...) and segment. `personae audiences` lists and exports.
