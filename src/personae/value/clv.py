@@ -362,15 +362,22 @@ def _summary_frame(params: dict[str, float], se: dict[str, float]) -> pd.DataFra
     return frame
 
 
-def _warn_bounds(model: str, names: Sequence[str], opt: _Optimum) -> None:
-    if opt.at_bound:
-        hit = ", ".join(names[i] for i in opt.at_bound)
+def _warn_unidentified(
+    model: str, names: Sequence[str], opt: _Optimum, se: dict[str, float]
+) -> None:
+    """Warn when the data do not pin a parameter down: it ended on its search bound, or the
+    optimiser stopped on a flat ridge (SciPy's L-BFGS-B may halt there short of the bound, e.g.
+    with almost no drop-out), which shows as an undefined standard error."""
+    loose = [names[i] for i in opt.at_bound]
+    loose += [n for n in names if n not in loose and not math.isfinite(se[n])]
+    if loose:
+        where = "ended on the search bound" if opt.at_bound else "sit on a flat ridge"
         warnings.warn(
-            f"{model}: parameter(s) {hit} ended on the search bound, so the data barely identify "
+            f"{model}: parameter(s) {', '.join(loose)} {where}, so the data barely identify "
             "them (e.g. almost no drop-out); predictions are usable, standard errors are not. "
             "A small penalizer (0.001-0.1) keeps them finite.",
             ModelFitWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
@@ -395,7 +402,6 @@ def _fit_and_store(
             f"{label} fit did not converge from {len(starts)} starting points (optimiser: "
             f"{opt.message}); {hint}, or set a small penalizer such as 0.001"
         )
-    _warn_bounds(label, model.param_names, opt)
     params = np.exp(opt.theta)
     model.params_ = dict(zip(model.param_names, map(float, params), strict=True))
     penalty = model.penalizer * float(params @ params)
@@ -403,6 +409,7 @@ def _fit_and_store(
     model.n_customers_ = round(total)
     model.converged_ = True
     model.standard_errors_ = _standard_errors(opt, fun, total, model.param_names)
+    _warn_unidentified(label, model.param_names, opt, model.standard_errors_)
 
 
 @dataclass(frozen=True)
