@@ -205,11 +205,14 @@ def stage_json_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[pa.Table]
                     WHEN json_type(_line) <> 'OBJECT' THEN 'bad_json' END AS _reject
         FROM _lines""")
     con.execute("DROP TABLE _lines")
+    # An empty key ("": 1) has no JSON path, so it cannot be staged: it is left out (the
+    # rest of the record is kept). Keys that differ only in case stay separate columns.
     columns = [
         r[0]
         for r in con.execute("""
         SELECT key FROM (SELECT unnest(json_keys(_line)) AS key, _source_row
                          FROM _objects WHERE _reject IS NULL)
+        WHERE key <> ''
         GROUP BY key ORDER BY min(_source_row), key""").fetchall()
     ]
     details = [

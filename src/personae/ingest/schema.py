@@ -99,6 +99,9 @@ class SourceKind:
     rules: tuple[RowRule, ...] = ()
     # Helper expressions evaluated once per row before ``derived`` (name, sql).
     lets: tuple[tuple[str, str], ...] = ()
+    # Fields whose stored value is completed from elsewhere in the row (name, sql reading the
+    # field itself and the others), applied after parsing and before ``derived``.
+    completions: tuple[tuple[str, str], ...] = ()
     dedup_key: str | None = None  # a field whose value identifies a record (else a row hash)
 
     @property
@@ -483,6 +486,16 @@ EVENTS = SourceKind(
             "json_extract_string(properties, ["
             + ", ".join(f"'{p}'" for p in _PROPERTY_PATHS.values())
             + "])",
+        ),
+    ),
+    # Some server SDKs send identify traits only under context.traits; traits given at the
+    # top level win over them (json_merge_patch lets the second document override the first).
+    completions=(
+        (
+            "traits",
+            "CASE WHEN json_type(context, '$.traits') = 'OBJECT' THEN "
+            "json_merge_patch(json_extract(context, '$.traits'), coalesce(traits, '{}')) "
+            "ELSE traits END",
         ),
     ),
     dedup_key="message_id",

@@ -19,6 +19,7 @@ between files, so the same functions serve CSV, JSON and Parquet.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from personae.engine import quote_ident as q
@@ -229,11 +230,15 @@ def build_rows_sql(
             typed.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
     unmapped = [c for c in columns if c not in set(mapping.values())]
     if unmapped:
-        pairs = ", ".join(f"{q(c)} := __s{index[c]}" for c in unmapped)
-        typed.append(f"CAST(to_json(struct_pack({pairs})) AS VARCHAR) AS _extra")
+        typed.append(f"{json_object_sql((c, f'__s{index[c]}') for c in unmapped)} AS _extra")
     else:
         typed.append("CAST(NULL AS VARCHAR) AS _extra")
     lets = "".join(f", {sql} AS {q(name)}" for name, sql in kind.lets)
+    types_of = {f.name: f.sql_type for f in kind.fields}
+    completed = ", ".join(
+        f"CAST({sql} AS {types_of[name]}) AS {q(name)}" for name, sql in kind.completions
+    )
+    replace = f" REPLACE ({completed})" if completed else ""
     derived = "".join(f", CAST({d.sql} AS {d.sql_type}) AS {q(d.name)}" for d in kind.derived)
     if kind.dedup_key is None and columns:
         row_hash = "k.__hash"
@@ -247,7 +252,7 @@ def build_rows_sql(
         source = f"{stage} WHERE _source_row NOT IN (SELECT _source_row FROM {skip})"
     return f"""
 SELECT *{derived} FROM (
-  SELECT *{lets} FROM (
+  SELECT *{replace}{lets} FROM (
     SELECT _source_row, {row_hash} AS _row_hash, {", ".join(typed)}
     FROM {source}
   )
@@ -261,8 +266,7 @@ def build_rejected_sql(
     index = {c: i for i, c in enumerate(columns)}
     src_of = {name: f"s.__s{index[col]}" for name, col in mapping.items()}
     if columns:
-        raw_pairs = ", ".join(f"{q(c)} := s.__s{i}" for i, c in enumerate(columns))
-        raw_json = f"CAST(to_json(struct_pack({raw_pairs})) AS VARCHAR)"
+        raw_json = json_object_sql((c, f"s.__s{i}") for i, c in enumerate(columns))
     else:
         raw_json = "'{}'"
     cells = (
@@ -278,6 +282,17 @@ SELECT t._source_row, {reason} AS _reason, {reason_col} AS _reason_column,
        {detail} AS _reason_detail, coalesce(s.__raw, {raw_json}) AS _raw_text
 FROM (SELECT * FROM {checks} WHERE {reason_sql(kind, mapping)} IS NOT NULL) t
 JOIN (SELECT _source_row AS __row{cells} FROM {stage}) s ON s.__row = t._source_row"""
+
+
+def json_object_sql(pairs: Iterable[tuple[str, str]]) -> str:
+    """A JSON object of (key, SQL expression) pairs, as text.
+
+    ``json_object`` rather than ``struct_pack``: a struct cannot hold two keys that differ
+    only in case (``plan`` and ``Plan``) or an empty key, and a file or a tracking client
+    may send both; the JSON object keeps every key exactly as it was written.
+    """
+    args = ", ".join(f"{lit(key)}, {expr}" for key, expr in pairs)
+    return f"CAST(json_object({args}) AS VARCHAR)"
 
 
 def _case(branches: list[tuple[str, str]]) -> str:

@@ -106,6 +106,9 @@ def create_app(
             "new_profiles": stats.new_profiles if stats else 0,
             "merges": stats.merges if stats else 0,
             "last_error": stats.last_error if stats else None,
+            # lines that could not be staged at all, quarantined alone (reason 'unstageable')
+            "isolated": stats.isolated if stats else 0,
+            "last_isolated": stats.last_isolated if stats else None,
         }
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -29,6 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -36,6 +37,7 @@ import pyarrow as pa
 from personae.governance.pseudonyms import Pseudonymiser
 from personae.governance.tombstones import is_erased_line
 from personae.identity.identifiers import Normaliser
+from personae.ingest.errors import IngestError
 from personae.ingest.loader import FileReport, load_staged, stage_json_tables
 from personae.ingest.mapping import resolve_columns
 from personae.ingest.schema import EVENTS
@@ -88,9 +90,61 @@ class LiveStats:
     merges: int = 0
     passes: int = 0
     last_error: str | None = None
+    isolated: int = 0  # lines that could not be staged at all, quarantined one by one
+    last_isolated: str | None = None
     last_pass_at: str | None = None
     seconds: float = 0.0
     profiles_touched: set[str] = field(default_factory=set, repr=False)
+
+
+@dataclass
+class _PassResult:
+    """What applying some log lines did (a pass, or part of one being isolated)."""
+
+    ingested: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    erased: int = 0
+    touched: set[str] = field(default_factory=set)
+    merges: dict[str, str] = field(default_factory=dict)
+    isolated: int = 0
+    last_isolated: str | None = None
+
+    def add(self, other: _PassResult) -> None:
+        self.ingested += other.ingested
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.erased += other.erased
+        self.touched |= other.touched
+        # a later part may merge a profile an earlier part merged into
+        for old, new in self.merges.items():
+            self.merges[old] = other.merges.get(new, new)
+        self.merges.update(other.merges)
+
+
+# Errors a line's content can cause (a key DuckDB cannot bind, a value it cannot convert).
+# Anything else (disk, memory, interrupts) is the machine's problem: the pass is retried
+# whole rather than its lines quarantined.
+_RESOURCE_ERRORS = (
+    duckdb.IOException,
+    duckdb.OutOfMemoryException,
+    duckdb.InterruptException,
+    duckdb.FatalException,
+    duckdb.ConnectionException,
+    duckdb.PermissionException,
+    duckdb.TransactionException,
+)
+
+
+def _is_data_error(exc: Exception) -> bool:
+    if isinstance(exc, _RESOURCE_ERRORS):
+        return False
+    return isinstance(exc, duckdb.Error | IngestError | ValueError | TypeError | KeyError)
+
+
+def _first_line(exc: Exception) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text.splitlines()[0][:300]
 
 
 def profile_id_for(id_type: str, value: str) -> str:
@@ -278,10 +332,50 @@ class LiveUpdater:
         run_id = f"stream-{end.segment:08d}-{start.line + 1:010d}"
         # lines an erasure overwrote are skipped; the others keep their line numbers
         kept = [(start.line + 1 + i, x) for i, x in enumerate(lines) if not is_erased_line(x)]
-        if not kept:
+        done = _PassResult()
+        if kept:
+            try:
+                done.add(self._apply_lines(kept, path, run_id, save=end))
+            except Exception as exc:
+                if not _is_data_error(exc):
+                    raise
+                # Some line cannot be staged at all: find it by halving the pass, apply the
+                # rest, quarantine what fails alone. One message never stops the updater.
+                log.warning("live pass %s failed (%s); isolating the bad lines", run_id, exc)
+                self._isolate(kept, path, run_id, done)
+                self.con.execute("BEGIN TRANSACTION")
+                self._save(end, done.ingested)
+                self.con.execute("COMMIT")
+        else:
             self._save(end, 0)
-            self._position = end
-            return len(lines)
+        self._position = end
+        if done.touched or done.merges:
+            self.serving.refresh(self.con, done.touched, merges=done.merges, run_id=run_id)
+        self.serving.set_position(end)
+        s = self.stats
+        s.applied += done.ingested
+        s.skipped += done.duplicates
+        s.rejected += done.rejected
+        s.isolated += done.isolated
+        if done.isolated:
+            s.last_isolated = done.last_isolated
+        s.erased += done.erased + len(lines) - len(kept)
+        s.passes += 1
+        s.seconds += time.perf_counter() - began
+        s.last_pass_at = datetime.now(UTC).isoformat(timespec="seconds")
+        s.last_error = None
+        return len(lines)
+
+    def _apply_lines(
+        self,
+        kept: list[tuple[int, bytes]],
+        path: Path,
+        run_id: str,
+        *,
+        save: Position | None = None,
+    ) -> _PassResult:
+        """Stage, check, store and resolve ``kept`` lines in one transaction (and record
+        the log position ``save`` in it, when given)."""
         table = pa.table(
             {
                 "_source_row": pa.array([n for n, _ in kept], pa.int64()),
@@ -304,24 +398,55 @@ class LiveUpdater:
             con.execute("DROP TABLE IF EXISTS _stage")
             resolvable = report.ingested and self._has_identity()
             touched, merges = self._resolve_and_update(run_id, now) if resolvable else (set(), {})
-            self._save(end, report.ingested)
+            if save is not None:
+                self._save(save, report.ingested)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self._position = end
-        self.serving.refresh(con, touched, merges=merges, run_id=run_id)
-        self.serving.set_position(end)
-        s = self.stats
-        s.applied += report.ingested
-        s.skipped += report.duplicates
-        s.rejected += report.rejected
-        s.erased += report.erased + len(lines) - len(kept)
-        s.passes += 1
-        s.seconds += time.perf_counter() - began
-        s.last_pass_at = datetime.now(UTC).isoformat(timespec="seconds")
-        s.last_error = None
-        return len(lines)
+        return _PassResult(
+            report.ingested, report.duplicates, report.rejected, report.erased, touched, merges
+        )
+
+    def _isolate(
+        self, kept: list[tuple[int, bytes]], path: Path, run_id: str, done: _PassResult
+    ) -> None:
+        """Apply ``kept`` in halves, in log order, until each failing line stands alone;
+        a line that fails alone goes to quarantine with the error as its reason."""
+        try:
+            done.add(self._apply_lines(kept, path, f"{run_id}-{kept[0][0]}"))
+            return
+        except Exception as exc:
+            if not _is_data_error(exc):
+                raise
+            if len(kept) == 1:
+                self._quarantine_line(kept[0], path, run_id, exc)
+                done.rejected += 1
+                done.isolated += 1
+                done.last_isolated = f"line {kept[0][0]}: {_first_line(exc)}"
+                return
+        mid = len(kept) // 2
+        self._isolate(kept[:mid], path, run_id, done)
+        self._isolate(kept[mid:], path, run_id, done)
+
+    def _quarantine_line(
+        self, line: tuple[int, bytes], path: Path, run_id: str, exc: Exception
+    ) -> None:
+        row, raw = line
+        text = raw.decode("utf-8", "replace").rstrip("\n")
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "INSERT INTO quarantine SELECT ?, 'events', ?, ?, 'unstageable', NULL, ?, ?, "
+                "md5(?), now() WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE source_file = ? "
+                "AND source_row = ? AND raw_hash = md5(?))",
+                [run_id, str(path), row, _first_line(exc), text, text, str(path), row, text],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
     def _has_identity(self) -> bool:
         """Identities can be updated once ``personae build`` has made the tables."""

@@ -72,7 +72,12 @@ def parse_time(value: Any, field: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise MessageError(
+                field, f"{value!r} is not a time in epoch milliseconds between years 1 and 9999"
+            ) from None
     if not isinstance(value, str):
         raise MessageError(field, "must be an ISO-8601 date-time string")
     try:
@@ -83,7 +88,10 @@ def parse_time(value: Any, field: str) -> datetime | None:
         ) from None
     if got.tzinfo is None:
         got = got.replace(tzinfo=UTC)
-    return got.astimezone(UTC)
+    try:
+        return got.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise MessageError(field, f"{value[:40]!r} is out of the representable range") from None
 
 
 def iso(dt: datetime) -> str:
@@ -151,7 +159,14 @@ def normalise(
     original = parse_time(out.get("timestamp"), f"{p}timestamp")
     sent = parse_time(out.get("sentAt"), f"{p}sentAt")
     if original is not None and sent is not None:
-        stamp = received - (sent - original)
+        try:
+            stamp = received - (sent - original)
+        except OverflowError:
+            raise MessageError(
+                f"{p}sentAt",
+                "is too far from timestamp to correct the device clock "
+                "(sentAt - timestamp must be a plausible clock skew)",
+            ) from None
     else:
         stamp = original or received
     out["receivedAt"] = received_iso = received_iso or iso(received)

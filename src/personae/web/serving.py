@@ -164,7 +164,9 @@ def events_sql(
         links += " UNION ALL SELECT source_file, source_row, profile_id FROM live_event_links"
     where = f"AND {only.replace('p.profile_id', 'l.profile_id')}" if only else ""
     if run_id is not None:
-        where += f" AND e._run_id = '{run_id.replace(chr(39), '')}'"
+        # a pass that isolated a bad line stored its parts as ``<run_id>-<first row>``
+        rid = run_id.replace(chr(39), "")
+        where += f" AND (e._run_id = '{rid}' OR e._run_id LIKE '{rid}-%')"
     return f"""
         SELECT profile_id, strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') AS ts,
                to_json({{'type': type, 'event': event, 'name': name,
