@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -32,6 +33,7 @@ class Served:
     keys: dict[str, str] = field(default_factory=dict)  # role (and "writer") -> API key
     users: dict[str, str] = field(default_factory=dict)  # role -> user name
     password: str = PASSWORD
+    app: Any = None  # the FastAPI app (its state holds the server, for white-box checks)
 
 
 def free_port() -> int:
@@ -73,7 +75,7 @@ def serve(path: Path) -> Iterator[Served]:
             raise RuntimeError("personae serve did not start")
         time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", path, keys, users)
+        yield Served(f"http://127.0.0.1:{port}", path, keys, users, app=app)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -348,7 +348,6 @@ class LiveUpdater:
                 self.con.execute("COMMIT")
         else:
             self._save(end, 0)
-        self._position = end
         if done.touched or done.merges:
             self.serving.refresh(self.con, done.touched, merges=done.merges, run_id=run_id)
         self.serving.set_position(end)
@@ -364,6 +363,8 @@ class LiveUpdater:
         s.seconds += time.perf_counter() - began
         s.last_pass_at = datetime.now(UTC).isoformat(timespec="seconds")
         s.last_error = None
+        # last: once the position moves, readers take the pass as done (lag 0 in /v1/health)
+        self._position = end
         return len(lines)
 
     def _apply_lines(
