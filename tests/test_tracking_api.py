@@ -149,11 +149,11 @@ def test_limits_gzip_and_keys(served_retail) -> None:
     s = served_retail
     big = {"userId": "u1", "event": "E", "properties": {"x": "y" * 33_000}}
     r = _post(s, "track", big)
-    assert r.status_code == 400 and "32 KB" in r.json()["error"]
+    assert r.status_code == 413 and "32 KB" in r.json()["error"]
     one = {"type": "track", "userId": "u", "event": "E", "properties": {"x": "y" * 20_000}}
     batch = {"batch": [one] * 30}
     r = _post(s, "batch", batch)
-    assert r.status_code == 400 and "500 KB" in r.json()["error"]
+    assert r.status_code == 413 and "500 KB" in r.json()["message"]
     mid = str(uuid.uuid4())
     body = gzip.compress(json.dumps({"userId": "gz", "event": "Zipped", "messageId": mid}).encode())
     r = _post(s, "track", body, headers={"Content-Encoding": "gzip"})

@@ -7,6 +7,7 @@ keys, and :class:`ConfigError` turns pydantic's errors into one line per bad key
 
 from __future__ import annotations
 
+import re
 import tomllib
 import zoneinfo
 from pathlib import Path
@@ -353,6 +354,51 @@ class GovernanceSettings(_Strict):
     erase_mentions: Literal["delete", "redact"] = "delete"
 
 
+_ORIGIN = re.compile(r"(https?)://(\[[0-9a-f:.]+\]|[^/?#:@\s\[\]]+)(?::([0-9]{1,5}))?")
+
+
+def _check_origins(value: list[str]) -> list[str]:
+    """Browser origins as the ``Origin`` header spells them: ``scheme://host[:port]``.
+
+    Lower-cased, with a default port dropped (browsers never send ``:443`` for https), so
+    a listed origin matches the header by plain comparison at request time.
+    """
+    if "*" in value and len(value) > 1:
+        raise ValueError(
+            "'*' already allows every site; list either '*' alone or the sites' origins"
+        )
+    out = []
+    for origin in value:
+        if origin == "*":
+            out.append(origin)
+            continue
+        match = _ORIGIN.fullmatch(origin.strip().lower())
+        if match is None:
+            raise ValueError(
+                f"{origin!r} is not an origin; write scheme://host[:port] with no path or "
+                "trailing slash, e.g. 'https://shop.example' or 'http://localhost:3000', "
+                "or '*' for every site"
+            )
+        scheme, host, port = match.groups()
+        default = {"http": "80", "https": "443"}[scheme]
+        out.append(f"{scheme}://{host}" + (f":{port}" if port and port != default else ""))
+    return out
+
+
+class ServeSettings(_Strict):
+    # sites whose pages may send events from the browser (CORS on the tracking API only)
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(
+                'must be a list of origins, e.g. ["https://shop.example"], or ["*"] for every site'
+            )
+        return _check_origins(value)
+
+
 class AudienceSettings(_Strict):
     where: str = Field(min_length=1)
     description: str = ""
@@ -405,6 +451,7 @@ class Config(_Strict):
     segments: SegmentSettings = Field(default_factory=SegmentSettings)
     personas: PersonaSettings = Field(default_factory=PersonaSettings)
     governance: GovernanceSettings = Field(default_factory=GovernanceSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     audiences: dict[str, AudienceSettings] = Field(default_factory=dict)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
@@ -753,6 +800,13 @@ key_env = "PERSONAE_KEY"
 # Records of other people that mention an erased person's email, phone or id in their free
 # text: "delete" them, or "redact" the mention (the record stays, with "[erased]").
 erase_mentions = "delete"
+
+[serve]
+# `personae serve`. Sites whose web pages may send events to the tracking API from the
+# browser (analytics.js), as origins: ["https://shop.example", "http://localhost:3000"].
+# "*" allows every site (write keys are public in a web page anyway); [] allows none.
+# Only the tracking routes answer cross-origin requests, never the profile API or pages.
+cors_origins = ["*"]
 
 # Rule-based audiences: one table per audience, a SQL condition on profile attributes, value
 # scores (clv, clv_12m, churn_risk, ...) and segment. `personae audiences` lists and exports.

@@ -20,7 +20,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from personae.web import api, pages, tracking
+from personae.web.cors import CorsPolicy
 from personae.web.deps import LoginRequired
+from personae.web.errors import http_error
 from personae.web.server import Server
 from personae.workspace import Workspace
 
@@ -79,11 +81,14 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        """Browsers get the library's error page; API clients get JSON with the detail."""
+        """Browsers get the library's error page; API clients get JSON with the detail (and,
+        under ``/v1``, ``code`` and ``message``)."""
         wants_html = "text/html" in request.headers.get("accept", "")
         if wants_html and not request.url.path.startswith(("/v1/", "/docs", "/openapi")):
             message = exc.detail if exc.status_code != 404 else "There is no page at this address."
             return pages.error_page(request, exc.status_code, str(message))
+        if request.url.path.startswith("/v1/"):
+            return await http_error(request, exc)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(LoginRequired)
@@ -111,6 +116,8 @@ def create_app(
             "last_isolated": stats.last_isolated if stats else None,
         }
 
+    # the sites whose pages may post events (tracking routes only; see web/cors.py)
+    app.state.cors = CorsPolicy(ws.config.serve.cors_origins)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(tracking.router)
     app.include_router(api.router)

@@ -31,12 +31,25 @@ _STRING_FIELDS = ("userId", "anonymousId", "event", "name", "groupId", "previous
 
 
 class MessageError(ValueError):
-    """A message or request that cannot be accepted; ``field`` names where."""
+    """A message or request that cannot be accepted; ``field`` names where.
 
-    def __init__(self, field: str, problem: str) -> None:
+    ``code`` is the machine-readable reason and ``status`` the HTTP status it is answered
+    with (Segment's libraries read ``code`` and ``message`` from an error body).
+    """
+
+    def __init__(
+        self, field: str, problem: str, *, code: str = "invalid_field", status: int = 400
+    ) -> None:
         super().__init__(f"{field}: {problem}" if field else problem)
         self.field = field
         self.problem = problem
+        self.code = code
+        self.status = status
+
+
+def too_large(field: str, problem: str, code: str = "body_too_large") -> MessageError:
+    """A 413: the request or one message is over Segment's size limits."""
+    return MessageError(field, problem, code=code, status=413)
 
 
 def decode_body(body: bytes, encoding: str | None) -> bytes:
@@ -49,22 +62,51 @@ def decode_body(body: bytes, encoding: str | None) -> bytes:
             inflater = zlib.decompressobj(wbits=31)
             body = inflater.decompress(body, BATCH_LIMIT + 1)
         except zlib.error as exc:
-            raise MessageError("", f"the body is not valid gzip ({exc})") from None
+            raise MessageError(
+                "", f"the body is not valid gzip ({exc})", code="bad_encoding"
+            ) from None
     elif encoding and encoding.lower().strip() not in ("identity", ""):
-        raise MessageError("", f"Content-Encoding {encoding!r} is not supported; use gzip")
+        raise MessageError(
+            "", f"Content-Encoding {encoding!r} is not supported; use gzip", code="bad_encoding"
+        )
     if len(body) > BATCH_LIMIT:
-        raise MessageError("", "the request is larger than the 500 KB limit; send smaller batches")
+        raise too_large("", "the request is larger than the 500 KB limit; send smaller batches")
     return body
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, whatever its ``Content-Type`` says.
+
+    The header is not looked at: analytics.js sends ``text/plain`` (a "simple" request
+    type, so the browser sends no preflight for it where it can), some server libraries
+    send none at all.
+    """
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise MessageError("", f"the body is not valid JSON ({exc})") from None
+        raise MessageError("", f"the body is not valid JSON ({exc})", code="bad_json") from None
     if not isinstance(doc, dict):
-        raise MessageError("", "the body must be a JSON object")
+        raise MessageError("", "the body must be a JSON object", code="bad_json")
     return doc
+
+
+def pop_write_keys(doc: dict[str, Any], call: str) -> Any:
+    """Remove every ``writeKey`` from the body and return the one to authenticate with.
+
+    Write keys are credentials and must never reach the event log (and from it
+    ``raw_events``). Clients put them at the top of the body and, as analytics.js does,
+    in each message of a batch; all are removed, and the first one found is returned
+    (the Authorization header, when sent, is used in preference by the caller).
+    """
+    found = doc.pop("writeKey", None)
+    batch = doc.get("batch") if call == "batch" else None
+    if isinstance(batch, list):
+        for item in batch:
+            if isinstance(item, dict) and "writeKey" in item:
+                key = item.pop("writeKey")
+                if found is None:
+                    found = key
+    return found
 
 
 def parse_time(value: Any, field: str) -> datetime | None:
@@ -184,9 +226,10 @@ def encode(msg: dict[str, Any], path: str) -> bytes:
     """The message as one log line, checked against the 32 KB message limit."""
     line = orjson.dumps(msg) + b"\n"
     if len(line) > MESSAGE_LIMIT:
-        raise MessageError(
+        raise too_large(
             path or "body",
             f"the message is {len(line):,} bytes; Segment's limit is 32 KB per message",
+            code="message_too_large",
         )
     return line
 
