@@ -16,11 +16,17 @@ that is not to 127.0.0.1, so it proves that no Segment CDN is needed.
 from __future__ import annotations
 
 import base64
+import functools
+import http.server
 import json
+import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import pytest
@@ -29,7 +35,8 @@ import requests
 from personae.config import ConfigError, load_config
 from personae.web.segment_spec import TYPES
 from personae.workspace import Workspace
-from tests.web_support import Served, serve
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.web_support import Served, free_port, serve
 
 SHORT = {"i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias"}
 TRACKING = [f"/v1/{c}" for c in (*TYPES, "batch")] + [f"/v1/{p}" for p in (*SHORT, "b")]
@@ -478,3 +485,162 @@ def test_openapi_documents_every_tracking_route_its_errors_and_required_fields(s
         "screen": ["type"], "group": ["type", "groupId"],
         "alias": ["type", "userId", "previousId"],
     }  # fmt: skip
+
+
+# -- analytics.js in a real browser -------------------------------------------------------
+BUNDLE = Path(__file__).parent / "fixtures" / "analytics-js" / "analytics-next-1.84.3.umd.js"
+# The site's page, as Segment's npm docs set analytics.js up without their CDN: the
+# settings that would come from cdn.segment.com are given inline (Segment.io pointed at
+# personae; remote metrics off, they would go to the same host).
+SHOP_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Harbour shop</title>
+<link rel="icon" href="data:,">
+<script src="/BUNDLE"></script></head>
+<body><h1>Harbour shop</h1>
+<script>
+window.sent = (async () => {
+  const writeKey = "WRITE_KEY";
+  const [analytics] = await AnalyticsNext.AnalyticsBrowser.load({
+    writeKey,
+    cdnSettings: {
+      integrations: {"Segment.io": {apiKey: writeKey, apiHost: "API_HOST/v1", protocol: "http"}},
+      metrics: {sampleRate: 0},
+    },
+  });
+  const calls = [
+    () => analytics.page("Home", {section: "start"}),
+    () => analytics.track("Product Viewed", {sku: "YOGA-1", price: 25}),
+    () => analytics.identify("USER_ID", {
+      email: "EMAIL", firstName: "Zoë", lastName: "Ünal",
+      address: {city: "Zürich", country: "CH"},
+    }),
+    () => analytics.track("Order Completed", {revenue: 42.5, order_id: "W-1"}),
+  ];
+  const delivered = [];
+  for (const call of calls) {
+    const ctx = await call();
+    const failed = ctx.failedDelivery();
+    delivered.push([ctx.event.type, failed ? String(failed.reason) : null]);
+  }
+  return {anonymousId: analytics.user().anonymousId(), delivered};
+})();
+</script></body></html>
+"""
+
+
+@contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """A second local web server (another origin) for the shop's page and the bundle."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def offline_browser() -> Iterator:
+    """Debian's chromium that cannot reach anything but 127.0.0.1: names resolve to
+    nothing, and any other address goes to a proxy that does not exist.
+
+    Not Playwright's request routing: with a route installed, Playwright answers CORS
+    preflights itself, so the server's own preflight answer would go untested.
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    args = [
+        *CHROMIUM_ARGS,
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--proxy-server=http://127.0.0.1:9",  # loopback bypasses a proxy implicitly
+    ]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        yield browser
+        browser.close()
+
+
+def test_analytics_js_in_a_browser_reaches_a_profile(served, offline_browser, tmp_path) -> None:
+    """A shop's page on another origin loads the vendored analytics.js and sends page,
+    track, identify (with traits) and track: each call is delivered (its POST carries an
+    Authorization header, so the browser sent it only after the server's preflight
+    answer allowed it), and the profile API shows the visitor's events and traits on the
+    identified profile. No request went anywhere but 127.0.0.1."""
+    s = served
+    user = f"WEB-{uuid.uuid4().hex[:8]}"
+    email = f"{user.lower()}@harbour.test"
+    api = s.url.removeprefix("http://")
+    page_html = (
+        SHOP_PAGE.replace("BUNDLE", BUNDLE.name)
+        .replace("WRITE_KEY", s.keys["writer"])
+        .replace("API_HOST", api)
+        .replace("USER_ID", user)
+        .replace("EMAIL", email)
+    )
+    (tmp_path / "index.html").write_text(page_html, encoding="utf-8")
+    shutil.copy(BUNDLE, tmp_path / BUNDLE.name)
+
+    with static_site(tmp_path) as site:
+        context = offline_browser.new_context()
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        errors: list[str] = []
+        requests_seen: list = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests_seen.append(r))
+        try:
+            page.goto(f"{site}/index.html")
+            result = page.evaluate("window.sent")
+            tracked = [r for r in requests_seen if r.url.startswith(f"{s.url}/v1/")]
+            sent = [(r.method, r.url.removeprefix(s.url), r.all_headers()) for r in tracked]
+            statuses = [r.response().status if r.response() else None for r in tracked]
+        finally:
+            context.close()
+
+    # analytics.js keeps a failed send for retry, so the answers are the proof of delivery
+    assert statuses == [200, 200, 200, 200], (statuses, errors)
+    assert [kind for kind, failed in result["delivered"] if failed is None] == [
+        "page",
+        "track",
+        "identify",
+        "track",
+    ], result
+    assert not errors, errors
+    assert [(m, p) for m, p, _ in sent] == [
+        ("POST", "/v1/p"),
+        ("POST", "/v1/t"),
+        ("POST", "/v1/i"),
+        ("POST", "/v1/t"),
+    ]
+    for _, _, headers in sent:
+        assert headers["content-type"].startswith("text/plain")
+        assert headers["authorization"].startswith("Basic ")
+        assert headers["origin"] == site
+    foreign = {urlsplit(r.url).hostname for r in requests_seen} - {"127.0.0.1"}
+    assert not foreign, foreign
+
+    doc = wait_for_profile(
+        s,
+        f"user_id:{user}",
+        lambda d: (
+            {e.get("event") or e.get("name") for e in d["recent_events"]}
+            >= {"Home", "Product Viewed", "Order Completed"}
+        ),
+    )
+    assert doc["traits"]["first_name"] == "Zoë" and doc["traits"]["last_name"] == "Ünal"
+    assert doc["traits"]["city"] == "Zürich" and doc["traits"]["email"] == email
+    ids = {(i["type"], i["value"]) for i in doc["identifiers"]}
+    assert ("anonymous_id", result["anonymousId"]) in ids  # the visit before login joined
+    track = next(e for e in doc["recent_events"] if e.get("event") == "Order Completed")
+    assert track["properties"]["revenue"] == 42.5
