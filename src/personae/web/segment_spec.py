@@ -169,7 +169,8 @@ def normalise(
     out["type"] = kind
     if defaults:
         for key in ("context", "integrations"):
-            if isinstance(defaults.get(key), dict):
+            # a message's own non-object value is left for the check below to name
+            if isinstance(defaults.get(key), dict) and isinstance(out.get(key) or {}, dict):
                 merged = dict(defaults[key])
                 merged.update(out.get(key) or {})
                 out[key] = merged
@@ -245,6 +246,10 @@ def messages_from_request(
     if not isinstance(batch, list):
         raise MessageError("batch", "must be a list of messages")
     defaults = {k: doc.get(k) for k in ("context", "integrations", "sentAt")}
+    for name in ("context", "integrations"):
+        if defaults[name] is not None and not isinstance(defaults[name], dict):
+            raise MessageError(name, "must be a JSON object")
+    parse_time(defaults["sentAt"], "sentAt")
     received_iso = iso(received)
     return [
         (m["messageId"], m)
