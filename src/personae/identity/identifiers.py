@@ -24,49 +24,51 @@ import pyarrow as pa
 
 from personae.config import IDENTIFIER_TYPES, IdentitySettings
 from personae.engine import quote_ident, quote_literal
+from personae.ingest.schema import KINDS
 
 ACCOUNT = "account_id"
 """Not a person identifier: it ties a person (or a record) to a B2B account."""
 
-# Fields of each kind that hold identifiers, and the identifier type each holds by default.
-# A source can override a field's type in ``[sources.NAME.identifiers]`` (for example B2B
-# orders whose ``customer_id`` is the account's id).
-DEFAULT_FIELDS: dict[str, dict[str, str]] = {
-    "contacts": {
-        "customer_id": "user_id",
-        "contact_id": "crm_id",
-        "email": "email",
-        "phone": "phone",
-        "social_handle": "social_handle",
-        "account_id": ACCOUNT,
-    },
-    "accounts": {"account_id": ACCOUNT},
-    "orders": {"customer_id": "user_id", "email": "email", "phone": "phone", "account_id": ACCOUNT},
-    "events": {
-        "user_id": "user_id",
-        "anonymous_id": "anonymous_id",
-        "previous_id": "anonymous_id",
-        "email": "email",
-        "group_id": ACCOUNT,
-    },
-    "email_events": {"email": "email", "contact_id": "crm_id"},
-    "survey_responses": {
-        "customer_id": "user_id",
-        "contact_id": "crm_id",
-        "email": "email",
-        "response_id": "response_id",
-    },
-    "tickets": {"customer_id": "user_id", "email": "email", "account_id": ACCOUNT},
-    "reviews": {"customer_id": "user_id", "email": "email"},
-    "social_posts": {"handle": "social_handle", "email": "email"},
-    "consents": {
-        "customer_id": "user_id",
-        "contact_id": "crm_id",
-        "email": "email",
-        "phone": "phone",
-        "anonymous_id": "anonymous_id",
-    },
+# Which fields hold identifiers, and the identifier type each holds by default. A field of
+# one of these names holds the same kind of identifier in every source kind, so a kind that
+# gains a field (tickets' caller phone, orders' billing phone) is resolved on it with no
+# code of its own. A source can override a field's type in ``[sources.NAME.identifiers]``
+# (for example B2B orders whose ``customer_id`` is the account's id).
+FIELD_IDENTIFIERS: dict[str, str] = {
+    "customer_id": "user_id",
+    "contact_id": "crm_id",
+    "email": "email",
+    "phone": "phone",
+    "social_handle": "social_handle",
+    "anonymous_id": "anonymous_id",
+    "account_id": ACCOUNT,
 }
+# Fields whose meaning depends on their kind (Segment's names; a survey's respondent).
+KIND_IDENTIFIERS: dict[str, dict[str, str]] = {
+    "events": {"user_id": "user_id", "previous_id": "anonymous_id", "group_id": ACCOUNT},
+    "survey_responses": {"response_id": "response_id"},
+    "social_posts": {"handle": "social_handle"},
+}
+
+
+def _default_fields() -> dict[str, dict[str, str]]:
+    """Kind -> {field: identifier type}, from the kinds' fields and derived columns."""
+    out: dict[str, dict[str, str]] = {}
+    for kind in KINDS.values():
+        extra = KIND_IDENTIFIERS.get(kind.name, {})
+        names = [f.name for f in kind.fields] + [d.name for d in kind.derived]
+        fields = {
+            n: extra.get(n) or FIELD_IDENTIFIERS[n]
+            for n in names
+            if n in extra or n in FIELD_IDENTIFIERS
+        }
+        if fields:
+            out[kind.name] = fields
+    return out
+
+
+DEFAULT_FIELDS: dict[str, dict[str, str]] = _default_fields()
+"""Kind -> {field: identifier type} for every kind (see FIELD_IDENTIFIERS)."""
 
 # Identifiers that events carry inside their JSON: a phone in identify traits, the device id
 # of mobile SDKs (context.device.id) and up to two custom ids in Segment's

@@ -137,7 +137,25 @@ _EMAIL = Field(
 )
 _PHONE = Field(
     "phone",
-    aliases=("phone number", "phone_number", "mobile", "telephone", "tel", "mobile phone", "cell"),
+    aliases=(
+        "phone number",
+        "phone_number",
+        "mobile",
+        "telephone",
+        "tel",
+        "mobile phone",
+        "cell",
+        "mobile number",
+        "contact number",
+        "work phone",
+        "billing phone",
+        "customer phone",
+        "requester phone",
+        "caller",
+        "caller number",
+        "caller id",
+        "from number",
+    ),
     description="Phone number as written; `phone_e164` holds the normalised form.",
 )
 _CUSTOMER_ID = Field(
@@ -532,7 +550,10 @@ EMAIL_EVENTS = SourceKind(
         Field("subject", aliases=("subject line",)),
         Field("url", aliases=("link", "link url", "clicked url")),
         _CONTACT_ID,
+        _CUSTOMER_ID,
+        _PHONE,
     ),
+    derived=(_PHONE_E164,),
 )
 
 SURVEY_RESPONSES = SourceKind(
@@ -548,6 +569,7 @@ SURVEY_RESPONSES = SourceKind(
             aliases=("submitted at", "submitted", "response date", "date", "timestamp"),
         ),
         _EMAIL,
+        _PHONE,
         _CUSTOMER_ID,
         _CONTACT_ID,
         Field("survey_name", aliases=("survey", "survey name", "form")),
@@ -562,6 +584,7 @@ SURVEY_RESPONSES = SourceKind(
             "an answer needs its question (question or question_id)",
         ),
     ),
+    derived=(_PHONE_E164,),
 )
 
 TICKETS = SourceKind(
@@ -576,6 +599,7 @@ TICKETS = SourceKind(
             aliases=("created at", "opened at", "created", "date"),
         ),
         _EMAIL,
+        _PHONE,
         _CUSTOMER_ID,
         _ACCOUNT_ID,
         _CHANNEL,
@@ -595,6 +619,7 @@ TICKETS = SourceKind(
             aliases=("csat", "satisfaction score", "rating"),
         ),
     ),
+    derived=(_PHONE_E164,),
 )
 
 REVIEWS = SourceKind(
@@ -609,6 +634,7 @@ REVIEWS = SourceKind(
         ),
         _CUSTOMER_ID,
         _EMAIL,
+        _PHONE,
         Field("product_id", aliases=("product id", "sku", "item id")),
         Field(
             "rating",
@@ -623,6 +649,7 @@ REVIEWS = SourceKind(
         Field("platform", aliases=("source", "site")),
         Field("verified_purchase", FieldType.BOOLEAN, aliases=("verified purchase", "verified")),
     ),
+    derived=(_PHONE_E164,),
 )
 
 SOCIAL_POSTS = SourceKind(

@@ -28,9 +28,21 @@ def raw_columns(kind: SourceKind) -> list[tuple[str, str]]:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create any missing ingestion table (idempotent)."""
+    have: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_catalog = current_database()"
+    ).fetchall():
+        have.setdefault(table, set()).add(column)
     for kind in KINDS.values():
-        cols = ", ".join(f"{q(n)} {t}" for n, t in raw_columns(kind))
-        con.execute(f"CREATE TABLE IF NOT EXISTS {kind.table} ({cols})")
+        if kind.table not in have:
+            cols = ", ".join(f"{q(n)} {t}" for n, t in raw_columns(kind))
+            con.execute(f"CREATE TABLE IF NOT EXISTS {kind.table} ({cols})")
+            continue
+        # a field added to a kind since the workspace was made (the loader names columns)
+        for name, sql_type in raw_columns(kind):
+            if name not in have[kind.table]:
+                con.execute(f"ALTER TABLE {kind.table} ADD COLUMN {q(name)} {sql_type}")
     con.execute("""
         CREATE TABLE IF NOT EXISTS quarantine (
             run_id VARCHAR, kind VARCHAR, source_file VARCHAR, source_row BIGINT,
