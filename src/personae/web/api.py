@@ -23,9 +23,10 @@ from personae.personas.build import load_personas
 from personae.personas.schema import Persona
 from personae.web.auth import Principal
 from personae.web.deps import require_api, server
+from personae.web.errors import error_responses
 from personae.web.server import ID_TYPES, Server
 
-router = APIRouter(prefix="/v1", tags=["profiles"])
+router = APIRouter(prefix="/v1", tags=["profiles"], responses=error_responses(401, 403))
 
 
 class Identifier(BaseModel):
@@ -141,7 +142,7 @@ def _split(key: str) -> tuple[str, str]:
     "/profiles/{key}",
     response_model=Profile,
     summary="A unified profile by any of its identifiers (TYPE:VALUE)",
-    responses={404: {"description": "No profile has this identifier."}},
+    responses=error_responses(400, 404),
 )
 async def get_profile(
     key: str, request: Request, who: Principal = Depends(require_api("analyst"))
@@ -164,7 +165,12 @@ async def get_profile(
     return Response(orjson.dumps(doc), media_type="application/json")
 
 
-@router.get("/segments", response_model=list[SegmentSummary], summary="Segments and their size")
+@router.get(
+    "/segments",
+    response_model=list[SegmentSummary],
+    summary="Segments and their size",
+    responses=error_responses(409),
+)
 def list_segments(
     request: Request, who: Principal = Depends(require_api("viewer"))
 ) -> list[SegmentSummary]:
@@ -223,7 +229,12 @@ def _as_list(value: Any) -> list[str]:
     return [str(x) for x in value]
 
 
-@router.get("/personas", response_model=list[PersonaSummary], summary="The current personas")
+@router.get(
+    "/personas",
+    response_model=list[PersonaSummary],
+    summary="The current personas",
+    responses=error_responses(409),
+)
 def list_personas(
     request: Request, who: Principal = Depends(require_api("viewer"))
 ) -> list[PersonaSummary]:
@@ -258,6 +269,7 @@ def list_personas(
     "/personas/{persona_id}",
     response_model=Persona,
     summary="One persona document (every claim with its evidence)",
+    responses=error_responses(404),
 )
 def get_persona(
     persona_id: str, request: Request, who: Principal = Depends(require_api("viewer"))
@@ -286,7 +298,12 @@ class _IcpCache:
 _ICP = _IcpCache()
 
 
-@router.post("/icp/score", response_model=LeadScore, summary="Score a lead against the ICP")
+@router.post(
+    "/icp/score",
+    response_model=LeadScore,
+    summary="Score a lead against the ICP",
+    responses=error_responses(400, 409),
+)
 def score_lead(
     lead: Lead, request: Request, who: Principal = Depends(require_api("analyst"))
 ) -> LeadScore:
@@ -345,6 +362,7 @@ class VaultEntry(BaseModel):
     response_model=VaultEntry,
     summary="The readable value of a pseudonym (admins only; audited)",
     tags=["governance"],
+    responses=error_responses(404),
 )
 def read_vault(
     token: str, request: Request, who: Principal = Depends(require_api("admin"))
@@ -377,6 +395,7 @@ class Erasure(BaseModel):
     response_model=Erasure,
     summary="Erase a person everywhere (admins only; audited)",
     tags=["governance"],
+    responses=error_responses(400),
 )
 def erase_subject_api(
     key: str, request: Request, who: Principal = Depends(require_api("admin"))
@@ -404,6 +423,7 @@ def erase_subject_api(
     "/subjects/{key}",
     summary="Everything held on a person: the subject-access export (admins only; audited)",
     tags=["governance"],
+    responses=error_responses(400, 404),
 )
 def export_subject_api(
     key: str, request: Request, who: Principal = Depends(require_api("admin"))
