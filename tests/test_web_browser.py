@@ -5,12 +5,14 @@ A viewer logs in with the keyboard and clicks through gallery → persona → co
 segment explorer (htmx swaps the chosen segment in); an analyst searches profiles live and
 opens one. Along the way: no console error, no page error, no request to any host but the
 server; the skip link is the first Tab stop and focus is visible; on a 390 px phone no page
-scrolls sideways. Full-page screenshots go to the test's tmp folder, and a few are copied to
-``docs/web-*.png`` for the documentation.
+scrolls sideways. Full-page screenshots go to the test's tmp folder; with
+``PERSONAE_DOC_SHOTS=1`` a few are also copied to ``docs/web-*.png`` for the documentation
+(off by default, so a test run leaves the checkout as it was).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -73,7 +75,7 @@ def shot(page, tmp_path: Path, name: str, docs: str | None = None, height: int =
     """A full-page screenshot in tmp_path; optionally a copy (cut to ``height``) in docs/."""
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if docs:
+    if docs and os.environ.get("PERSONAE_DOC_SHOTS") == "1":
         DOCS.mkdir(exist_ok=True)
         if height:
             page.screenshot(
