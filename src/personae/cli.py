@@ -181,16 +181,67 @@ def _print_report(report: IngestReport, top: int = 5) -> None:
 def init(
     path: Path = typer.Argument(..., help="Folder to create (or reuse)."),
     name: str = typer.Option(None, help="Workspace name (default: the folder name)."),
+    from_: list[Path] = typer.Option(
+        None,
+        "--from",
+        help="A folder (or file) of exports: each data file in it is added as a source, its "
+        "kind and columns decided from headers and contents (repeatable).",
+    ),
 ) -> None:
-    """Create a workspace: a folder with a documented personae.toml and a DuckDB database."""
+    """Create a workspace: a folder with a documented personae.toml and a DuckDB database;
+    with --from, the sources too."""
     with _user_errors():
         ws = Workspace.init(path, name=name)
     console.print(f"Workspace ready at [bold]{ws.path}[/]")
     console.print(f"  settings: {ws.path / 'personae.toml'}\n  database: {ws.database_path}")
+    if from_:
+        from personae.ingest.discover.commands import add_and_review
+
+        with _user_errors():
+            code = add_and_review(ws, from_, console, err_console)
+        raise typer.Exit(code)
     console.print(
-        "Next: declare sources in personae.toml and run `personae ingest`, or "
-        "`personae ingest KIND FILE...`."
+        "Next: `personae add FOLDER -w WS` to find the sources in your exports, or declare "
+        "them in personae.toml and run `personae ingest`."
     )
+
+
+@app.command()
+def add(
+    paths: list[Path] = typer.Argument(..., help="Data files or folders of them (zip works)."),
+    workspace: Path = WorkspaceOpt,
+    kind: str = typer.Option(
+        None, help=f"Take every file as this kind ({', '.join(KINDS)}) instead of deciding."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the review, write nothing."),
+) -> None:
+    """Add sources to a workspace: each file's kind and column mapping are decided from its
+    headers and contents, written to personae.toml with the evidence as comments; what
+    cannot be decided is named with the setting that settles it (exit 2)."""
+    from personae.ingest.discover.commands import add_and_review
+
+    ws = _open(workspace)
+    with _user_errors():
+        if kind is not None:
+            get_kind(kind)
+        code = add_and_review(ws, paths, console, err_console, kind=kind, dry_run=dry_run)
+    raise typer.Exit(code)
+
+
+sources_app = typer.Typer(help="The sources declared in personae.toml.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("check")
+def sources_check(workspace: Path = WorkspaceOpt) -> None:
+    """Show what would be ingested, without ingesting: file → kind, column → field with
+    confidence, unmapped columns, and what would stop a file (exit 2)."""
+    from personae.ingest.discover.commands import check_and_review
+
+    ws = _open(workspace)
+    with _user_errors():
+        code = check_and_review(ws, console, err_console)
+    raise typer.Exit(code)
 
 
 @app.command("demo-data")

@@ -172,6 +172,28 @@ class Workspace:
             fh.write(source_toml(name, source))
         self.reload()
 
+    def discover(self, paths: Sequence[str | Path], *, kind: str | None = None):
+        """What ``personae add PATH...`` would add: each data file's kind and mapping,
+        decided from headers and contents, with the evidence and what is left to ask (a
+        :class:`personae.ingest.discover.Discovery`; nothing is written)."""
+        from personae.ingest.discover.apply import discover_for
+
+        return discover_for(self, paths, kind=kind)
+
+    def add_files(self, paths: Sequence[str | Path], *, kind: str | None = None):
+        """Discover sources in files and folders and append them to ``personae.toml``, each
+        decision's evidence as a comment (``personae add``); returns the Discovery."""
+        from personae.ingest.discover.apply import add_files
+
+        return add_files(self, paths, kind=kind)
+
+    def check_sources(self):
+        """What ingest would read from each configured source, without ingesting
+        (``personae sources check``)."""
+        from personae.ingest.discover.check import check_sources
+
+        return check_sources(self)
+
     # -- ingest ---------------------------------------------------------------------------
     def ingest(
         self,

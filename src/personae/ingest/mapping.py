@@ -1,7 +1,9 @@
 """Match a file's columns to a source kind's canonical fields.
 
 An explicit mapping (``[sources.NAME.columns]`` in ``personae.toml`` or ``--map`` on the CLI)
-wins; every other field is found by its name or a common spelling. A required field that
+wins; every other field is found by its name or a common spelling. A field mapped to ``""``
+has no column: it stays empty although a header spells it (discovery writes this for a
+column whose header says one thing and whose values another). A required field that
 cannot be found stops the ingest with a message that lists what the file does have and the
 exact setting that fixes it.
 """
@@ -34,6 +36,8 @@ def resolve_columns(
                 f"the mapping names an unknown field {field_name!r} for kind {kind.name!r}",
                 f"use one of the fields of {kind.name}: {', '.join(sorted(known))}",
             )
+        if column == "":  # "no column": the field stays empty even where a header matches
+            continue
         if column not in columns:
             raise MappingError(
                 path,
@@ -42,7 +46,7 @@ def resolve_columns(
                 f'correct {setting} {field_name} = "..." in personae.toml or --map '
                 f"{field_name}=COLUMN",
             )
-    mapping: dict[str, str] = dict(explicit)
+    mapping: dict[str, str] = {f: c for f, c in explicit.items() if c != ""}
     used = set(mapping.values())
     by_norm: dict[str, str] = {}
     for col in columns:
@@ -51,7 +55,7 @@ def resolve_columns(
     # alias of another field before its own field looks for it.
     for pass_aliases in (False, True):
         for f in kind.fields:
-            if f.name in mapping:
+            if f.name in mapping or f.name in explicit:
                 continue
             candidates = (f.name, *f.aliases) if pass_aliases else (f.name,)
             for cand in candidates:

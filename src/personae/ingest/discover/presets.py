@@ -1,0 +1,139 @@
+"""Vendor export layouts (presets), recognised by their header signatures.
+
+A preset is a TOML file in ``personae/ingest/presets/`` (see docs/dev/presets.md): the
+vendor's documented headers (those every export has, and those it may have), the kind,
+the column → field mapping, identifier types, and notes on the row shape (a Shopify
+order spans one row per line item, with the order's own fields on its first line only).
+Adding a layout is adding a file; no code knows any vendor.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from personae.ingest.schema import KINDS, normalise_header
+
+
+class PresetError(Exception):
+    """A preset file is malformed (a bug in the package data, caught by the tests)."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    vendor: str
+    title: str
+    kind: str
+    required: tuple[str, ...]  # headers every export of this layout has
+    optional: tuple[str, ...]  # headers it may have
+    columns: dict[str, tuple[str, ...]]  # field -> candidate headers, first present wins
+    ignore: tuple[str, ...] = ()  # headers never mapped (order-level copies, internal ids)
+    identifiers: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)  # fields the layout implies
+    row_shape: dict = field(default_factory=dict)
+    layout: str = "long"
+    docs: tuple[str, ...] = ()
+    notes: str = ""
+
+    def signature_match(self, headers: set[str]) -> tuple[bool, float]:
+        """Whether every required header is present, and the share of all listed ones."""
+        req = [normalise_header(h) for h in self.required]
+        opt = [normalise_header(h) for h in self.optional]
+        if not all(h in headers for h in req):
+            return False, 0.0
+        listed = req + opt
+        return True, sum(h in headers for h in listed) / len(listed)
+
+    def confidence(self, share: float) -> float:
+        """More required headers and more of the optional ones present: surer."""
+        return round(min(0.99, 0.7 + 0.04 * len(self.required) + 0.2 * share), 2)
+
+
+def _tuple(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _parse(name: str, data: dict) -> Preset:
+    try:
+        meta = data["preset"]
+        sig = data["signature"]
+        kind = meta["kind"]
+        if kind not in KINDS:
+            raise PresetError(f"preset {name}: unknown kind {kind!r}")
+        fields = {f.name for f in KINDS[kind].fields}
+        columns = {k: _tuple(v) for k, v in data.get("columns", {}).items()}
+        constants = {k: str(v) for k, v in data.get("constants", {}).items()}
+        unknown = (set(columns) | set(constants)) - fields
+        if unknown:
+            raise PresetError(f"preset {name}: fields not in {kind}: {sorted(unknown)}")
+        return Preset(
+            name=name,
+            vendor=meta["vendor"],
+            title=meta["title"],
+            kind=kind,
+            required=_tuple(sig["required"]),
+            optional=_tuple(sig.get("optional", ())),
+            columns=columns,
+            ignore=_tuple(data.get("ignore", {}).get("headers", ())),
+            identifiers=dict(data.get("identifiers", {})),
+            constants=constants,
+            row_shape=dict(data.get("row_shape", {})),
+            layout=meta.get("layout", "long"),
+            docs=_tuple(meta.get("docs", ())),
+            notes=meta.get("notes", ""),
+        )
+    except KeyError as exc:
+        raise PresetError(f"preset {name}: missing key {exc}") from None
+
+
+@cache
+def presets() -> tuple[Preset, ...]:
+    """Every preset shipped with personae, by file name."""
+    folder = resources.files("personae.ingest.presets")
+    out = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            name = entry.name.removesuffix(".toml")
+            out.append(_parse(name, tomllib.loads(entry.read_text("utf-8"))))
+    return tuple(out)
+
+
+def get_preset(name: str) -> Preset:
+    for p in presets():
+        if p.name == name:
+            return p
+    raise KeyError(f"unknown preset {name!r}; presets: {', '.join(p.name for p in presets())}")
+
+
+def match_preset(columns: list[str]) -> tuple[Preset, float] | None:
+    """The preset whose signature the headers carry best (with the share of its listed
+    headers present), or None. More required headers win a tie: a more specific layout."""
+    headers = {normalise_header(c) for c in columns}
+    best: tuple[Preset, float] | None = None
+    for p in presets():
+        ok, share = p.signature_match(headers)
+        if not ok:
+            continue
+        if best is None or (len(p.required), share) > (len(best[0].required), best[1]):
+            best = (p, share)
+    return best
+
+
+def preset_columns(p: Preset, columns: list[str]) -> dict[str, str]:
+    """field -> the file's own header, for the preset's fields the file has."""
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(normalise_header(c), c)
+    out = {}
+    for field_name, candidates in p.columns.items():
+        for cand in candidates:
+            col = by_norm.get(normalise_header(cand))
+            if col is not None:
+                out[field_name] = col
+                break
+    return out

@@ -1,0 +1,1 @@
+"""Vendor export layouts as data: one TOML file per layout (see docs/dev/presets.md)."""
