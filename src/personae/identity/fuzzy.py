@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -898,6 +899,8 @@ class _SparkRun(_Run):
         previous = context._jsc.sc().getCheckpointDir()
         local = self._spark.conf.get("spark.local.dir", None)
         base = local.split(",")[0] if local else None
+        if base:  # Spark makes its local dir lazily; it may not exist yet (or was cleaned up)
+            os.makedirs(base, exist_ok=True)
         path = tempfile.mkdtemp(prefix="personae-fuzzy-", dir=base)
         context.setCheckpointDir(path)
         try:
