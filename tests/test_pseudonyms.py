@@ -70,13 +70,17 @@ def test_no_readable_identifier_or_name_is_stored_outside_the_vault(pair) -> Non
     )  # fmt: skip
     found = []
     with pseudo.connect() as con:
-        con.execute("CREATE TEMP TABLE _needles (v VARCHAR)")
-        con.executemany("INSERT INTO _needles VALUES (?)", [[n] for n in needles])
+        con.execute(
+            "CREATE TEMP TABLE _needles AS SELECT DISTINCT lower(unnest(?)) AS v", [needles]
+        )
         for table, column in _text_columns(pseudo):
+            # a whole value, or any quoted string inside a JSON value, that is a needle
+            # (equality joins: a scan of every row against every needle took minutes)
+            text = f'lower(CAST(t."{column}" AS VARCHAR))'
             hits = con.execute(
-                f'SELECT count(*) FROM "{table}" t, _needles n '
-                f'WHERE lower(CAST(t."{column}" AS VARCHAR)) = lower(n.v) '
-                f"OR contains(lower(CAST(t.\"{column}\" AS VARCHAR)), '\"' || lower(n.v) || '\"')"
+                f'SELECT count(*) FROM (SELECT {text} AS v FROM "{table}" t UNION ALL '
+                f'SELECT unnest(regexp_extract_all({text}, \'"([^"]*)"\', 1)) FROM "{table}" t '
+                f"WHERE contains({text}, '\"')) x JOIN _needles USING (v)"
             ).fetchone()[0]
             if hits:
                 found.append((table, column, hits))
