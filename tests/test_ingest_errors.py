@@ -75,7 +75,11 @@ def test_unreadable_files(ws, tmp_path):
     bad_json.write_text('{"batch": [{"type": "track"')
     with pytest.raises(IngestError, match=r"batch\.json: not valid JSON.*line 1"):
         ws.ingest("events", [bad_json])
-    unknown = tmp_path / "data.xlsx"
+    broken_xlsx = tmp_path / "data.xlsx"
+    broken_xlsx.write_bytes(b"PK")
+    with pytest.raises(IngestError, match=r"data\.xlsx: cannot be read as a spreadsheet"):
+        ws.ingest("orders", [broken_xlsx])
+    unknown = tmp_path / "data.numbers"
     unknown.write_bytes(b"PK")
     with pytest.raises(IngestError, match="cannot tell the format"):
         ws.ingest("orders", [unknown])
@@ -115,7 +119,9 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_reason(ws, tmp_path):
     f = tmp_path / "orders.csv"
     rows = [
         "Order ID,Order Date,Qty,Unit Price,Email",
-        "A1,2024-01-05 10:00:00,1,$12.50,a@example.com",  # 1 ok
+        # 1 ok; its UTF-8 "ë" shows the file is UTF-8, so row 8's stray byte is damage
+        # (a file whose only non-ASCII bytes are not UTF-8 would be read as cp1252)
+        "A1,2024-01-05 10:00:00,1,$12.50,zoë@example.com",
         "A2,31/31/2023,1,3,b@example.com",  # 2 bad date
         "A3,2024-01-05,-2,3,c@example.com",  # 3 negative
         ",2024-01-05,1,3,d@example.com",  # 4 missing key

@@ -168,6 +168,7 @@ def _print_report(report: IngestReport, top: int = 5) -> None:
     ]
     table.add_row(*(["[bold]total"] if wide else []), *total)
     console.print(table)
+    _print_reading(report)
     if report.rejected:
         reasons = ", ".join(f"{r} {n:,}" for r, n in report.reasons.most_common(top))
         console.print(f"Top rejection reasons: {reasons}")
@@ -175,6 +176,35 @@ def _print_report(report: IngestReport, top: int = 5) -> None:
             "Rejected rows are kept in the [bold]quarantine[/] table: "
             "`personae quarantine` lists them with file, row, column and reason."
         )
+
+
+def _print_reading(report: IngestReport) -> None:
+    """How each file was read, where it is not plain UTF-8 with commas, and how every date
+    column's day/month order was decided (errors in red): docs/input-data.md."""
+    lines: list[str] = []
+    for f in report.files:
+        name = escape(Path(f.path).name)
+        plain = {"encoding": ("UTF-8", "UTF-8 with BOM"), "delimiter": (",",)}
+        notes = [
+            f"{d.topic} {d.decision!r}" if d.topic == "delimiter" else f"{d.topic} {d.decision}"
+            for d in f.decisions
+            if d.topic in ("encoding", "delimiter", "sheet", "header")
+            and d.decision not in plain.get(d.topic, ())
+        ]
+        commas = [d.column for d in f.decisions if d.topic == "decimal" and "comma" in d.decision]
+        if commas:
+            notes.append("decimal comma in " + ", ".join(repr(c) for c in commas[:4]))
+        if notes:
+            lines.append(f"{name}: " + escape("; ".join(notes)))
+        for d in f.decisions:
+            if d.topic not in ("date_order", "excel_serial") or d.decision == "YMD":
+                continue
+            text = escape(f"{name} · {d.column}: {d.decision}: {d.evidence}")
+            lines.append(f"[bold red]error:[/] {text}" if d.severity == "error" else text)
+    if lines:
+        console.print("Read as:")
+        for line in lines:
+            console.print(f"  {line}")
 
 
 @app.command()

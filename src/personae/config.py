@@ -408,11 +408,13 @@ class AudienceSettings(_Strict):
 class SourceConfig(_Strict):
     kind: str
     paths: list[str] = Field(min_length=1)
-    format: Literal["auto", "csv", "jsonl", "json", "parquet"] = "auto"
+    format: Literal["auto", "csv", "jsonl", "json", "parquet", "xlsx"] = "auto"
     columns: dict[str, str] = Field(default_factory=dict)
     timezone: str | None = None
     date_order: Literal["MDY", "DMY"] | None = None
     delimiter: str | None = Field(None, min_length=1, max_length=1)
+    encoding: str | None = None  # CSV text encoding; detected from the bytes when unset
+    sheet: str | None = None  # the worksheet of a spreadsheet; the first one when unset
     identifiers: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("identifiers")
@@ -515,7 +517,7 @@ def source_toml(name: str, source: SourceConfig) -> str:
     ]
     if source.format != "auto":
         lines.append(f"format = {toml_string(source.format)}")
-    for key in ("timezone", "date_order", "delimiter"):
+    for key in ("timezone", "date_order", "delimiter", "encoding", "sheet"):
         value = getattr(source, key)
         if value is not None:
             lines.append(f"{key} = {toml_string(value)}")
@@ -557,7 +559,9 @@ threads = 0
 # Time zone assumed for timestamps written without an offset (IANA name). Values with an
 # offset (Z, +02:00) are converted; everything is stored as UTC.
 timezone = "UTC"
-# How to read an ambiguous date such as 03/04/2024: "MDY" (US, March 4) or "DMY" (April 3).
+# The order of day and month, "MDY" (US: 03/04/2024 is March 4) or "DMY" (April 3), for a
+# date column none of whose values decides it: each column is first decided from its own
+# values (one 23/04/2024 settles day-first), and the ingest report says how.
 date_order = "MDY"
 # Country calling code for phone numbers written without one (1 = US/Canada, 44 = UK).
 default_calling_code = "1"
@@ -821,10 +825,12 @@ cors_origins = ["*"]
 # [sources.crm]
 # kind = "contacts"
 # paths = ["data/crm_contacts.csv"]   # files or glob patterns, relative to this folder
-# format = "auto"                     # auto | csv | jsonl | json | parquet
+# format = "auto"                     # auto | csv | jsonl | json | parquet | xlsx
 # timezone = "America/New_York"       # optional, overrides [ingest] for this source
-# date_order = "DMY"                  # optional, overrides [ingest] for this source
-# delimiter = ";"                     # optional CSV delimiter (sniffed from the header)
+# date_order = "DMY"                  # optional: for date columns none of whose values decide
+# delimiter = ";"                     # optional CSV delimiter (sniffed from the file)
+# encoding = "cp1252"                 # optional CSV encoding (detected from the bytes)
+# sheet = "Orders"                    # optional worksheet of an XLSX (default: the first)
 # [sources.crm.columns]               # only where auto-detection needs help:
 # email = "E-Mail Adresse"            # canonical field = column name in your file
 # [sources.crm.identifiers]           # only where a field holds another kind of id:

@@ -210,7 +210,7 @@ class Workspace:
         the workspace folder.
         """
         jobs: list[
-            tuple[str | None, str, list[Path], dict[str, str], str, ParseOptions, str | None]
+            tuple[str | None, str, list[Path], dict[str, str], str, ParseOptions, dict[str, Any]]
         ] = []
         settings = self.config.ingest
         if kind is not None:
@@ -225,7 +225,7 @@ class Workspace:
                     dict(mapping or {}),
                     fmt,
                     ParseOptions(settings.timezone, settings.date_order),
-                    None,
+                    {},
                 )
             )
         else:
@@ -243,15 +243,19 @@ class Workspace:
                         {**src.columns, **(mapping or {})},
                         src.format,
                         ParseOptions(
-                            src.timezone or settings.timezone, src.date_order or settings.date_order
+                            src.timezone or settings.timezone,
+                            src.date_order or settings.date_order,
+                            f"[sources.{name}] date_order"
+                            if src.date_order
+                            else "[ingest] date_order",
                         ),
-                        src.delimiter,
+                        {"delimiter": src.delimiter, "encoding": src.encoding, "sheet": src.sheet},
                     )
                 )
         with self.connect() as con, record_run(con, "ingest", self._config_hash()) as run:
             pseudonyms = self.pseudonymiser(con)
             report = IngestReport(run.run_id)
-            for name, kind_name, files, cols, file_fmt, options, delimiter in jobs:
+            for name, kind_name, files, cols, file_fmt, options, reader in jobs:
                 source_kind = KINDS[kind_name]
                 for path in files:
                     run.inputs.append(str(path))
@@ -265,10 +269,10 @@ class Workspace:
                             fmt=file_fmt,
                             options=options,
                             batch_rows=settings.batch_rows,
-                            delimiter=delimiter,
                             source_name=name,
                             progress=progress,
                             pseudonyms=pseudonyms,
+                            **reader,
                         )
                     )
             run.counts = {

@@ -31,6 +31,9 @@ import pyarrow as pa
 
 from personae.engine import quote_ident as q
 from personae.engine import quote_literal as lit
+from personae.ingest.archives import archive_members, file_size, is_member, local_copy
+from personae.ingest.columns import decide_columns
+from personae.ingest.dialect import Decision
 from personae.ingest.errors import IngestError
 from personae.ingest.mapping import resolve_columns
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
@@ -67,6 +70,9 @@ class FileReport:
     bytes: int = 0
     source: str | None = None
     erased: int = 0  # records of erased people (tombstoned identifiers), dropped unread
+    # how the file was read: encoding, delimiter, header row, sheet, and per column the
+    # date order, decimal separator and Excel serial dates (see ingest/dialect.py, columns.py)
+    decisions: list[Decision] = field(default_factory=list)
 
     @property
     def conserved(self) -> bool:
@@ -111,10 +117,14 @@ class IngestReport:
         return total
 
 
-def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str], list[str]]:
+def _stage_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, shown: Path | None = None
+) -> tuple[list[str], list[str]]:
+    """Stage a Parquet file as a view (``path`` a plain file; ``shown`` the name in errors)."""
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()
     except duckdb.Error as exc:
+        path = shown or path
         if not path.exists():
             raise IngestError(path, "file not found", "check the path") from None
         first = str(exc).splitlines()[0]
@@ -144,6 +154,10 @@ def _stage_batches(
     delimiter: str | None,
     source_name: str | None,
     on_bytes: Callable[[int], None],
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    notes: list[Decision] | None = None,
 ) -> list[str]:
     """Append the reader's batches to a temp table ``_stage``; return the file's columns.
 
@@ -155,9 +169,16 @@ def _stage_batches(
     con.execute("""CREATE OR REPLACE TEMP TABLE _stage (_source_row BIGINT, _raw VARCHAR,
                    _reject VARCHAR, _reject_detail VARCHAR)""")
     for batch in read_batches(
-        path, fmt, batch_rows=batch_rows, delimiter=delimiter, progress=on_bytes
+        path,
+        fmt,
+        batch_rows=batch_rows,
+        delimiter=delimiter,
+        progress=on_bytes,
+        encoding=encoding,
+        sheet=sheet,
+        notes=notes,
     ):
-        if not columns and fmt == "csv":
+        if not columns and fmt in ("csv", "xlsx"):
             # Fail fast on a CSV whose header cannot provide the required fields.
             resolve_columns(kind, batch.columns, explicit, path, source_name=source_name)
         renames = {}
@@ -293,7 +314,7 @@ def load_staged(
         report.erased += erased
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE _erased (_source_row BIGINT)")
-    reason = reason_sql(kind, mapping)
+    reason = reason_sql(kind, mapping, options)
     for code, n in con.execute(f"SELECT {reason}, count(*) FROM _checks GROUP BY 1").fetchall():
         report.rows_in += n
         if code is not None:
@@ -304,7 +325,7 @@ def load_staged(
             INSERT INTO quarantine
             SELECT {lit(run_id)}, {lit(kind.name)}, {lit(report.path)}, _source_row, _reason,
                    _reason_column, _reason_detail, _raw_text, md5(_raw_text), {_timestamp(now)}
-            FROM ({build_rejected_sql(kind, "_checks", stage, columns, mapping)}) v
+            FROM ({build_rejected_sql(kind, "_checks", stage, columns, mapping, options)}) v
             WHERE NOT EXISTS (SELECT 1 FROM quarantine qq
                               WHERE qq.source_file = {lit(report.path)}
                                 AND qq.source_row = v._source_row
@@ -386,13 +407,20 @@ def ingest_file(
     progress: ProgressFn | None = None,
     pseudonyms: Pseudonymiser | None = None,
     tombstones: TombstoneGuard | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> FileReport:
-    """Ingest one file in one transaction and return its report."""
+    """Ingest one file in one transaction and return its report.
+
+    ``path`` may name a member of a zip archive (``export.zip/orders.csv``, see
+    :mod:`personae.ingest.archives`). ``encoding`` and ``delimiter`` override what is
+    detected for CSV; ``sheet`` picks a worksheet of a spreadsheet.
+    """
     options = options or ParseOptions()
     explicit = dict(mapping or {})
     path = path.resolve()
     fmt = detect_format(path, fmt)
-    size = path.stat().st_size if path.exists() else 0
+    size = file_size(path)
     report = FileReport(kind.name, str(path), fmt, bytes=size, source=source_name)
     started = time.perf_counter()
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -410,16 +438,36 @@ def ingest_file(
     try:
         stage = "_stage_view" if fmt == "parquet" else "_stage"
         if fmt == "parquet":
-            columns, types = _stage_parquet(con, path)
+            # DuckDB scans Parquet in place; a compressed or archived one is copied out first
+            # (and materialised, as its temporary copy is gone once the block ends)
+            with local_copy(path, ".parquet") as plain:
+                columns, types = _stage_parquet(con, plain, path)
+                if plain != path:
+                    con.execute("CREATE OR REPLACE TEMP TABLE _stage AS FROM _stage_view")
+                    con.execute("DROP VIEW _stage_view")
+                    stage = "_stage"
         elif fmt == "jsonl":
             columns = _stage_json_lines(con, path, batch_rows, on_bytes)
             types = ["VARCHAR"] * len(columns)
         else:
             columns = _stage_batches(
-                con, kind, path, fmt, explicit, batch_rows, delimiter, source_name, on_bytes
+                con,
+                kind,
+                path,
+                fmt,
+                explicit,
+                batch_rows,
+                delimiter,
+                source_name,
+                on_bytes,
+                encoding=encoding,
+                sheet=sheet,
+                notes=report.decisions,
             )
             types = ["VARCHAR"] * len(columns)
         cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
+        options, found = decide_columns(con, kind, stage, columns, types, cols, options)
+        report.decisions += found
         load_staged(
             con, kind, report, stage, columns, types, cols, options, run_id, now, pseudonyms,
             tombstones=tombstones,
@@ -446,7 +494,8 @@ def ingest_file(
                 report.erased,
             ],
         )
-        con.execute(f"DROP {'VIEW' if fmt == 'parquet' else 'TABLE'} {stage}")
+        _record_decisions(con, report, run_id, now)
+        con.execute(f"DROP {'VIEW' if stage == '_stage_view' else 'TABLE'} {stage}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -456,8 +505,41 @@ def ingest_file(
     return report
 
 
+def _record_decisions(
+    con: duckdb.DuckDBPyConnection, report: FileReport, run_id: str, now: datetime
+) -> None:
+    """Keep how the file was read in ``ingest_decisions`` (the ingest report shows it)."""
+    if not report.decisions:
+        return
+    con.executemany(
+        "INSERT INTO ingest_decisions (run_id, kind, source, source_file, topic, column_name, "
+        "field, decision, evidence, severity, source_row, decided_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                run_id,
+                report.kind,
+                report.source,
+                report.path,
+                d.topic,
+                d.column,
+                d.field,
+                d.decision,
+                d.evidence,
+                d.severity,
+                d.source_row,
+                now,
+            ]
+            for d in report.decisions
+        ],
+    )
+
+
 def expand_paths(patterns: Sequence[str | Path], base: Path | None = None) -> list[Path]:
-    """Expand globs (relative to ``base``) into a sorted, de-duplicated file list."""
+    """Expand globs (relative to ``base``) into a sorted, de-duplicated file list.
+
+    A zip archive stands for the data files inside it (``export.zip/orders.csv``, …).
+    """
     out: list[Path] = []
     for pattern in patterns:
         p = Path(pattern).expanduser()
@@ -471,7 +553,7 @@ def expand_paths(patterns: Sequence[str | Path], base: Path | None = None) -> li
                 )
             out.extend(matches)
         else:
-            if not p.exists():
+            if not p.exists() and not is_member(p):
                 raise IngestError(
                     p,
                     "file not found",
@@ -482,7 +564,9 @@ def expand_paths(patterns: Sequence[str | Path], base: Path | None = None) -> li
     seen: set[Path] = set()
     unique = []
     for p in out:
-        if p.resolve() not in seen:
-            seen.add(p.resolve())
-            unique.append(p)
+        members = archive_members(p) if p.suffix.lower() == ".zip" and p.is_file() else [p]
+        for m in members:
+            if m.resolve() not in seen:
+                seen.add(m.resolve())
+                unique.append(m)
     return unique

@@ -201,6 +201,30 @@ def macro_sql(calling_code: str = "1") -> list[str]:
             COALESCE(personae__finite(TRY_CAST(s AS DOUBLE)),
                      personae__finite(personae__us_money(ltrim(CAST(s AS VARCHAR), '$£€ '))),
                      personae__decimal_slow(personae_clean(s)))""",
+        # A column whose decimal separator was decided from the whole column (see
+        # ingest/columns.py): "comma" reads 1.234,56 and 12,5; the other reads 1,234.56.
+        # A value that does not fit the column's convention is NULL (so it is quarantined)
+        # rather than read the other way.
+        r"""CREATE OR REPLACE MACRO personae__num_sep(b, comma) AS
+            CASE
+              WHEN b IS NULL THEN NULL
+              WHEN comma THEN
+                CASE WHEN regexp_full_match(b, '[-+]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]*)(,[0-9]+)?')
+                      AND regexp_matches(b, '[0-9]')
+                     THEN replace(replace(b, '.', ''), ',', '.') END
+              ELSE
+                CASE WHEN regexp_full_match(b, '[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]*)(\.[0-9]+)?')
+                      AND regexp_matches(b, '[0-9]')
+                     THEN replace(b, ',', '') END
+            END""",
+        f"""CREATE OR REPLACE MACRO personae_decimal_sep(s, comma) AS
+            COALESCE(
+              CASE WHEN NOT comma OR (strpos(CAST(s AS VARCHAR), '.') = 0
+                                      AND strpos(CAST(s AS VARCHAR), ',') = 0)
+                   THEN personae__finite(TRY_CAST(s AS DOUBLE)) END,
+              personae__finite(TRY_CAST({
+            _let("personae__num_body(personae_clean(s))", "b", "personae__num_sep(b, comma)")
+        } AS DOUBLE)))""",
         """CREATE OR REPLACE MACRO personae__whole(d) AS
             CASE WHEN d = round(d) AND abs(d) < 9.0e18 THEN CAST(d AS BIGINT) END""",
         f"""CREATE OR REPLACE MACRO personae_integer(s) AS
@@ -257,6 +281,18 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                   {_let("personae_clean(s)", "c", "personae__ts_slow(c, tz, dmy)")})
               ELSE {_let("personae_clean(s)", "c", "personae__ts_slow(c, tz, dmy)")}
             END""",
+        # Excel serial day numbers (a date cell formatted "General", or a CSV saved from
+        # one): days since 1899-12-30, the fraction is the time of day. Counting from
+        # 1899-12-30 rather than 1900-01-01 absorbs Excel's phantom 1900-02-29 (Lotus 1-2-3's
+        # leap-year bug) for every serial from 61 (1900-03-01) on; only 10000-73415
+        # (1927-05-18 to 2100-12-31) are taken as dates, so years, counts and ids are not.
+        r"""CREATE OR REPLACE MACRO personae__serial(d) AS
+            CASE WHEN d >= 10000 AND d < 73416
+                 THEN TIMESTAMP '1899-12-30 00:00:00'
+                      + to_milliseconds(CAST(round(d * 86400000) AS BIGINT)) END""",
+        r"""CREATE OR REPLACE MACRO personae_excel_serial(s) AS
+            CASE WHEN regexp_full_match(personae_trim(s), '[0-9]{5}(\.[0-9]+)?')
+                 THEN personae__serial(TRY_CAST(personae_trim(s) AS DOUBLE)) END""",
         """CREATE OR REPLACE MACRO personae_date(s, dmy) AS
             CAST(personae_timestamp(s, 'UTC', dmy) AS DATE)""",
         f"""CREATE OR REPLACE MACRO personae_month(s) AS
@@ -341,6 +377,16 @@ def parse_dates(values: Sequence[Any], date_order: str = "MDY") -> list[Any]:
 
 def parse_decimals(values: Sequence[Any]) -> list[float | None]:
     return _evaluate("personae_decimal(v)", values)
+
+
+def parse_decimals_with(values: Sequence[Any], decimal: str) -> list[float | None]:
+    """Numbers of a column whose decimal separator is ``"comma"`` or ``"dot"``."""
+    comma = "true" if decimal == "comma" else "false"
+    return _evaluate(f"personae_decimal_sep(v, {comma})", values)
+
+
+def parse_excel_serials(values: Sequence[Any]) -> list[Any]:
+    return _evaluate("personae_excel_serial(v)", values)
 
 
 def parse_integers(values: Sequence[Any]) -> list[int | None]:

@@ -13,20 +13,22 @@ split into lines here and parsed by DuckDB.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 
+from personae.ingest.archives import open_binary as _open_binary
+from personae.ingest.dialect import CsvDialect, Decision, sniff_csv
 from personae.ingest.errors import IngestError
 
-FORMATS = ("csv", "jsonl", "json", "parquet")
+FORMATS = ("csv", "jsonl", "json", "parquet", "xlsx")
 
 ProgressFn = Callable[[int], None]
 
@@ -59,54 +61,27 @@ def detect_format(path: Path, declared: str = "auto") -> str:
         "json": "json",
         "parquet": "parquet",
         "pq": "parquet",
+        # spreadsheets, read by calamine (Excel 2007+, 97-2003, binary, OpenDocument)
+        "xlsx": "xlsx",
+        "xlsm": "xlsx",
+        "xlsb": "xlsx",
+        "xls": "xlsx",
+        "ods": "xlsx",
     }
+    if suffix == "zip":
+        raise IngestError(
+            path,
+            "is a zip archive, not one data file",
+            "name the archive in a source's paths (each data file in it is ingested), "
+            "or name a member as ARCHIVE.zip/MEMBER.csv",
+        )
     if suffix not in by_suffix:
         raise IngestError(
             path,
             f"cannot tell the format from the file name (.{suffix})",
-            "name it .csv, .jsonl, .json or .parquet, or set format = ... for the source",
+            "name it .csv, .jsonl, .json, .parquet or .xlsx, or set format = ... for the source",
         )
     return by_suffix[suffix]
-
-
-class _CountingReader(io.RawIOBase):
-    """Counts bytes read from the underlying (possibly compressed) file, for progress bars."""
-
-    def __init__(self, raw: IO[bytes], counter: Callable[[int], None] | None) -> None:
-        self._raw = raw
-        self._counter = counter
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        data = self._raw.read(len(b))
-        n = len(data)
-        b[:n] = data
-        if self._counter and n:
-            self._counter(n)
-        return n
-
-
-def _open_binary(path: Path, progress: ProgressFn | None) -> IO[bytes]:
-    try:
-        fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
-    except FileNotFoundError:
-        raise IngestError(
-            path,
-            "file not found",
-            "check the path (globs are expanded relative to the workspace folder)",
-        ) from None
-    except IsADirectoryError:
-        raise IngestError(path, "is a folder, not a file", "name the files inside it") from None
-    except PermissionError:
-        raise IngestError(
-            path, "cannot be read (permission denied)", "check the file's permissions"
-        ) from None
-    counted: IO[bytes] = io.BufferedReader(_CountingReader(fh, progress), buffer_size=1 << 20)
-    if path.name.lower().endswith(".gz"):
-        return gzip.GzipFile(fileobj=counted)  # type: ignore[return-value]
-    return counted
 
 
 def _is_utf8(text: str) -> bool:
@@ -119,7 +94,12 @@ def _is_utf8(text: str) -> bool:
 
 def _visible(text: str) -> str:
     """Show undecodable bytes as ``\\xNN`` so the raw text can be stored and read."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # escapes of a UTF-16 file (see dialect.Encoding.errors)
+        return "".join(
+            f"\\x{ord(ch) - 0xDC00:02x}" if 0xDC00 <= ord(ch) <= 0xDCFF else ch for ch in text
+        ).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class _BatchBuilder:
@@ -196,36 +176,56 @@ def _unique_headers(header: list[str]) -> list[str]:
     return out
 
 
-def _sniff_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
-
-
 def read_csv(
     path: Path,
     *,
     batch_rows: int = 50_000,
     delimiter: str | None = None,
     progress: ProgressFn | None = None,
+    encoding: str | None = None,
+    dialect: CsvDialect | None = None,
+    notes: list[Decision] | None = None,
 ) -> Iterator[Batch]:
-    """Yield batches of CSV records; the first non-blank record is the header."""
+    """Yield batches of CSV records; the header is the first non-blank record, or the first
+    one under a title block (see :func:`personae.ingest.dialect.find_header`).
+
+    The encoding and the delimiter are decided from the file's head by
+    :func:`~personae.ingest.dialect.sniff_csv` unless given; the decisions are appended to
+    ``notes``.
+    """
+    dialect = dialect or sniff_csv(path, encoding=encoding, delimiter=delimiter)
+    if notes is not None:
+        notes.extend(dialect.decisions())
+    enc = dialect.encoding
+    not_text = (
+        f"the record contains bytes that are not {enc.label}; re-export the file as UTF-8"
+        + ("" if enc.declared else ', or set encoding = "..." for the source')
+    )
     with _open_binary(path, progress) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        peek = text.readline()
-        if not peek.strip():
-            # Skip leading blank lines but refuse a file with no header at all.
-            while peek and not peek.strip():
-                peek = text.readline()
-            if not peek:
-                raise IngestError(
-                    path,
-                    "the file is empty (no header row, no data)",
-                    "export the data again, with a header row naming the columns",
-                )
-        delim = delimiter or _sniff_delimiter(peek)
-        reader = csv.reader(_chain_first(peek, text), delimiter=delim, strict=False)
-        header = _unique_headers(next(reader))
+        text = io.TextIOWrapper(raw, encoding=enc.codec, errors=enc.errors, newline="")
+        delim = dialect.delimiter
+        reader = csv.reader(text, delimiter=delim, strict=False)
+        header: list[str] | None = None
+        skip = dialect.skip_records
+        try:
+            for fields in reader:
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue  # blank lines before the header
+                if skip:
+                    skip -= 1
+                    continue
+                header = fields
+                break
+        except UnicodeDecodeError as exc:
+            raise IngestError(path, f"cannot be decoded as {enc.label} ({exc.reason})",
+                              "re-export the file as UTF-8") from None
+        if header is None:
+            raise IngestError(
+                path,
+                "the file is empty (no header row, no data)",
+                "export the data again, with a header row naming the columns",
+            )
+        header = _unique_headers(header)
         width = len(header)
         builder = _BatchBuilder(header)
         record = 0
@@ -236,12 +236,7 @@ def read_csv(
                 record += 1
                 joined = delim.join(fields)
                 if not _is_utf8(joined):
-                    builder.add_reject(
-                        record,
-                        _visible(joined),
-                        "bad_encoding",
-                        "the record contains bytes that are not UTF-8; re-export the file as UTF-8",
-                    )
+                    builder.add_reject(record, _visible(joined), "bad_encoding", not_text)
                 elif len(fields) != width:
                     builder.add_reject(
                         record,
@@ -260,13 +255,14 @@ def read_csv(
                 f"CSV syntax error near record {record + 1}: {exc}",
                 "check the quoting around that record",
             ) from None
+        except UnicodeDecodeError as exc:
+            raise IngestError(
+                path,
+                f"cannot be decoded as {enc.label} near record {record + 1} ({exc.reason})",
+                "re-export the file as UTF-8",
+            ) from None
         if len(builder) or record == 0:
             yield builder.build()
-
-
-def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def _cell(value: Any) -> str | None:
@@ -337,6 +333,8 @@ def read_json_lines(
 
     with _open_binary(path, progress) as fh:
         for line_no, line in enumerate(fh, start=1):
+            if line_no == 1 and line.startswith(codecs.BOM_UTF8):
+                line = line[len(codecs.BOM_UTF8) :]
             if not line.strip():
                 continue
             seen_any = True
@@ -372,6 +370,15 @@ def json_error(text: str) -> str:
     return f"expected a JSON object, found {type(value).__name__}"
 
 
+def _json_codec(data: bytes) -> str:
+    """JSON is UTF-8 (RFC 8259); Windows tools still write a BOM, or UTF-16 with one."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8-sig"
+
+
 def read_json(
     path: Path, *, batch_rows: int = 50_000, progress: ProgressFn | None = None
 ) -> Iterator[Batch]:
@@ -385,7 +392,7 @@ def read_json(
     if not data.strip():
         raise IngestError(path, "the file is empty", "export the data again")
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode(_json_codec(data)))
     except UnicodeDecodeError as exc:
         raise IngestError(
             path, f"not UTF-8 (byte {exc.start})", "re-export the file as UTF-8"
@@ -436,10 +443,28 @@ def read_batches(
     batch_rows: int,
     delimiter: str | None = None,
     progress: ProgressFn | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    notes: list[Decision] | None = None,
 ) -> Iterator[Batch]:
-    """Dispatch to the reader for ``fmt`` (JSON Lines and Parquet are staged by DuckDB)."""
+    """Dispatch to the reader for ``fmt`` (JSON Lines and Parquet are staged by DuckDB).
+
+    ``notes`` collects what the reader decided about the file (encoding, delimiter, header
+    row, sheet) for the ingest report.
+    """
     if fmt == "csv":
-        return read_csv(path, batch_rows=batch_rows, delimiter=delimiter, progress=progress)
+        return read_csv(
+            path,
+            batch_rows=batch_rows,
+            delimiter=delimiter,
+            progress=progress,
+            encoding=encoding,
+            notes=notes,
+        )
+    if fmt == "xlsx":
+        from personae.ingest.xlsx import read_xlsx
+
+        return read_xlsx(path, sheet=sheet, batch_rows=batch_rows, progress=progress, notes=notes)
     if fmt == "json":
         return read_json(path, batch_rows=batch_rows, progress=progress)
     raise ValueError(f"no batch reader for {fmt}")

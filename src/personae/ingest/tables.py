@@ -1,5 +1,6 @@
-"""DDL for the ingestion tables: one ``raw_<kind>`` per source kind, ``quarantine`` and
-``ingest_files`` (one row per file per run: the row-conservation ledger)."""
+"""DDL for the ingestion tables: one ``raw_<kind>`` per source kind, ``quarantine``,
+``ingest_files`` (one row per file per run: the row-conservation ledger) and
+``ingest_decisions`` (how each file was read, and why)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             run_id VARCHAR, kind VARCHAR, source VARCHAR, source_file VARCHAR, format VARCHAR,
             bytes BIGINT, rows_in BIGINT, ingested BIGINT, rejected BIGINT, duplicates BIGINT,
             seconds DOUBLE, ingested_at TIMESTAMP)""")
+    # How each file was read (encoding, delimiter, header row, sheet; per column the date
+    # order, decimal separator, Excel serial dates) and the evidence: ingest/dialect.py,
+    # ingest/columns.py. source_row is the record a decision rests on, if any.
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS ingest_decisions (
+            run_id VARCHAR, kind VARCHAR, source VARCHAR, source_file VARCHAR, topic VARCHAR,
+            column_name VARCHAR, field VARCHAR, decision VARCHAR, evidence VARCHAR,
+            severity VARCHAR, source_row BIGINT, decided_at TIMESTAMP)""")

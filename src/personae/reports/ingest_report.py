@@ -66,6 +66,8 @@ def render_ingest_report(con: duckdb.DuckDBPyConnection, workspace_name: str) ->
         )
     )
 
+    out += _reading_sections(con)
+
     out.append("## Rejected rows")
     reasons = con.execute("""
         SELECT kind, reason, count(*) AS n, arg_min(source_file, source_row),
@@ -117,6 +119,86 @@ def render_ingest_report(con: duckdb.DuckDBPyConnection, workspace_name: str) ->
         out.append(f"### {kind.name} ({_n(total)} rows{period})")
         out.append(_md_table(["field", "type", "filled"], rows))
     return "\n\n".join(out) + "\n"
+
+
+def latest_decisions(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Decisions of each file's latest ingest: (file, topic, column, decision, evidence,
+    severity), in file order."""
+    if not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingest_decisions'"
+    ).fetchall()[0][0]:
+        return []
+    return con.execute("""
+        SELECT source_file, topic, column_name, decision, evidence, severity
+        FROM ingest_decisions d
+        WHERE decided_at = (SELECT max(decided_at) FROM ingest_decisions e
+                            WHERE e.source_file = d.source_file)
+        ORDER BY source_file, CASE topic WHEN 'sheet' THEN 0 WHEN 'encoding' THEN 1
+                 WHEN 'delimiter' THEN 2 WHEN 'header' THEN 3 ELSE 4 END,
+                 column_name, topic""").fetchall()
+
+
+def _reading_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """How each file was read (encoding, delimiter, header, sheet) and how each date and
+    number column was decided (docs/input-data.md, "How files are read")."""
+    rows = latest_decisions(con)
+    if not rows:
+        return []
+    out = ["## How the files were read"]
+    files: dict[str, dict[str, str]] = {}
+    for f, topic, _, decision, evidence, _ in rows:
+        if topic in ("sheet", "encoding", "delimiter", "header"):
+            files.setdefault(f, {})[topic] = f"{decision} ({evidence})"
+    if files:
+        out.append(
+            _md_table(
+                ["file", "sheet", "encoding", "delimiter", "header"],
+                [
+                    [
+                        Path(f).name,
+                        d.get("sheet", ""),
+                        d.get("encoding", ""),
+                        d.get("delimiter", ""),
+                        d.get("header", "first row"),
+                    ]
+                    for f, d in files.items()
+                ],
+            )
+        )
+    dates = [r for r in rows if r[1] in ("date_order", "excel_serial")]
+    if dates:
+        out.append("### Date columns")
+        out.append(
+            "The order of day and month is decided for each date column from all of its "
+            "values: one value with a first part above 12 settles day-first (DMY), one with "
+            "a second part above 12 month-first (MDY). A column with no deciding value uses "
+            "the date_order setting; a column that mixes both is an error and its day/month "
+            "rows are quarantined."
+        )
+        out.append(
+            _md_table(
+                ["file", "column", "read as", "how it was decided"],
+                [
+                    [
+                        Path(f).name,
+                        c or "",
+                        ("**error: mixed**" if sev == "error" else d),
+                        e,
+                    ]
+                    for f, _, c, d, e, sev in dates
+                ],
+            )
+        )
+    numbers = [r for r in rows if r[1] == "decimal"]
+    if numbers:
+        out.append("### Number columns")
+        out.append(
+            _md_table(
+                ["file", "column", "decimal separator", "how it was decided"],
+                [[Path(f).name, c or "", d, e] for f, _, c, d, e, _ in numbers],
+            )
+        )
+    return out
 
 
 def write_ingest_report(con: duckdb.DuckDBPyConnection, folder: Path, workspace_name: str) -> Path:
