@@ -175,15 +175,17 @@ def _typed_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
         if t == "DATE" or t.startswith("TIMESTAMP"):
             return f"CAST(date_trunc('month', {src}) AS DATE)"
         return f"personae_month({src})"
-    comma = None if hint.decimal is None else ("true" if hint.decimal == "comma" else "false")
+    decimal = {"comma": "personae_decimal_comma", "dot": "personae_decimal_point"}.get(
+        hint.decimal or ""
+    )
     if f.type is FieldType.DECIMAL:
         if not is_text:
             return f"TRY_CAST({src} AS DOUBLE)"
-        return f"personae_decimal_sep({src}, {comma})" if comma else f"personae_decimal({src})"
+        return f"{decimal}({src})" if decimal else f"personae_decimal({src})"
     if f.type is FieldType.INTEGER:
         if is_text:
-            if comma:
-                return f"personae__whole(personae_decimal_sep({src}, {comma}))"
+            if decimal:
+                return f"personae__whole({decimal}({src}))"
             return f"personae_integer({src})"
         return f"personae__whole(TRY_CAST({src} AS DOUBLE))"
     if f.type is FieldType.BOOLEAN:
