@@ -866,3 +866,61 @@ def test_date_order_is_decided_in_sql_over_a_million_rows():
     assert d.source_row == 1_000_000
     assert seconds < 15, seconds  # about 1-2 s on the 2-core CI machine
     con.close()
+
+
+def test_parquet_and_xlsx_inside_archives_and_a_declared_encoding(ws, tmp_path):
+    """Formats that need a file of their own (Parquet for DuckDB, XLSX for calamine) are
+    copied out of a zip or a .gz; a source's encoding setting overrides detection."""
+    book = tmp_path / "ticket-report.xlsx"
+    tickets = _helpdesk_workbook(book)
+    table = tmp_path / "reviews.parquet"
+    con = connect()
+    con.execute(
+        f"COPY (SELECT 'R' || i AS review_id, TIMESTAMP '2026-01-01' + INTERVAL (i) DAY AS "
+        f"created_at, 1 + i % 5 AS rating FROM range(3) t(i)) TO '{table}' (FORMAT parquet)"
+    )
+    con.close()
+    archive = tmp_path / "exports.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(table, "reviews.parquet")
+    report = ws.ingest("reviews", [archive])
+    assert _rows(ws, "SELECT review_id, created_at, rating FROM raw_reviews ORDER BY 1") == [
+        ("R0", dt.datetime(2026, 1, 1), 1),
+        ("R1", dt.datetime(2026, 1, 2), 2),
+        ("R2", dt.datetime(2026, 1, 3), 3),
+    ]
+    _conserved(ws, report, archive / "reviews.parquet")
+    packed = tmp_path / "ticket-report.xlsx.gz"
+    packed.write_bytes(gzip.compress(book.read_bytes()))
+    report = ws.ingest("tickets", [packed], mapping=XLSX_MAPPING)
+    assert report.ingested == len(tickets)
+    _conserved(ws, report, packed)
+
+    # a file whose few non-ASCII bytes are too few to call it cp1252: the setting says so
+    names = tmp_path / "data" / "kunden.csv"
+    names.parent.mkdir()
+    rows = [f"K{i};kunde{i}@beispiel.de;Kunde {i}" for i in range(1, 300)]
+    rows[41] = "K42;k42@beispiel.de;Jürgen Groß"
+    names.write_bytes(
+        ("Kundennummer;E-Mail;Name\r\n" + "\r\n".join(rows) + "\r\n").encode("cp1252")
+    )
+    _source(
+        ws,
+        "shop",
+        kind="contacts",
+        paths=[str(names)],
+        encoding="cp1252",
+        columns={"contact_id": "Kundennummer"},
+    )
+    report = ws.ingest()
+    assert report.rejected == 0
+    got = _rows(
+        ws,
+        "SELECT json_extract_string(_extra, '$.Name') FROM raw_contacts WHERE contact_id = 'K42'",
+    )
+    assert got == [("Jürgen Groß",)]
+    enc = _decision(report, None, "encoding")
+    assert (enc.decision, enc.evidence) == (
+        "cp1252 (Windows Western European)",
+        "set for the source (encoding = ...)",
+    )
