@@ -97,9 +97,13 @@ def _visible(text: str) -> str:
     try:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # escapes of a UTF-16 file (see dialect.Encoding.errors)
-        return "".join(
-            f"\\x{ord(ch) - 0xDC00:02x}" if 0xDC00 <= ord(ch) <= 0xDCFF else ch for ch in text
-        ).encode("utf-8", "backslashreplace").decode("utf-8")
+        return (
+            "".join(
+                f"\\x{ord(ch) - 0xDC00:02x}" if 0xDC00 <= ord(ch) <= 0xDCFF else ch for ch in text
+            )
+            .encode("utf-8", "backslashreplace")
+            .decode("utf-8")
+        )
 
 
 class _BatchBuilder:
@@ -217,8 +221,11 @@ def read_csv(
                 header = fields
                 break
         except UnicodeDecodeError as exc:
-            raise IngestError(path, f"cannot be decoded as {enc.label} ({exc.reason})",
-                              "re-export the file as UTF-8") from None
+            raise IngestError(
+                path,
+                f"cannot be decoded as {enc.label} ({exc.reason})",
+                "re-export the file as UTF-8",
+            ) from None
         if header is None:
             raise IngestError(
                 path,
