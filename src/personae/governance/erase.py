@@ -12,10 +12,15 @@ and, in one DuckDB transaction,
    merges, vault entries;
 3. gives each theme that quoted them its next-best quote from someone else (the text
    step's own selection rule, over the snippets left), or none;
-4. replaces any remaining mention of their identifiers in other rows' text (another
-   customer's ticket quoting their email) by ``[erased]``;
+4. replaces any remaining mention of them in other rows' text (another customer's ticket
+   quoting their e-mail, their phone number in any format, their id) by ``[erased]``, with
+   their first and last names where both appear in such a row. Records that mention them
+   are found by :mod:`personae.governance.mentions`; with ``[governance] erase_mentions =
+   "delete"`` (the default) they were already deleted in step 2 as theirs, with
+   ``"redact"`` they stay, redacted;
 5. writes tombstones (keyed hashes of their identifiers, never the values) so re-ingested
-   files cannot bring them back.
+   files cannot bring them back — neither their records nor, through the same search of
+   the text, records that mention them.
 
 Then, outside DuckDB: their documents, ids and events in ``serving.sqlite`` (secure
 delete, then VACUUM, so freed pages keep nothing); their lines in the tracking API's event
@@ -51,9 +56,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import numpy as np
 
-from personae.config import Config
+from personae.config import Config, IdentitySettings
 from personae.engine import quote_ident as q
 from personae.governance.keys import keyed_hash
+from personae.governance.mentions import REDACT, ClearKnown, mask
+from personae.governance.redaction import redact_mentions, serving_events, verify_mentions
 from personae.governance.subject import (
     DOCUMENT_TABLES,
     NOT_PERSONAL,
@@ -109,6 +116,8 @@ class ErasureReport:
     profiles: int = 0
     identifiers: dict[str, int] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
+    mentions: dict[str, int] = field(default_factory=dict)  # records mentioning them, by kind
+    mention_mode: str = "delete"
     rows_deleted: dict[str, int] = field(default_factory=dict)
     rows_changed: dict[str, int] = field(default_factory=dict)
     tombstones: int = 0
@@ -122,6 +131,8 @@ class ErasureReport:
     notes: list[str] = field(default_factory=list)
     needles: list[str | tuple[str, ...]] = field(default_factory=list, repr=False)
     kinds: dict[str, str] = field(default_factory=dict, repr=False)  # needle -> label
+    known: ClearKnown | None = field(default=None, repr=False)  # for the mention search
+    identity: IdentitySettings = field(default_factory=IdentitySettings, repr=False)
 
     @property
     def verified(self) -> bool:
@@ -139,6 +150,14 @@ class ErasureReport:
             f"raw records removed: {sum(self.records.values())} ("
             + ", ".join(f"{k} {n}" for k, n in sorted(self.records.items()))
             + ")",
+            f"records that mention them: {sum(self.mentions.values())}"
+            + (
+                f" ({', '.join(f'{k} {n}' for k, n in sorted(self.mentions.items()))}; "
+                + ("kept with the mentions redacted" if self.mention_mode == REDACT else "deleted")
+                + ", quarantined rows deleted)"
+                if self.mentions
+                else ""
+            ),
             f"rows deleted: {sum(self.rows_deleted.values())} in {len(self.rows_deleted)} tables;"
             f" rows changed: {sum(self.rows_changed.values())}",
             f"tombstones written: {self.tombstones}; serving-store rows: {self.serving_rows}; "
@@ -405,6 +424,8 @@ def _erase_serving(workspace: Path, subject: Subject) -> int:
             n += con.execute(
                 f"DELETE FROM ids WHERE key IN ({','.join('?' * len(keys))})", keys
             ).rowcount
+        if "events" in have:
+            n += serving_events(con, subject)
         con.execute("COMMIT")
         con.execute("VACUUM")
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -427,7 +448,10 @@ def _erase_log_lines(workspace: Path, subject: Subject) -> int:
         with open(path, "r+b") as fh:
             for line in lines:
                 fh.seek(line.offset)
-                fh.write(erased_line(len(line.data)))
+                if line.mentions and subject.mention_mode == REDACT:
+                    fh.write(mask(line.data, line.mentions))  # same length, mention gone
+                else:
+                    fh.write(erased_line(len(line.data)))
                 n += 1
             fh.flush()
             os.fsync(fh.fileno())
@@ -592,12 +616,18 @@ def verify_erased(
     needles: Sequence[str | tuple[str, ...]],
     *,
     kinds: dict[str, str] | None = None,
+    known: ClearKnown | None = None,
+    identity: IdentitySettings | None = None,
 ) -> list[Finding]:
     """Search every table (all columns as text) and every file of the workspace for each
     needle, case-insensitively, as a whole token (not inside a longer word or number: user
     id "C1" is not found in "C12" nor in a hex hash). A tuple needle matches where all its
     parts are on one row (tables) or one line (text files). ``kinds`` labels needles in
     findings (default "string") so a report never has to print the strings themselves.
+
+    With ``known`` (the person's identifiers) every table and text file is also searched
+    for mentions of them by :mod:`personae.governance.mentions`' rules: their phone number
+    in any format, an e-mail that normalises to theirs, an id inside a longer token.
 
     Files are searched as bytes (text and binary alike, PDFs also inflated), for the
     needle as written and HTML- or JSON-escaped. DuckDB compresses what it stores, so a
@@ -620,6 +650,13 @@ def verify_erased(
                 findings.append(Finding("file", rel, "bytes", _label(n, kinds), count))
         if groups and path.suffix.lower() in TEXT_FILES:
             findings += _verify_lines(path, rel, part_finders, kinds)
+    if known:
+        findings += [
+            Finding(*f)
+            for f in verify_mentions(
+                con, workspace, known, identity or IdentitySettings(), TEXT_FILES
+            )
+        ]
     return findings
 
 
@@ -758,7 +795,14 @@ def erase_subject(
     report.target = keyed_hash(key, tombstone_text(id_type, subject.normalised))
     for t, _ in subject.identifiers:
         report.identifiers[t] = report.identifiers.get(t, 0) + 1
-    report.records = {k: len(v) for k, v in subject.records.items()}
+    mentioned = {k: len(v) for k, v in subject.mentions.items()}
+    report.records = {
+        k: len(v) - (mentioned.get(k, 0) if subject.mention_mode != REDACT else 0)
+        for k, v in subject.records.items()
+    }
+    report.records = {k: n for k, n in report.records.items() if n}
+    report.mentions, report.mention_mode = mentioned, subject.mention_mode
+    report.known, report.identity = subject.known, subject.identity
     report.needles, report.kinds = subject_needles(subject)
     tombstoned = _real_values(con, subject)
     subject.register(con)
@@ -778,10 +822,18 @@ def erase_subject(
             report.rows_deleted["vault"] = n
         if theirs:
             report.rows_changed["text_themes"] = _requote_themes(con, subject, settings, theirs)
+        for table, n in redact_mentions(con, subject).items():
+            report.rows_changed[table] = report.rows_changed.get(table, 0) + n
         for table, n in _replace_mentions(con, subject).items():
             report.rows_changed[table] = report.rows_changed.get(table, 0) + n
         report.tombstones = write_tombstones(
-            con, key, tombstoned, settings.identity, settings.governance.key_env
+            con,
+            key,
+            tombstoned,
+            settings.identity,
+            settings.governance.key_env,
+            names=subject.names,
+            mentions=subject.mention_mode,
         )
         con.execute("COMMIT")
     except BaseException:
@@ -801,7 +853,10 @@ def erase_subject(
     )
     if verify:
         report.searched = len(report.needles)
-        report.findings = verify_erased(con, workspace, report.needles, kinds=report.kinds)
+        report.findings = verify_erased(
+            con, workspace, report.needles, kinds=report.kinds, known=report.known,
+            identity=report.identity,
+        )  # fmt: skip
     return report
 
 
@@ -872,5 +927,8 @@ def erase_workspace_subject(ws: Workspace, id_type: str, value: str) -> ErasureR
     report.compacted = True
     with ws.connect(read_only=True) as con:
         report.searched = len(report.needles)
-        report.findings = verify_erased(con, ws.path, report.needles, kinds=report.kinds)
+        report.findings = verify_erased(
+            con, ws.path, report.needles, kinds=report.kinds, known=report.known,
+            identity=report.identity,
+        )  # fmt: skip
     return report

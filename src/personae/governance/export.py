@@ -9,6 +9,12 @@ Files written to ``out_dir``: ``subject.json`` (the whole document) and one CSV 
 that holds rows about the person (``<table>.csv``), plus ``quoted_in.csv`` (their words
 quoted in themes and persona documents) and ``tracking_log.csv`` (their lines in the
 tracking API's event log) when there are any.
+
+Records that *mention* them (their e-mail, phone in any format or id in the text of a
+record that is not theirs; see :mod:`personae.governance.mentions`) are listed under
+``mentions`` with their rows (``mentions_<table>.csv``) whatever ``[governance]
+erase_mentions`` says; with ``"delete"`` they are among ``records`` too, since erasure
+deletes them with the person's own.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import duckdb
 
 from personae.config import Config
 from personae.engine import quote_ident as q
+from personae.engine import quote_literal as lit
 from personae.governance.subject import (
     Subject,
     columns,
@@ -224,12 +231,21 @@ def export_subject(
             _write_csv(path, header, [[r.get(c) for c in header] for r in rows])
             result.csv_paths[table] = path
         quoted = _quoted_in(con, subject) if subject.found else []
+        mentions = _mention_rows(con, subject)
     finally:
         subject.unregister(con)
+    for table, rows in mentions.items():
+        name = f"mentions_{table}"
+        result.counts[name] = len(rows)
+        path = out / f"{name}.csv"
+        header = list(rows[0])
+        _write_csv(path, header, [[r.get(c) for c in header] for r in rows])
+        result.csv_paths[name] = path
     for name in ("profile", "identifiers", "records", "consent", "scores", "segment", "text"):
         doc[name] = sections.get(name, {})
     doc["identity"] = sections.get("identity", {})
     doc["other"] = sections.get("other", {})
+    doc["mentions"] = mentions
     doc["quoted_in"] = quoted
     if quoted:
         result.counts["quoted_in"] = len(quoted)
@@ -257,6 +273,27 @@ def export_subject(
     return result
 
 
+def _mention_rows(
+    con: duckdb.DuckDBPyConnection, subject: Subject
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of the raw records that mention them, by table."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for kind, keys in sorted(subject.mentions.items()):
+        table = f"raw_{kind}"
+        if kind == "quarantine" or not keys or not has_relation(con, table):
+            continue
+        files = ", ".join(lit(f) for f in sorted({f for f, _ in keys}))
+        wanted = {(f, r) for f, r in keys}
+        rows = [
+            r
+            for r in _rows(con, table, f"t._source_file IN ({files})")
+            if (r.get("_source_file"), r.get("_source_row")) in wanted
+        ]
+        if rows:
+            out[table] = rows
+    return out
+
+
 def _log_entry(workspace: Path, line: Any) -> dict[str, Any]:
     try:
         message: Any = json.loads(line.data)
@@ -266,7 +303,10 @@ def _log_entry(workspace: Path, line: Any) -> dict[str, Any]:
         segment = str(line.path.relative_to(workspace))
     except ValueError:
         segment = str(line.path)
-    return {"segment": segment, "line": line.number, "message": message}
+    entry = {"segment": segment, "line": line.number, "message": message}
+    if line.mentions:
+        entry["mentions_only"] = True  # not their event: a line that mentions them
+    return entry
 
 
 __all__ = ["DOCUMENT", "SubjectExport", "export_subject"]

@@ -13,6 +13,13 @@ A record belongs to the person when
 * one of its identifier columns holds one of their identifiers (records ingested after the
   last build, and records the resolver could not link, still carry the identifier).
 
+Records of any kind that *mention* them — their e-mail, phone (in any format) or id written
+in free text or in a malformed identifier cell (the rules are in
+:mod:`personae.governance.mentions`) — are found too, as :attr:`Subject.mentions`. With
+``[governance] erase_mentions = "delete"`` (the default) they count as the person's records
+(erased, exported); with ``"redact"`` they are kept apart: erasure redacts the mentions and
+keeps the record. Quarantined rows that mention them are always the person's.
+
 Their identifiers are those ``identity_map`` links to their profiles (status ``linked`` or
 ``live``). An identifier that did *not* link (a shared family tablet, a conflict) is not
 theirs alone: the records holding it are found through their other identifiers, and the
@@ -34,6 +41,7 @@ import pyarrow as pa
 from personae.config import CONFIG_FILE, Config, IdentitySettings, load_config
 from personae.engine import quote_ident as q
 from personae.engine import quote_literal as lit
+from personae.governance.mentions import DELETE, ClearKnown, scan, scan_texts
 from personae.identity.identifiers import ACCOUNT, Normaliser, identifier_columns, parse_phone
 
 PROFILE_ID = "profile_id"
@@ -76,6 +84,15 @@ class Subject:
     message_ids: list[str] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     quotes: list[str] = field(default_factory=list)
+    # records that mention them (kind -> (file, row)); "quarantine" for rejected rows
+    mentions: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    mention_mode: str = DELETE
+    known: ClearKnown | None = field(default=None, repr=False)
+    identity: IdentitySettings = field(default_factory=IdentitySettings, repr=False)
+
+    @property
+    def mention_count(self) -> int:
+        return sum(len(v) for v in self.mentions.values())
 
     @property
     def found(self) -> bool:
@@ -117,6 +134,9 @@ class Subject:
     def register(self, con: duckdb.DuckDBPyConnection) -> None:
         """Write the subject into temp tables ``_subj_*`` (for :func:`row_filters`)."""
         recs = [(k, f, r) for k, rows in self.records.items() for f, r in rows]
+        # quarantined rows that mention them are theirs in either mode (a rejected record
+        # is nobody's data to keep); other mentions are theirs when they are erased whole
+        recs += [("quarantine", f, r) for f, r in self.mentions.get("quarantine", [])]
         tables = {
             "_subj_profiles": pa.table({"profile_id": pa.array(self.profile_ids, pa.string())}),
             "_subj_ids": pa.table(
@@ -258,7 +278,9 @@ def find_subject(
     """
     identity = identity_settings(settings)
     canonical = normalise(con, id_type, value, identity)
-    subject = Subject(id_type, value, canonical)
+    subject = Subject(id_type, value, canonical, identity=identity)
+    if isinstance(settings, Config):
+        subject.mention_mode = settings.governance.erase_mentions
     if canonical is None:
         return subject
     canonical = _vault_token(con, id_type, canonical) or canonical
@@ -281,6 +303,14 @@ def find_subject(
     raw_values.update(_raw_identifier_values(con, subject, identity, settings))
     subject.raw_values = sorted(v for v in raw_values if v)
     subject.names = _names(con, subject)
+    subject.known = clear_known(con, subject)
+    subject.mentions = find_mentions(con, subject)
+    if subject.mention_mode == DELETE and subject.mentions:
+        # records that mention them go with theirs: their ids, texts and quotes too
+        for kind, rows in subject.mentions.items():
+            if kind != "quarantine":
+                subject.records[kind] = sorted({*subject.records.get(kind, []), *rows})
+    subject.register(con)
     subject.record_ids = _written_record_ids(con)
     subject.message_ids = _message_ids(con)
     subject.tokens = _tokens(con, subject)
@@ -404,14 +434,22 @@ def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, dict[str
     for t in tables(con):
         if not t.startswith("raw_"):
             continue
-        cols = columns(con, t)
-        counts = con.execute(
-            "SELECT " + ", ".join(f"count({q(c)})" for c in cols) + f" FROM {q(t)}"
-        ).fetchall()[0]
-        present = {c: typ for (c, typ), n in zip(cols.items(), counts, strict=True) if n}
+        present = filled_columns(con, t)
         if present:
             out.append((t.removeprefix("raw_"), t, present))
     return out
+
+
+def filled_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column name → type of the columns of ``table`` that hold a value in some row (see
+    :func:`_raw_tables` for why all-NULL columns are left out)."""
+    cols = columns(con, table)
+    if not cols:
+        return {}
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count({q(c)})" for c in cols) + f" FROM {q(table)}"
+    ).fetchall()[0]
+    return {c: typ for (c, typ), n in zip(cols.items(), counts, strict=True) if n}
 
 
 def _records_by_identifier(
@@ -512,6 +550,92 @@ def _raw_identifier_values(
                 if (col.id_type, normal_value) in mine:
                     out.add(raw.strip())
     return out
+
+
+# -- records that mention them -------------------------------------------------------------
+LINEAGE = ("_source_file", "_run_id", "_row_hash")
+
+
+def clear_known(con: duckdb.DuckDBPyConnection, subject: Subject) -> ClearKnown:
+    """Their identifiers as written in text (pseudonyms read back from the vault): e-mails
+    and phones by type, other identifiers as lower-case ids."""
+    readable: dict[str, str] = {}
+    tokens = [v for _, v in subject.identifiers if v.startswith("ps_")]
+    if tokens and has_relation(con, "vault"):
+        readable = dict(
+            con.execute(
+                "SELECT token, min(value) FROM vault WHERE token IN (SELECT unnest(?::VARCHAR[]))"
+                " GROUP BY token",
+                [tokens],
+            ).fetchall()
+        )
+    emails, phones, ids = set(), set(), set()
+    for t, v in subject.identifiers:
+        v = readable.get(v, v)
+        if v.startswith("ps_") or t == ACCOUNT:
+            continue
+        if t == "email":
+            emails.add(v)
+        elif t == "phone":
+            phones.add(v)
+        else:
+            ids.add(v.lower())
+    return ClearKnown(emails, phones, ids, [subject.identity.default_region], subject.mention_mode)
+
+
+def text_columns(cols: Mapping[str, str]) -> list[str]:
+    """The columns of a table that can hold text (lineage and numbers left out)."""
+    return [
+        c
+        for c, t in cols.items()
+        if c not in LINEAGE and (t in ("VARCHAR", "JSON") or t.startswith("STRUCT") or "[]" in t)
+    ]
+
+
+def concat_sql(cols: Iterable[str], alias: str = "t") -> str:
+    """One text per row: the columns cast to text, joined by a separator no candidate holds."""
+    parts = [f"CAST({alias}.{q(c)} AS VARCHAR)" for c in cols]
+    return f"concat_ws(chr(31), {', '.join(parts)})" if parts else "NULL"
+
+
+def find_mentions(
+    con: duckdb.DuckDBPyConnection, subject: Subject
+) -> dict[str, list[tuple[str, int]]]:
+    """Records of other people, or of nobody, that mention them (see the module doc):
+    ``kind -> [(file, row)]``, with ``quarantine`` for rejected rows."""
+    known = subject.known
+    if known is None or not known:
+        return {}
+    identities = [subject.identity]
+    theirs = {k: set(v) for k, v in subject.records.items()}
+    out: dict[str, list[tuple[str, int]]] = {}
+    key = "t._source_file || chr(31) || CAST(t._source_row AS VARCHAR)"
+    for kind, table, cols in _raw_tables(con):
+        texts = text_columns(cols)
+        if not texts:
+            continue
+        hits = scan(con, q(table), key, concat_sql(texts), known, identities)
+        rows = sorted(_split_key(k) for k in hits)
+        rows = [r for r in rows if r not in theirs.get(kind, set())]
+        if rows:
+            out[kind] = rows
+    if has_relation(con, "quarantine"):
+        hits = scan(
+            con,
+            "quarantine",
+            "t.source_file || chr(31) || CAST(t.source_row AS VARCHAR)",
+            "t.raw",
+            known,
+            identities,
+        )
+        if hits:
+            out["quarantine"] = sorted(_split_key(k) for k in hits)
+    return out
+
+
+def _split_key(key: object) -> tuple[str, int]:
+    file, _, row = str(key).rpartition(chr(31))
+    return file, int(row)
 
 
 def _in_records(kind: str, alias: str = "t") -> str:
@@ -747,23 +871,29 @@ STREAM_DIR = "stream"
 
 @dataclass(frozen=True)
 class LogLine:
-    """One line of an event-log segment: file, line number (from 1), byte offset, bytes."""
+    """One line of an event-log segment: file, line number (from 1), byte offset, bytes.
+
+    ``mentions`` holds what matched in a line that is not theirs but mentions them (see
+    :mod:`personae.governance.mentions`); it is empty for their own lines."""
 
     path: Path
     number: int
     offset: int
     data: bytes
+    mentions: frozenset[str] = frozenset()
 
 
 def log_lines(workspace_path: str | Path, subject: Subject) -> list[LogLine]:
     """The subject's lines in ``stream/events-*.jsonl``: the lines their stored events came
-    from, lines with one of their message ids, and lines naming one of their needles."""
+    from, lines with one of their message ids, lines naming one of their needles, and lines
+    that mention them (a phone in another format, a plus-tagged e-mail)."""
     folder = Path(workspace_path) / STREAM_DIR
     if not folder.is_dir():
         return []
     pattern = needle_pattern(subject.distinctive_needles())
     linked = {(f, r) for f, r in subject.records.get("events", [])}
     out = []
+    others: list[LogLine] = []
     for path in sorted(folder.glob("events-*.jsonl")):
         offset = 0
         resolved = str(path.resolve())
@@ -776,8 +906,20 @@ def log_lines(workspace_path: str | Path, subject: Subject) -> list[LogLine]:
                     or (pattern is not None and pattern.search(body))
                 ):
                     out.append(LogLine(path, number, offset, body))
+                elif body:
+                    others.append(LogLine(path, number, offset, body))
                 offset += len(line)
-    return out
+    if others and subject.known:
+        con = duckdb.connect()  # e-mail normalisation is SQL; nothing is stored
+        try:
+            texts = [x.data.decode("utf-8", "replace") for x in others]
+            found = scan_texts(con, texts, subject.known, [subject.identity])
+        finally:
+            con.close()
+        for line, hits in zip(others, found, strict=True):
+            if hits:
+                out.append(LogLine(line.path, line.number, line.offset, line.data, frozenset(hits)))
+    return sorted(out, key=lambda x: (str(x.path), x.number))
 
 
 # -- one WHERE clause per table ---------------------------------------------------------------

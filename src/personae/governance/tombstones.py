@@ -12,6 +12,16 @@ ingested + rejected + duplicates + erased.
 Phones are parsed by ``phonenumbers`` (slow, pure Python), so each tombstoned phone also
 gets a hash of its last digits: only incoming numbers whose tail matches are parsed.
 
+The loader also searches the *text* of each incoming record for mentions of an erased person
+— the search erasure itself ran (:mod:`personae.governance.mentions`): e-mails, phone numbers
+in any format, ids. So every identifier gets the hashes that search needs: a phone its
+national significant number (``phone_nsn``), an id its lower-case form (``text_id``). Each
+tombstone remembers what erasure did to records that mentioned the person
+(``[governance] erase_mentions``): a record mentioning someone erased with ``"delete"`` is
+dropped like theirs; with ``"redact"`` it is loaded with the mention replaced by
+``[erased]`` — and then also their first and last names where both appear in it, which is
+why a ``"redact"`` erasure also keeps keyed hashes of their name (``name``, ``name_part``).
+
 The tracking API's event log cannot drop lines (positions are byte offsets), so erasure
 overwrites a person's lines with :data:`ERASED_LINE` padded to the same length; the loader
 counts such a line as erased.
@@ -30,12 +40,19 @@ import pyarrow as pa
 
 from personae.config import IdentitySettings
 from personae.engine import quote_ident as q
+from personae.governance import mentions as mention
 from personae.governance.keys import KEY_FILE, keyed_hash
 from personae.identity.identifiers import ACCOUNT, Normaliser, identifier_columns, parse_phone
 
 TABLE = "tombstones"
 META = "tombstone_meta"
 PHONE_TAIL_TYPE = "phone_tail"
+PHONE_NSN_TYPE = "phone_nsn"
+TEXT_ID_TYPE = "text_id"
+NAME_TYPE = "name"
+NAME_PART_TYPE = "name_part"
+# hashes that only the text search uses (never an identifier column's type)
+TEXT_TYPES = (PHONE_TAIL_TYPE, PHONE_NSN_TYPE, TEXT_ID_TYPE, NAME_TYPE, NAME_PART_TYPE)
 TAIL_DIGITS = 7
 KEY_CHECK = "personae:tombstone-key-check"
 
@@ -44,6 +61,8 @@ ERASED_LINE = b'{"erased":true}'
 
 _DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (hash VARCHAR, id_type VARCHAR, erased_at TIMESTAMP)",
+    # what erasure did to records mentioning the person (workspaces from before: delete)
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS mentions VARCHAR DEFAULT 'delete'",
     f"CREATE TABLE IF NOT EXISTS {META} (key_check VARCHAR, key_env VARCHAR, identity VARCHAR, "
     "updated_at TIMESTAMP)",
 )
@@ -63,17 +82,41 @@ def tail_of(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit())[-TAIL_DIGITS:]
 
 
-def tombstone_rows(key: bytes, identifiers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(hash, id_type) rows for canonical identifiers; phones also get a tail hash."""
+def name_key(name: str) -> str:
+    """A name as the text search compares it: lower case, single spaces."""
+    return " ".join(name.lower().split())
+
+
+def tombstone_rows(
+    key: bytes,
+    identifiers: Iterable[tuple[str, str]],
+    names: Iterable[tuple[str, str]] = (),
+) -> list[tuple[str, str]]:
+    """(hash, id_type) rows for canonical identifiers; phones also get a tail hash and a
+    national-number hash, other ids a lower-case hash for the text search; ``names``
+    (first, last) get hashes of the full name and of each part."""
     out: set[tuple[str, str]] = set()
+
+    def add(id_type: str, value: str) -> None:
+        out.add((keyed_hash(key, tombstone_text(id_type, value)), id_type))
+
     for id_type, value in identifiers:
         if not value or id_type == ACCOUNT:
             continue
-        out.add((keyed_hash(key, tombstone_text(id_type, value)), id_type))
-        if id_type == "phone" and len(tail_of(value)) == TAIL_DIGITS:
-            out.add(
-                (keyed_hash(key, tombstone_text(PHONE_TAIL_TYPE, tail_of(value))), PHONE_TAIL_TYPE)
-            )
+        add(id_type, value)
+        if id_type == "phone":
+            if len(tail_of(value)) == TAIL_DIGITS:
+                add(PHONE_TAIL_TYPE, tail_of(value))
+            forms = mention.phone_forms(value)
+            if forms:
+                add(PHONE_NSN_TYPE, forms[1])
+        elif id_type != "email" and mention.distinctive_id(value):
+            add(TEXT_ID_TYPE, value.lower())
+    for first, last in names:
+        if first and last:
+            add(NAME_TYPE, f"{name_key(first)} {name_key(last)}")
+            add(NAME_PART_TYPE, name_key(first))
+            add(NAME_PART_TYPE, name_key(last))
     return sorted(out)
 
 
@@ -84,8 +127,15 @@ def write_tombstones(
     identity: IdentitySettings,
     key_env: str = "PERSONAE_KEY",
     now: datetime | None = None,
+    *,
+    names: Iterable[tuple[str, str]] = (),
+    mentions: str = mention.DELETE,
 ) -> int:
     """Add tombstones for canonical identifiers; returns how many new hashes were written.
+
+    ``mentions`` is what erasure did to records that mention the person (``"delete"`` or
+    ``"redact"``); the loader does the same. Names are hashed only for ``"redact"`` (with
+    ``"delete"`` a record mentioning them is dropped whole, names and all).
 
     Also records how to check the key and which identity rules normalised the values, so
     the loader can find both on its own (see :func:`guard_for`).
@@ -93,11 +143,18 @@ def write_tombstones(
     for ddl in _DDL:
         con.execute(ddl)
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    rows = tombstone_rows(key, identifiers)
+    rows = tombstone_rows(key, identifiers, names if mentions == mention.REDACT else ())
     known = {r[0] for r in con.execute(f"SELECT hash FROM {TABLE}").fetchall()}
-    new = [(h, t, now) for h, t in rows if h not in known]
+    new = [(h, t, now, mentions) for h, t in rows if h not in known]
     if new:
-        con.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?)", new)
+        con.executemany(
+            f"INSERT INTO {TABLE} (hash, id_type, erased_at, mentions) VALUES (?, ?, ?, ?)", new
+        )
+    if mentions == mention.DELETE and rows:  # a later "delete" erasure of the same person
+        con.execute(
+            f"UPDATE {TABLE} SET mentions = 'delete' WHERE hash IN (SELECT unnest(?::VARCHAR[]))",
+            [[h for h, _ in rows]],
+        )
     settings_json = identity.model_dump_json()
     check = keyed_hash(key, KEY_CHECK)
     seen = con.execute(
@@ -126,6 +183,7 @@ class TombstoneGuard:
     hashes: set[str]
     identities: list[IdentitySettings] = field(default_factory=lambda: [IdentitySettings()])
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    modes: dict[str, str] = field(default_factory=dict)  # hash -> erase_mentions at erasure
 
     @classmethod
     def load(
@@ -137,7 +195,17 @@ class TombstoneGuard:
         """The guard for this database (None when nobody was ever erased)."""
         if not _has(con, TABLE):
             return None
-        hashes = {r[0] for r in con.execute(f"SELECT hash FROM {TABLE}").fetchall()}
+        has_mode = bool(
+            con.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
+                "AND column_name = 'mentions' AND table_schema = 'main' "
+                "AND table_catalog = current_database()",
+                [TABLE],
+            ).fetchall()[0][0]
+        )
+        mode_sql = "coalesce(mentions, 'delete')" if has_mode else "'delete'"
+        modes = dict(con.execute(f"SELECT hash, {mode_sql} FROM {TABLE}").fetchall())
+        hashes = set(modes)
         if not hashes:
             return None
         identities: list[IdentitySettings] = []
@@ -155,7 +223,7 @@ class TombstoneGuard:
                     settings = IdentitySettings.model_validate_json(text)
                     if settings not in identities:
                         identities.append(settings)
-        return cls(key, hashes, identities or [IdentitySettings()], dict(overrides or {}))
+        return cls(key, hashes, identities or [IdentitySettings()], dict(overrides or {}), modes)
 
     def matches(self, id_type: str, values: Iterable[str]) -> set[str]:
         """The values (canonical, of one type) whose tombstone exists."""
@@ -245,15 +313,122 @@ class TombstoneGuard:
             ),
         )
         markers = _marker_sql(stage, columns)
+        dropped = self._text_search(con, stage, columns, types)
+        con.register("_tomb_text", pa.table({"_source_row": pa.array(sorted(dropped), pa.int64())}))
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _erased AS SELECT DISTINCT _source_row FROM ("
             "SELECT i._source_row FROM _tomb_ids i JOIN _tomb_hits h USING (id_type, v)"
             + (f" UNION ALL {markers}" if markers else "")
-            + ")"
+            + " UNION ALL SELECT _source_row FROM _tomb_text)"
         )
         con.unregister("_tomb_hits")
+        con.unregister("_tomb_text")
         con.execute("DROP TABLE _tomb_ids")
         return con.execute("SELECT count(*) FROM _erased").fetchall()[0][0]
+
+    # -- the text search (records that mention an erased person) ------------------------------
+    def _text_search(
+        self, con: duckdb.DuckDBPyConnection, stage: str, columns: list[str], types: list[str]
+    ) -> set[int]:
+        """Search every cell of the staged records (and the raw text of unparsed lines) for
+        mentions of an erased person. Returns the records to drop ("delete" erasures); the
+        records of "redact" erasures are rewritten in the stage, mentions replaced."""
+        counts = con.execute(
+            "SELECT count(_raw)"
+            + "".join(f", count(__s{i})" for i in range(len(columns)))
+            + f" FROM {stage}"
+        ).fetchall()[0]
+        cells = [f"__s{i}" for i, n in enumerate(counts[1:]) if n]
+        if counts[0]:
+            cells.append("_raw")
+        if not cells:
+            return set()
+        text = "concat_ws(chr(31), " + ", ".join(f"CAST(t.{c} AS VARCHAR)" for c in cells) + ")"
+        hits = mention.scan(con, stage, "t._source_row", text, _HashedKnown(self), self.identities)
+        if not hits:
+            return set()
+        drop = {int(r) for r, found in hits.items() if mention.DELETE in found.values()}
+        keep = {int(r): found for r, found in hits.items() if int(r) not in drop}
+        if keep:
+            drop |= self._redact_stage(con, stage, cells, types, keep)
+        return drop
+
+    def _redact_stage(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        stage: str,
+        cells: list[str],
+        types: list[str],
+        rows: dict[int, dict[str, str]],
+    ) -> set[int]:
+        """Replace the mentions (and the person's names beside them) in the staged cells of
+        ``rows``; returns rows whose mention sits in a typed cell, to drop instead."""
+        typed = {f"__s{i}" for i, t in enumerate(types) if t.upper() not in ("VARCHAR", "JSON")}
+        got = con.execute(
+            f"SELECT _source_row, {', '.join(cells)} FROM {stage} "
+            "WHERE _source_row IN (SELECT unnest(?::BIGINT[]))",
+            [sorted(rows)],
+        ).fetchall()
+        drop: set[int] = set()
+        updates: dict[str, list[tuple[int, str]]] = {}
+        for row in got:
+            found = set(rows[row[0]])
+            values = [v if isinstance(v, str) or v is None else str(v) for v in row[1:]]
+            found |= self._names(chr(31).join(v for v in values if v))
+            changed = {}
+            for c, value in zip(cells, values, strict=True):
+                if value is None:
+                    continue
+                new, n = mention.redact(value, found)
+                if n:
+                    changed[c] = new
+            if any(c in typed for c in changed):
+                drop.add(row[0])
+                continue
+            for c, new in changed.items():
+                updates.setdefault(c, []).append((row[0], new))
+        if not updates:
+            return drop
+        target = _writable(con, stage)
+        for c, ups in updates.items():
+            con.register(
+                "_tomb_updates",
+                pa.table(
+                    {
+                        "r": pa.array([u[0] for u in ups], pa.int64()),
+                        "v": pa.array([u[1] for u in ups], pa.string()),
+                    }
+                ),
+            )
+            try:
+                con.execute(
+                    f"UPDATE {target} SET {c} = u.v FROM _tomb_updates u "
+                    f"WHERE {target}._source_row = u.r"
+                )
+            finally:
+                con.unregister("_tomb_updates")
+        return drop
+
+    def _hit(self, id_type: str, value: str) -> str | None:
+        """The mode of the tombstone of one value, None when there is none."""
+        return self.modes.get(keyed_hash(self.key, tombstone_text(id_type, value)))
+
+    def _names(self, text: str) -> set[str]:
+        """Erased people's first and last names in ``text`` (both present), from the name
+        hashes "redact" erasures keep: every run of one to three words is tried."""
+        ws = mention.words(text)
+        parts: dict[str, str] = {}
+        for i in range(len(ws)):
+            for n in range(1, 4):
+                gram = " ".join(ws[i : i + n])
+                if i + n <= len(ws) and self._hit(NAME_PART_TYPE, name_key(gram)):
+                    parts.setdefault(name_key(gram), gram)
+        out: set[str] = set()
+        for a in parts:
+            for b in parts:
+                if a != b and self._hit(NAME_TYPE, f"{a} {b}"):
+                    out.update((parts[a], parts[b]))
+        return out
 
     def _phones(self, keys: set[str]) -> set[str]:
         """Phone keys (digits as written) whose parsed number is tombstoned."""
@@ -272,6 +447,68 @@ class TombstoneGuard:
                 if number and self.matches("phone", [number]):
                     out.add(k)
         return out
+
+
+@dataclass
+class _HashedKnown:
+    """The mention search's :class:`~personae.governance.mentions.Known`, by keyed hash."""
+
+    guard: TombstoneGuard
+
+    def emails(self, canonical: Iterable[str]) -> dict[str, str]:
+        out = {}
+        for e in canonical:
+            if mode := self.guard._hit("email", e):
+                out[e] = mode
+        return out
+
+    def phones(self, numbers: Iterable[str]) -> dict[str, str]:
+        out = {}
+        tails: dict[str, str | None] = {}
+        for n in numbers:
+            t = tail_of(n)
+            if t not in tails:
+                tails[t] = self.guard._hit(PHONE_TAIL_TYPE, t) if len(t) == TAIL_DIGITS else None
+            if not tails[t]:
+                continue
+            digits = n.lstrip("+")
+            mode = None
+            if not n.startswith("+"):
+                mode = self.guard._hit(PHONE_NSN_TYPE, digits) or (
+                    self.guard._hit(PHONE_NSN_TYPE, digits[1:]) if digits.startswith("0") else None
+                )
+            for identity in self.guard.identities:
+                if mode:
+                    break
+                e164 = parse_phone(n, identity.default_region)
+                mode = self.guard._hit("phone", e164) if e164 else None
+            if mode:
+                out[n] = mode
+        return out
+
+    def ids(self, tokens: Iterable[str]) -> dict[str, str]:
+        out = {}
+        for t in tokens:
+            if mode := self.guard._hit(TEXT_ID_TYPE, t.lower()):
+                out[t] = mode
+        return out
+
+    def prefilter_sql(self, text_sql: str) -> str | None:
+        return None  # nothing is known in clear
+
+
+def _writable(con: duckdb.DuckDBPyConnection, stage: str) -> str:
+    """A table the staged cells can be rewritten in: the stage itself, or (a view over a
+    Parquet file) a temp copy the view then reads."""
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [stage]
+    ).fetchall()
+    if not any(k[0] == "VIEW" for k in kind):
+        return stage
+    copy = f"{stage}_redacted"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {copy} AS SELECT * FROM {stage}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS SELECT * FROM {copy}")
+    return copy
 
 
 def _marker_sql(stage: str, columns: list[str]) -> str | None:
