@@ -33,11 +33,14 @@ chromium:
 demo: $(STAMP_RUN)
 	$(BIN)/personae demo $(DEMO_DIR)
 
-## make test: lint and run the whole test suite (installs Debian's chromium for the browser
-## tests when it is missing and apt-get is available).
+## make test: lint and run the whole test suite on both cores (installs Debian's chromium for
+## the browser tests when it is missing and apt-get is available). Each test file runs on
+## one worker (module fixtures are built once); the 5k demo workspaces are built once for
+## both workers (tests/conftest.py, built_once). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP_TEST) chromium
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests bench

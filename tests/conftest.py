@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from personae.demo import generate
 from tests.helpers import ingest_demo
@@ -38,7 +41,28 @@ def saas_ws(saas_data: Path, tmp_path_factory: pytest.TempPathFactory):
     return ingest_demo(saas_data, tmp_path_factory.mktemp("saas-ws") / "ws")
 
 
-def _analysed(scenario: str, folder: Path):
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder that ``build`` fills once per test run, shared by the xdist workers.
+
+    The first worker to ask builds it under a file lock; the others wait and reuse it.
+    Callers copy what they will change (a workspace), so each worker still has its own.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above every worker's own
+    folder = root / f"shared-{name}"
+    with FileLock(f"{folder}.lock"):
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            build(folder)
+            (folder / ".built").touch()
+    return folder
+
+
+def _analyse(scenario: str, folder: Path) -> None:
     """A demo-sized (5,000) workspace, seed 42, through text, value and segments: the data
     the ground-truth tests of the voice and the segments judge against."""
     from personae.pipeline import set_brand
@@ -51,17 +75,25 @@ def _analysed(scenario: str, folder: Path):
     ws.text()
     ws.value()
     ws.segment()
-    return ws, data
+
+
+def _analysed(scenario: str, tmp_path_factory: pytest.TempPathFactory):
+    from personae.workspace import Workspace
+    from tests.web_support import copy_workspace
+
+    shared = built_once(tmp_path_factory, f"{scenario}-5k", lambda f: _analyse(scenario, f))
+    own = copy_workspace(shared / "ws", tmp_path_factory.mktemp(f"{scenario}-5k") / "ws")
+    return Workspace(own), shared / "data"
 
 
 @pytest.fixture(scope="session")
 def retail_5k(tmp_path_factory: pytest.TempPathFactory):
-    return _analysed("retail", tmp_path_factory.mktemp("retail-5k"))
+    return _analysed("retail", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def saas_5k(tmp_path_factory: pytest.TempPathFactory):
-    return _analysed("saas", tmp_path_factory.mktemp("saas-5k"))
+    return _analysed("saas", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
