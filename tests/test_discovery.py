@@ -212,3 +212,26 @@ def test_init_from_then_run_completes(tmp_path: Path):
     res = runner.invoke(app, ["run", "-w", str(ws_path)])
     assert res.exit_code == 0, res.output
     assert (ws_path / "reports" / "personas.html").exists()
+
+
+def test_a_few_stray_ratings_do_not_hide_a_star_scale(tmp_path: Path):
+    """Exports carry bad rows: a 0, a 10 and a word among 1–5 stars are rows for the
+    quarantine, not a sign of a 0–10 scale (a hotel's guest reviews, Dutch headers)."""
+    rows = ["Beoordeling ID,Datum,Gast e-mail,Sterren,Recensie"]
+    stars = [5, 4, 4, 3, 5, 2, 1, 4, 5, 3] * 6 + [0, 10, "geweldig"]
+    for i, s in enumerate(stars):
+        rows.append(
+            f"HB-{7000 + i},2024-05-{1 + i % 28:02d},gast{i}@example.nl,{s},"
+            f"Kamer {i} was schoon en het ontbijt was prima; personeel vriendelijk"
+        )
+    path = tmp_path / "gastrecensies.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (f,) = _by_file(discover([path])).values()
+    assert f.kind == "reviews", f.ranking[:3]
+    assert _columns(f)["rating"] == "Sterren"
+    assert "1–5" in " ".join(f.mapping["rating"].evidence)
+    # and the three stray values are quarantined at ingest, the rest kept
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_files([path])
+    (report,) = ws.ingest().files
+    assert report.conserved and report.ingested == 60 and report.rejected == 3

@@ -127,9 +127,22 @@ def _rating(p: ColumnProfile) -> tuple[float, str]:
     if ints > 0.9 and p.int_min is not None and p.int_max is not None:
         if p.int_min >= 1 and p.int_max <= 5:
             return ints, f"whole numbers from {p.int_min} to {p.int_max} (a 1–5 rating)"
+        # a few stray values (a 0, a 9, "great") are bad rows for quarantine, not a
+        # different scale: judge by the share of values that are 1..5
+        stars = _share_between(p, 1, 5)
+        if stars >= 0.9:
+            return stars, f"{_pct(stars)} whole numbers from 1 to 5 (a 1–5 rating)"
         if p.int_min >= 0 and p.int_max <= 10:
             return 0.5 * ints, f"whole numbers from {p.int_min} to {p.int_max} (a 0–10 scale)"
     return 0.0, "not a 1–5 rating"
+
+
+def _share_between(p: ColumnProfile, lo: int, hi: int) -> float:
+    """Share of the sampled values that are whole numbers from ``lo`` to ``hi``."""
+    inside = sum(
+        n for v, n in p.counts.items() if v.strip().isdigit() and lo <= int(v.strip()) <= hi
+    )
+    return inside / p.non_null if p.non_null else 0.0
 
 
 def _money(p: ColumnProfile) -> tuple[float, str]:

@@ -77,30 +77,59 @@ def _distinct(decision: FileDecision, column: str) -> set[str]:
     return set()
 
 
-def _scan_found(decision: FileDecision, column: str, probe: list[str]) -> int | None:
-    """How many of ``probe`` occur in the whole of ``column`` (None: cannot scan)."""
-    if decision.sample is None:
-        return None
-    path, fmt = str(decision.path), decision.sample.fmt
-    reader = {
-        "csv": f"read_csv({quote_literal(path)}, all_varchar = true, header = true)",
-        "parquet": f"read_parquet({quote_literal(path)})",
-        "jsonl": f"read_json({quote_literal(path)}, format = 'newline_delimited')",
-    }.get(fmt)
-    if reader is None:
-        return None
-    con = connect()
-    try:
-        con.execute("CREATE TEMP TABLE _probe (v VARCHAR)")
-        con.executemany("INSERT INTO _probe VALUES (?)", [[v] for v in probe])
-        return con.execute(
-            f"SELECT count(*) FROM _probe WHERE v IN (SELECT trim(CAST({quote_ident(column)} "
-            f"AS VARCHAR)) FROM {reader})"
+class KeyColumns:
+    """The whole key columns of the key files, each read once into one DuckDB connection.
+
+    Every id-like column of every file is probed against every key column; scanning a key
+    file per probe made discovery cost (files × columns) scans of the largest files (the
+    events). Here a key column is scanned once, to its distinct values, on first use.
+    """
+
+    def __init__(self) -> None:
+        self._con = None
+        self._tables: dict[tuple[str, str], str | None] = {}
+
+    def _table(self, decision: FileDecision, column: str) -> str | None:
+        key = (str(decision.path), column)
+        if key in self._tables:
+            return self._tables[key]
+        path, fmt = str(decision.path), decision.sample.fmt if decision.sample else None
+        reader = {
+            "csv": f"read_csv({quote_literal(path)}, all_varchar = true, header = true)",
+            "parquet": f"read_parquet({quote_literal(path)})",
+            "jsonl": f"read_json({quote_literal(path)}, format = 'newline_delimited')",
+        }.get(fmt or "")
+        name = None
+        if reader is not None:
+            if self._con is None:
+                self._con = connect()
+            name = f"_key{len(self._tables)}"
+            try:
+                self._con.execute(
+                    f"CREATE TEMP TABLE {name} AS SELECT DISTINCT trim(CAST("
+                    f"{quote_ident(column)} AS VARCHAR)) AS v FROM {reader}"
+                )
+            except Exception:  # a dialect DuckDB reads differently: fall back to the sample
+                name = None
+        self._tables[key] = name
+        return name
+
+    def found(self, decision: FileDecision, column: str, probe: list[str]) -> int | None:
+        """How many of ``probe`` occur in the whole of ``column`` (None: cannot scan)."""
+        table = self._table(decision, column)
+        if table is None or self._con is None:
+            return None
+        # one list parameter, not a row insert per value (executemany is ~1 ms a row)
+        return self._con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT unnest(?::VARCHAR[]) AS v) p "
+            f"WHERE v IN (SELECT v FROM {table})",
+            [list(probe)],
         ).fetchall()[0][0]
-    except Exception:  # a dialect DuckDB reads differently: fall back to the sample
-        return None
-    finally:
-        con.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
 
 def _keys(decisions: list[FileDecision]) -> list[tuple[FileDecision, str, str, set[str]]]:
@@ -118,6 +147,18 @@ def _keys(decisions: list[FileDecision]) -> list[tuple[FileDecision, str, str, s
 def find_relations(decisions: list[FileDecision]) -> dict[int, list[Relation]]:
     """For each decision (by index), the columns that refer to another file's keys."""
     keys = _keys(decisions)
+    scans = KeyColumns()
+    try:
+        return _relations(decisions, keys, scans)
+    finally:
+        scans.close()
+
+
+def _relations(
+    decisions: list[FileDecision],
+    keys: list[tuple[FileDecision, str, str, set[str]]],
+    scans: KeyColumns,
+) -> dict[int, list[Relation]]:
     out: dict[int, list[Relation]] = {}
     ref = expectation("orders", "customer_id")  # an id that repeats: the reference shape
     for i, d in enumerate(decisions):
@@ -138,7 +179,7 @@ def find_relations(decisions: list[FileDecision]) -> dict[int, list[Relation]]:
                     continue
                 found = sum(v in key_values for v in values)
                 if found < len(values) * MIN_CONTAINMENT and not key_d.sample.complete:
-                    scanned = _scan_found(key_d, key_col, values)
+                    scanned = scans.found(key_d, key_col, values)
                     found = scanned if scanned is not None else found
                 share = found / len(values)
                 if share >= MIN_CONTAINMENT and found >= min(3, len(values)):
