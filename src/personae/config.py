@@ -416,6 +416,11 @@ class SourceConfig(_Strict):
     encoding: str | None = None  # CSV text encoding; detected from the bytes when unset
     sheet: str | None = None  # the worksheet of a spreadsheet; the first one when unset
     identifiers: dict[str, str] = Field(default_factory=dict)
+    # records written over several rows with their own fields on the first row only
+    # (Shopify's order lines): the field shared by a record's rows, and the fields filled
+    # down over its later rows before anything is checked (ingest/fill_down.py)
+    group_by: str | None = None
+    fill_down: list[str] = Field(default_factory=list)
 
     @field_validator("identifiers")
     @classmethod
@@ -428,6 +433,23 @@ class SourceConfig(_Strict):
                     + ", ".join(allowed)
                 )
         return value
+
+    @model_validator(mode="after")
+    def _row_shape(self) -> SourceConfig:
+        if self.fill_down and not self.group_by:
+            raise ValueError(
+                "fill_down needs group_by: set group_by to the field the rows of one record "
+                'share (e.g. group_by = "order_id")'
+            )
+        kind = KINDS.get(self.kind)
+        known = {f.name for f in kind.fields} if kind else set()
+        for name in [self.group_by or "", *self.fill_down]:
+            if name and kind and name not in known:
+                raise ValueError(
+                    f"group_by/fill_down name {name!r}, not a field of kind {self.kind!r}; "
+                    f"use one of: {', '.join(sorted(known))}"
+                )
+        return self
 
     @field_validator("kind")
     @classmethod

@@ -249,7 +249,13 @@ class Workspace:
                             if src.date_order
                             else "[ingest] date_order",
                         ),
-                        {"delimiter": src.delimiter, "encoding": src.encoding, "sheet": src.sheet},
+                        {
+                            "delimiter": src.delimiter,
+                            "encoding": src.encoding,
+                            "sheet": src.sheet,
+                            "group_by": src.group_by,
+                            "fill_down": tuple(src.fill_down),
+                        },
                     )
                 )
         with self.connect() as con, record_run(con, "ingest", self._config_hash()) as run:

@@ -35,6 +35,7 @@ from personae.ingest.archives import archive_members, file_size, is_member, loca
 from personae.ingest.columns import decide_columns
 from personae.ingest.dialect import Decision
 from personae.ingest.errors import IngestError
+from personae.ingest.fill_down import check_fill_down, fill_down_stage
 from personae.ingest.mapping import resolve_columns
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
 from personae.ingest.schema import SourceKind
@@ -388,6 +389,20 @@ def load_staged(
     report.duplicates += good - n_inserted
 
 
+def _filled_decision(
+    filled: int, group_by: str | None, fill_down: Sequence[str], cols: Mapping[str, str]
+) -> Decision:
+    """The ingest report's line for the cells filled down (see ingest/fill_down.py)."""
+    return Decision(
+        "fill_down",
+        f"filled {filled} blank cells from the earlier rows of their {group_by} group",
+        f"the source's fill_down fields ({', '.join(fill_down)}) are given on a record's "
+        "first row only",
+        column=cols.get(group_by or ""),
+        field=group_by,
+    )
+
+
 def _timestamp(now: datetime) -> str:
     return f"TIMESTAMP {lit(now.strftime('%Y-%m-%d %H:%M:%S.%f'))}"
 
@@ -409,15 +424,20 @@ def ingest_file(
     tombstones: TombstoneGuard | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
+    group_by: str | None = None,
+    fill_down: Sequence[str] = (),
 ) -> FileReport:
     """Ingest one file in one transaction and return its report.
 
     ``path`` may name a member of a zip archive (``export.zip/orders.csv``, see
     :mod:`personae.ingest.archives`). ``encoding`` and ``delimiter`` override what is
-    detected for CSV; ``sheet`` picks a worksheet of a spreadsheet.
+    detected for CSV; ``sheet`` picks a worksheet of a spreadsheet. ``fill_down`` fields
+    blank on the later rows of a ``group_by`` group take the group's earlier value
+    (:mod:`personae.ingest.fill_down`) before anything is checked.
     """
     options = options or ParseOptions()
     explicit = dict(mapping or {})
+    check_fill_down(kind, group_by, fill_down, path, source_name)
     path = path.resolve()
     fmt = detect_format(path, fmt)
     size = file_size(path)
@@ -466,6 +486,9 @@ def ingest_file(
             )
             types = ["VARCHAR"] * len(columns)
         cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
+        stage, filled = fill_down_stage(con, stage, columns, types, cols, group_by, fill_down)
+        if filled:
+            report.decisions.append(_filled_decision(filled, group_by, fill_down, cols))
         options, found = decide_columns(con, kind, stage, columns, types, cols, options)
         report.decisions += found
         load_staged(

@@ -348,6 +348,34 @@ ORDERS = SourceKind(
             aliases=("unit price", "price", "item price"),
         ),
         Field("discount", FieldType.DECIMAL, minimum=0, aliases=("discount amount", "discounts")),
+        Field(
+            "order_total",
+            FieldType.DECIMAL,
+            minimum=0,
+            aliases=(
+                "order total",
+                "total",
+                "grand total",
+                "order amount",
+                "total amount",
+                "amount",
+                "order value",
+                "total price",
+                "total paid",
+            ),
+            description=(
+                "The whole order's total as charged (an order-level export, or an order-level "
+                "column repeated on or given on the first of its lines): counted once per "
+                "order, it replaces the sum of the lines' quantity × unit price − discount."
+            ),
+        ),
+        Field(
+            "item_count",
+            FieldType.INTEGER,
+            minimum=0,
+            aliases=("item count", "items", "items sold", "number of items", "total items"),
+            description="How many items the whole order holds (else the sum of quantity).",
+        ),
         _CURRENCY,
         _CHANNEL,
         Field("store_id", aliases=("store id", "store", "location id")),

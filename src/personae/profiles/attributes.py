@@ -99,14 +99,16 @@ def _col(columns: Columns, kind: str, col: str, alias: str | None = None, cast: 
 def orders_sql(records: Callable[[str], str], columns: Columns, as_of: str, stage: Stage) -> str:
     c = columns
     status = "lower(status)" if _has(c, "orders", "status") else "'completed'"
-    total = "line_total" if _has(c, "orders", "line_total") else "0.0"
+    # each line's share of its order's revenue and items (personae.ingest.revenue): an
+    # order-level total counts once per order, else the lines' quantity × price − discount
+    total = "coalesce(line_revenue, 0)"
     discount = (
         "(coalesce(discount, 0) > 0"
         + (" OR coupon_code IS NOT NULL)" if _has(c, "orders", "coupon_code") else ")")
         if _has(c, "orders", "discount")
         else ("coupon_code IS NOT NULL" if _has(c, "orders", "coupon_code") else "FALSE")
     )
-    qty = "coalesce(quantity, 1)" if _has(c, "orders", "quantity") else "1"
+    qty = "line_items"
     order_key = "order_id" if _has(c, "orders", "order_id") else "CAST(_source_row AS VARCHAR)"
     channel = "channel" if _has(c, "orders", "channel") else "CAST(NULL AS VARCHAR)"
     category = "category" if _has(c, "orders", "category") else "CAST(NULL AS VARCHAR)"

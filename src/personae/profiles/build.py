@@ -11,12 +11,13 @@ configurable rule: ``most_recent`` non-empty value, ``most_frequent`` value, or
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from personae.config import ProfileSettings
 from personae.engine import Engine, quote_literal
 from personae.identity.identifiers import Normaliser
 from personae.identity.resolve import Slots, signature_join_sql
+from personae.ingest.revenue import order_lines_table
 from personae.profiles.attributes import (
     FAMILIES,
     Columns,
@@ -178,10 +179,18 @@ class ProfileBuilder:
     def as_of_sql(self, as_of: str) -> str:
         return f"CAST({quote_literal(as_of)} AS TIMESTAMP)"
 
-    def records(self, slots: Slots, norm: Normaliser, kind: str) -> str:
-        """``raw_<kind>`` with each record's profile_id and account key (a subquery)."""
+    def records(
+        self, slots: Slots, norm: Normaliser, kind: str, columns: Collection[str] = ()
+    ) -> str:
+        """``raw_<kind>`` with each record's profile_id and account key (a subquery).
+
+        Order lines also carry ``line_revenue`` and ``line_items``, their shares of their
+        order's revenue and items (:mod:`personae.ingest.revenue`, the one definition)."""
+        table = f"raw_{kind}"
+        if kind == "orders":
+            table = order_lines_table(columns or ("order_id", "line_total", "quantity"), table)
         return (
-            f"(SELECT r.*, s.profile_id, s.account_key FROM raw_{kind} r "
+            f"(SELECT r.*, s.profile_id, s.account_key FROM {table} r "
             f"{signature_join_sql(slots, kind)})"
         )
 
@@ -300,7 +309,7 @@ class ProfileBuilder:
 
         def recs(kind: str) -> str:
             if kind not in cache:
-                cache[kind] = self.records(slots, norm, kind)
+                cache[kind] = self.records(slots, norm, kind, columns.get(kind, ()))
             return cache[kind]
 
         at = self.as_of_sql(as_of)
@@ -511,7 +520,8 @@ class ProfileBuilder:
                        count(DISTINCT CASE WHEN lower(coalesce(status, '')) NOT IN
                              ('returned', 'cancelled', 'refunded') THEN order_id END) AS orders,
                        sum(CASE WHEN lower(coalesce(status, '')) NOT IN
-                             ('returned', 'cancelled', 'refunded') THEN line_total END) AS revenue,
+                             ('returned', 'cancelled', 'refunded') THEN line_revenue END)
+                           AS revenue,
                        max(order_date) AS last_order_at
                 FROM {recs("orders")} o
                 WHERE account_key IS NOT NULL AND order_date <= {at}

@@ -1,7 +1,9 @@
 """Orders per profile, in the shape the value models need.
 
 Value is measured on *kept* revenue: returned and cancelled lines are not money a
-customer brought, and a discount is already taken off ``line_total``. The BG/NBD model
+customer brought, and a discount is already taken off. What an order is worth is defined
+once, in :mod:`personae.ingest.revenue` (its ``order_total`` once, else its lines'
+quantity × unit price − discount); every sum here reads its ``line_revenue``. The BG/NBD model
 counts purchase *days* (two orders on one day are one purchase occasion, as in Fader,
 Hardie & Lee's CDNOW data), measured in days from epoch seconds so both engines agree.
 """
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from personae.engine import DuckDBEngine, quote_literal
+from personae.ingest.revenue import order_lines_table
 from personae.profiles.attributes import epoch
 
 KEPT = "lower(coalesce(status, 'completed')) NOT IN ('returned', 'cancelled', 'refunded')"
@@ -53,7 +56,9 @@ def stage_value_orders(con: duckdb.DuckDBPyConnection, as_of: str) -> int:
         )
         return 0
     order_key = "o.order_id" if "order_id" in cols else "CAST(o._source_row AS VARCHAR)"
-    total = "o.line_total" if "line_total" in cols else "0.0"
+    # each line's share of its order's revenue (personae.ingest.revenue: an order-level
+    # total once per order, else quantity × unit price − discount)
+    total = "coalesce(o.line_revenue, 0)"
     status = "o.status" if "status" in cols else "NULL"
     channel = "o.channel" if "channel" in cols else "CAST(NULL AS VARCHAR)"
     accounts = "account_id" in columns_of(con, "raw_accounts")
@@ -79,7 +84,7 @@ def stage_value_orders(con: duckdb.DuckDBPyConnection, as_of: str) -> int:
                coalesce(max({own_account}), max({customer_account}), max(p.account_id))
                    AS account_key,
                max({channel}) AS channel
-        FROM raw_orders o
+        FROM {order_lines_table(cols)} o
         JOIN record_profiles rp ON rp.source_kind = 'orders'
              AND rp.source_file = o._source_file AND rp.source_row = o._source_row
         LEFT JOIN profiles p ON p.profile_id = rp.profile_id

@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from personae.ingest.revenue import order_lines_table
 from personae.value.transactions import KEPT, columns_of
 
 PLAN_ORDER = ("free", "starter", "basic", "team", "pro", "business", "enterprise")
@@ -24,12 +25,14 @@ PLAN_ORDER = ("free", "starter", "basic", "team", "pro", "business", "enterprise
 
 def category_cross_sell(con: duckdb.DuckDBPyConnection, top: int = 3) -> pd.DataFrame:
     """Per buying profile: cross-sell score and the top unbought categories."""
-    if "category" not in columns_of(con, "raw_orders"):
+    cols = columns_of(con, "raw_orders")
+    if "category" not in cols:
         return pd.DataFrame(columns=["profile_id", "upsell_score", "upsell_suggestions"])
     bought = con.execute(
         f"""
-        SELECT rp.profile_id, o.category, greatest(sum(coalesce(o.line_total, 0)), 0.01) AS spend
-        FROM raw_orders o
+        SELECT rp.profile_id, o.category,
+               greatest(sum(coalesce(o.line_revenue, 0)), 0.01) AS spend
+        FROM {order_lines_table(cols)} o
         JOIN record_profiles rp ON rp.source_kind = 'orders'
              AND rp.source_file = o._source_file AND rp.source_row = o._source_row
         WHERE rp.profile_id IS NOT NULL AND o.category IS NOT NULL AND {KEPT}

@@ -67,6 +67,12 @@ def source_block(plan: SourcePlan, base: Path) -> str:
         out.append(f"# {path_line}")
         return "\n".join(out) + "\n"
     out += [f"[sources.{plan.name}]", f"kind = {toml_string(plan.kind or '')}", path_line]
+    shape = d.preset.row_shape if d.preset is not None else {}
+    if shape.get("group_by") and shape.get("fill_down"):
+        # the layout gives a record's own fields on its first row only: ingest fills them
+        # down over the record's other rows (ingest/fill_down.py)
+        out.append(f"group_by = {toml_string(shape['group_by'])}")
+        out.append("fill_down = [" + ", ".join(toml_string(f) for f in shape["fill_down"]) + "]")
     if d.identifiers:
         out.append(f"[sources.{plan.name}.identifiers]")
         out += [f"{k} = {toml_string(v)}" for k, v in d.identifiers.items()]

@@ -14,7 +14,7 @@ no confidence, and is asked for rather than guessed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -192,10 +192,27 @@ def _file_hint(kind: str, file_name: str) -> float:
 
 
 def _order_level_guard(kind: str, mapping: dict[str, FieldChoice]) -> list[str]:
-    """An order total with an item count is an order-level export: the count is not the
-    quantity of one line at that price (quantity × total would multiply the revenue)."""
-    if kind != "orders" or "unit_price" not in mapping or "quantity" not in mapping:
+    """A money column whose header says total is the order's total, not a unit price: it
+    becomes ``order_total`` (counted once per order), and an item count beside it becomes
+    ``item_count``, not the quantity of one line at that price (quantity × total would
+    multiply the revenue)."""
+    if kind != "orders" or "unit_price" not in mapping or "order_total" in mapping:
         return []
+    price = normalise_header(mapping["unit_price"].column)
+    words = [normalise_header(w) for w in vocab()["money"]["total_words"]]
+    if not any(w and w in price for w in words) or mapping["unit_price"].source == "preset":
+        return []
+    total = mapping.pop("unit_price")
+    mapping["order_total"] = replace(total, field="order_total")
+    notes = [f"{total.column!r} is an order total, so it is order_total, not unit_price"]
+    if "quantity" in mapping and "item_count" not in mapping:
+        count = mapping.pop("quantity")
+        mapping["item_count"] = replace(count, field="item_count")
+        notes.append(
+            f"{count.column!r} beside it is the order's item count (item_count), not the "
+            "quantity of one line"
+        )
+    return notes
     price = normalise_header(mapping["unit_price"].column)
     words = [normalise_header(w) for w in vocab()["money"]["total_words"]]
     if not any(w and w in price for w in words) or mapping["unit_price"].source == "preset":
