@@ -421,6 +421,9 @@ class SourceConfig(_Strict):
     # down over its later rows before anything is checked (ingest/fill_down.py)
     group_by: str | None = None
     fill_down: list[str] = Field(default_factory=list)
+    # the vendor layout (src/personae/ingest/presets/NAME.toml) whose computed fields ingest
+    # adds: constants, words read as values, nested records flattened (ingest/nested.py)
+    preset: str | None = None
 
     @field_validator("identifiers")
     @classmethod

@@ -255,6 +255,7 @@ class Workspace:
                             "sheet": src.sheet,
                             "group_by": src.group_by,
                             "fill_down": tuple(src.fill_down),
+                            "preset": src.preset,
                         },
                     )
                 )

@@ -37,6 +37,7 @@ from personae.ingest.dialect import Decision
 from personae.ingest.errors import IngestError
 from personae.ingest.fill_down import check_fill_down, fill_down_stage
 from personae.ingest.mapping import resolve_columns
+from personae.ingest.nested import compute_stage, computed_columns, preset_layout
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
 from personae.ingest.schema import SourceKind
 from personae.ingest.tables import raw_columns
@@ -159,6 +160,7 @@ def _stage_batches(
     encoding: str | None = None,
     sheet: str | None = None,
     notes: list[Decision] | None = None,
+    computed: Sequence[str] = (),
 ) -> list[str]:
     """Append the reader's batches to a temp table ``_stage``; return the file's columns.
 
@@ -181,7 +183,10 @@ def _stage_batches(
     ):
         if not columns and fmt in ("csv", "xlsx"):
             # Fail fast on a CSV whose header cannot provide the required fields.
-            resolve_columns(kind, batch.columns, explicit, path, source_name=source_name)
+            # (the preset's computed fields are added after staging, ingest/nested.py)
+            resolve_columns(
+                kind, [*batch.columns, *computed], explicit, path, source_name=source_name
+            )
         renames = {}
         for i, name in enumerate(batch.columns):
             if name not in position:
@@ -426,6 +431,7 @@ def ingest_file(
     sheet: str | None = None,
     group_by: str | None = None,
     fill_down: Sequence[str] = (),
+    preset: str | None = None,
 ) -> FileReport:
     """Ingest one file in one transaction and return its report.
 
@@ -438,6 +444,10 @@ def ingest_file(
     options = options or ParseOptions()
     explicit = dict(mapping or {})
     check_fill_down(kind, group_by, fill_down, path, source_name)
+    # fields the source's vendor layout computes (constants, value maps, nested records)
+    layout = preset_layout(preset, path, source_name)
+    computed = computed_columns(layout) if layout else {}
+    explicit.update(computed)
     path = path.resolve()
     fmt = detect_format(path, fmt)
     size = file_size(path)
@@ -483,8 +493,11 @@ def ingest_file(
                 encoding=encoding,
                 sheet=sheet,
                 notes=report.decisions,
+                computed=list(computed.values()),
             )
             types = ["VARCHAR"] * len(columns)
+        if layout is not None:
+            stage, columns, types = compute_stage(con, layout, stage, columns, types, explicit)
         cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
         stage, filled = fill_down_stage(con, stage, columns, types, cols, group_by, fill_down)
         if filled:

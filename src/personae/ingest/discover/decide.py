@@ -243,6 +243,7 @@ def settle(d: FileDecision) -> None:
     """Turn low-confidence field choices and missing required fields into questions."""
     assert d.kind is not None
     d.questions = [q for q in d.questions if q.subject == "kind"]
+    computed = set(d.preset.computed) if d.preset is not None else set()  # ingest/nested.py
     for e in expectations(d.kind):
         choice = d.mapping.get(e.field)
         if choice is not None and (choice.confidence >= CONFIDENT or choice.source != "discovered"):
@@ -252,7 +253,7 @@ def settle(d: FileDecision) -> None:
             cols = [choice.column, *choice.alternatives]
             reason = _tie_reason(d, e.field, cols, choice)
             d.questions.append(Question(d.path, e.field, cols, reason, e.required))
-        elif e.required and e.field not in d.mapping:
+        elif e.required and e.field not in d.mapping and e.field not in computed:
             near = _near_misses(d, e.field)
             reason = (
                 "no column looks like it; the closest: "

@@ -34,9 +34,19 @@ class Preset:
     identifiers: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)  # fields the layout implies
     row_shape: dict = field(default_factory=dict)
+    # fields ingest computes from the file (ingest/nested.py): ``values`` reads words as the
+    # field's values ({"rating": {"from": "starRating", "map": {"FIVE": "5"}}}), ``nested``
+    # flattens nested or spread-out columns into one field (GA4's event_params)
+    values: dict[str, dict] = field(default_factory=dict)
+    nested: dict[str, dict] = field(default_factory=dict)
     layout: str = "long"
     docs: tuple[str, ...] = ()
     notes: str = ""
+
+    @property
+    def computed(self) -> tuple[str, ...]:
+        """Fields ingest computes for this layout (constants, value maps, nested)."""
+        return (*self.constants, *self.values, *self.nested)
 
     def signature_match(self, headers: set[str]) -> tuple[bool, float]:
         """Whether every required header is present, and the share of all listed ones."""
@@ -68,7 +78,13 @@ def _parse(name: str, data: dict) -> Preset:
         fields = {f.name for f in KINDS[kind].fields}
         columns = {k: _tuple(v) for k, v in data.get("columns", {}).items()}
         constants = {k: str(v) for k, v in data.get("constants", {}).items()}
-        unknown = (set(columns) | set(constants)) - fields
+        values = {k: dict(v) for k, v in data.get("values", {}).items()}
+        nested = {k: dict(v) for k, v in data.get("nested", {}).items()}
+        for k, v in values.items():
+            if "from" not in v or not isinstance(v.get("map"), dict):
+                raise PresetError(f"preset {name}: [values] {k} needs from and map")
+            v["map"] = {str(a): str(b) for a, b in v["map"].items()}
+        unknown = (set(columns) | set(constants) | set(values) | set(nested)) - fields
         if unknown:
             raise PresetError(f"preset {name}: fields not in {kind}: {sorted(unknown)}")
         return Preset(
@@ -83,6 +99,8 @@ def _parse(name: str, data: dict) -> Preset:
             identifiers=dict(data.get("identifiers", {})),
             constants=constants,
             row_shape=dict(data.get("row_shape", {})),
+            values=values,
+            nested=nested,
             layout=meta.get("layout", "long"),
             docs=_tuple(meta.get("docs", ())),
             notes=meta.get("notes", ""),

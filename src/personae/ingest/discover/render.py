@@ -73,6 +73,9 @@ def source_block(plan: SourcePlan, base: Path) -> str:
         # down over the record's other rows (ingest/fill_down.py)
         out.append(f"group_by = {toml_string(shape['group_by'])}")
         out.append("fill_down = [" + ", ".join(toml_string(f) for f in shape["fill_down"]) + "]")
+    if d.preset is not None and d.preset.computed:
+        # fields the layout implies or nests, computed by ingest from the preset's data
+        out.append(f"preset = {toml_string(d.preset.name)}")
     if d.identifiers:
         out.append(f"[sources.{plan.name}.identifiers]")
         out += [f"{k} = {toml_string(v)}" for k, v in d.identifiers.items()]
