@@ -1,0 +1,40 @@
+"""Currency inference and the single money formatter (personae.locale.money)."""
+
+from personae.locale.money import format_money, infer_currency
+
+
+def test_format_money_known_and_unknown_codes():
+    assert format_money(1234.5, "GBP") == "£1,234.50"
+    assert format_money(1234.5, "USD") == "$1,234.50"
+    assert format_money(1000, "JPY") == "¥1,000"
+    assert format_money(-3, "XYZ") == "-3.00 XYZ"
+
+
+def test_uk_header_and_pound_values_give_gbp_with_evidence():
+    inf = infer_currency(["Order ID", "Total (GBP)"], ["£12.00", "£1,234.50"])
+    assert inf.currency == "GBP"
+    assert 'header "Total (GBP)"' in inf.statement()
+    assert "£" in inf.statement()
+
+
+def test_german_euro_values_give_eur():
+    inf = infer_currency(["Bestellnummer", "Betrag in €"], ["1.234,50 €", "9,99 €"])
+    assert inf.currency == "EUR"
+
+
+def test_dollar_only_is_undecided_with_config_key_and_default():
+    inf = infer_currency(["Total"], ["$12.00", "$5.00"])
+    assert inf.currency is None
+    text = inf.statement()
+    assert "undecided" in text and "[workspace] currency" in text and "USD" in text
+
+
+def test_dollar_settled_by_country_evidence():
+    assert infer_currency(["Total"], ["$12.00"], country="ca").currency == "CAD"
+
+
+def test_mixed_currency_column_is_reported_per_currency_not_summed():
+    inf = infer_currency([], [], currency_column=["EUR", "GBP", "GBP"])
+    assert inf.currency is None
+    assert inf.per_currency == {"EUR": 1, "GBP": 2}
+    assert "not added together" in inf.statement()
