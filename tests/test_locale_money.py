@@ -38,3 +38,18 @@ def test_mixed_currency_column_is_reported_per_currency_not_summed():
     assert inf.currency is None
     assert inf.per_currency == {"EUR": 1, "GBP": 2}
     assert "not added together" in inf.statement()
+
+
+def test_phone_region_from_calling_code():
+    from personae.locale.phones import infer_phone_region
+
+    region, text = infer_phone_region(["+49 30 901820", "0049 89 1234567", ""])
+    assert region == "DE" and "+49 on 2 of 2" in text
+
+
+def test_national_uk_numbers_need_country_evidence():
+    from personae.locale.phones import infer_phone_region
+
+    region, text = infer_phone_region(["07700 900123", "07700 900456"])
+    assert region is None and "[workspace] phone_region" in text and "default used: US" in text
+    assert infer_phone_region(["07700 900123"], country="gb")[0] == "GB"
