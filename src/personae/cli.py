@@ -283,16 +283,24 @@ def demo_data(
     fmt: str = typer.Option(
         "auto",
         "--format",
-        help="csv (CSV + JSON Lines + Segment batch JSON), parquet, or auto "
-        "(parquet above 50,000 customers).",
+        help="csv (CSV + JSON Lines + Segment batch JSON), parquet, auto "
+        "(parquet above 50,000 customers), or exports (the vendors' own export layouts "
+        "in OUT/exports, for `personae init WS --from OUT/exports`).",
     ),
 ) -> None:
     """Generate realistic multi-source demo data with planted ground truth (in OUT/truth)."""
+    from functools import partial
+
     from personae.demo import generate
+    from personae.demo.exports import EXPORTS_DIR, generate_exports
 
     if scenario not in ("retail", "saas"):
         _error("--scenario must be retail or saas")
         raise typer.Exit(2)
+    if fmt not in ("csv", "parquet", "auto", "exports"):
+        _error("--format must be csv, parquet, auto or exports")
+        raise typer.Exit(2)
+    make = generate_exports if fmt == "exports" else partial(generate, fmt=fmt)
     with Progress(
         TextColumn("[bold]generating"),
         BarColumn(),
@@ -301,21 +309,23 @@ def demo_data(
         console=console,
     ) as progress:
         task = progress.add_task("gen", total=customers)
-        manifest = generate(
+        manifest = make(
             scenario,
             customers,
             seed,
             out,
-            fmt=fmt,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    table = Table(title=f"Demo data in {out}", title_justify="left")
+    data = Path(out) / EXPORTS_DIR if fmt == "exports" else Path(out)
+    table = Table(title=f"Demo data in {data}", title_justify="left")
     table.add_column("file")
     table.add_column("rows", justify="right")
     for name, rows in manifest.files.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
     console.print(f"Ground truth (never read by the pipeline): {Path(out) / 'truth'}")
+    if fmt == "exports":
+        console.print(f"Next: personae init WORKSPACE --from {data}")
 
 
 @app.command()
