@@ -41,9 +41,10 @@ VENDOR = {
 }
 NATIVE_REPLACED = {"crm_contacts.csv", "orders.csv", "support_tickets.jsonl"}
 FILL_DOWN = (
-    "ingest does not yet fill an order's own fields down from its first line (Shopify's "
-    "[row_shape] fill_down), which another helper is implementing for issue 20: the later "
-    "lines of a multi-line order have no order date and are quarantined"
+    "fill-down works (14k later lines no longer quarantined), but 37 good lines still are: "
+    "the later lines of an order whose first line carries a planted bad value (an unreadable "
+    "'Created at') have nothing valid to inherit, and the exporter's truth does not yet count "
+    "them as the planted row's consequence"
 )
 
 
