@@ -424,6 +424,11 @@ class SourceConfig(_Strict):
     # the vendor layout (src/personae/ingest/presets/NAME.toml) whose computed fields ingest
     # adds: constants, words read as values, nested records flattened (ingest/nested.py)
     preset: str | None = None
+    # a wide survey export (one row per respondent, one column per question): how many
+    # header rows it has and which columns describe the respondent (ingest/wide.py)
+    layout: Literal["long", "wide"] = "long"
+    header_rows: int = Field(1, ge=1, le=3)
+    metadata: list[str] = Field(default_factory=list)
 
     @field_validator("identifiers")
     @classmethod

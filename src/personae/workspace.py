@@ -32,6 +32,7 @@ from personae.ingest.loader import IngestReport, expand_paths, ingest_file
 from personae.ingest.schema import KINDS, get_kind
 from personae.ingest.tables import ensure_tables
 from personae.ingest.validate import ParseOptions
+from personae.ingest.wide import WideLayout
 from personae.runs import RUNS_DDL, config_hash, record_run
 
 ProgressFn = Callable[[Path, int, int], None]
@@ -256,6 +257,9 @@ class Workspace:
                             "group_by": src.group_by,
                             "fill_down": tuple(src.fill_down),
                             "preset": src.preset,
+                            "wide": WideLayout(src.header_rows, tuple(src.metadata))
+                            if src.layout == "wide"
+                            else None,
                         },
                     )
                 )

@@ -41,6 +41,7 @@ from personae.ingest.nested import compute_stage, computed_columns, preset_layou
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
 from personae.ingest.schema import SourceKind
 from personae.ingest.tables import raw_columns
+from personae.ingest.wide import WideLayout, load_wide
 
 if TYPE_CHECKING:
     from personae.governance.pseudonyms import Pseudonymiser
@@ -75,6 +76,9 @@ class FileReport:
     # how the file was read: encoding, delimiter, header row, sheet, and per column the
     # date order, decimal separator and Excel serial dates (see ingest/dialect.py, columns.py)
     decisions: list[Decision] = field(default_factory=list)
+    # a wide survey export (ingest/wide.py): the rows above are respondents, and this many
+    # answer rows were written from them
+    answers: int | None = None
 
     @property
     def conserved(self) -> bool:
@@ -429,6 +433,7 @@ def ingest_file(
     tombstones: TombstoneGuard | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
+    wide: WideLayout | None = None,
     group_by: str | None = None,
     fill_down: Sequence[str] = (),
     preset: str | None = None,
@@ -439,7 +444,8 @@ def ingest_file(
     :mod:`personae.ingest.archives`). ``encoding`` and ``delimiter`` override what is
     detected for CSV; ``sheet`` picks a worksheet of a spreadsheet. ``fill_down`` fields
     blank on the later rows of a ``group_by`` group take the group's earlier value
-    (:mod:`personae.ingest.fill_down`) before anything is checked.
+    (:mod:`personae.ingest.fill_down`) before anything is checked. ``wide``: the file is
+    a wide survey export (one row per respondent), reshaped by :mod:`personae.ingest.wide`.
     """
     options = options or ParseOptions()
     explicit = dict(mapping or {})
@@ -498,17 +504,23 @@ def ingest_file(
             types = ["VARCHAR"] * len(columns)
         if layout is not None:
             stage, columns, types = compute_stage(con, layout, stage, columns, types, explicit)
-        cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
-        stage, filled = fill_down_stage(con, stage, columns, types, cols, group_by, fill_down)
-        if filled:
-            report.decisions.append(_filled_decision(filled, group_by, fill_down, cols))
-        options, found = decide_columns(con, kind, stage, columns, types, cols, options)
-        report.decisions += found
-        load_staged(
-            con, kind, report, stage, columns, types, cols, options, run_id, now, pseudonyms,
-            tombstones=tombstones,
-        )  # fmt: skip
-        con.execute("DROP TABLE _checks")
+        if wide is not None:
+            load_wide(
+                con, kind, report, stage, columns, types, explicit, options, wide, run_id, now,
+                pseudonyms, tombstones=tombstones, source_name=source_name,
+            )  # fmt: skip
+        else:
+            cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
+            stage, filled = fill_down_stage(con, stage, columns, types, cols, group_by, fill_down)
+            if filled:
+                report.decisions.append(_filled_decision(filled, group_by, fill_down, cols))
+            options, found = decide_columns(con, kind, stage, columns, types, cols, options)
+            report.decisions += found
+            load_staged(
+                con, kind, report, stage, columns, types, cols, options, run_id, now,
+                pseudonyms, tombstones=tombstones,
+            )  # fmt: skip
+        con.execute("DROP TABLE IF EXISTS _checks")
         report.seconds = time.perf_counter() - started
         con.execute(
             "INSERT INTO ingest_files (run_id, kind, source, source_file, format, bytes, "

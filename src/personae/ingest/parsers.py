@@ -123,6 +123,9 @@ _FALSE = (
 _OFFSET_RE = (
     r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)$"
 )
+# A zone after a 12-hour time (Google Forms' CSV): 10:15:32 AM GMT, 1:15:32 PM GMT+1.
+_ZONE_AFTER_AMPM_RE = r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2})? ?(AM|PM|am|pm) (UTC|GMT)([+-][0-9]{1,2})?$"
+_ZONED = ["%Y/%m/%d %I:%M:%S %p %Z", "%m/%d/%Y %I:%M:%S %p %Z", "%Y-%m-%d %I:%M:%S %p %Z"]
 
 
 def _let(value: str, var: str, body: str) -> str:
@@ -267,10 +270,14 @@ def macro_sql(calling_code: str = "1") -> list[str]:
                 THEN CAST(to_timestamp(CAST(c AS BIGINT)) AS TIMESTAMP)
               WHEN regexp_full_match(c, '[0-9]{12,13}') THEN epoch_ms(CAST(c AS BIGINT))
             END""",
+        # Google Forms' CSV writes the form's zone after a 12-hour time:
+        # "2024/03/05 1:15:32 PM GMT+1" (read with strptime's %Z, which takes GMT±N).
         f"""CREATE OR REPLACE MACRO personae__with_offset(c) AS
             CASE WHEN regexp_matches(c, '{_OFFSET_RE}')
                  THEN CAST(TRY_CAST(regexp_replace(c, '\\s*(UTC|GMT)$', 'Z') AS TIMESTAMPTZ)
-                           AS TIMESTAMP) END""",
+                           AS TIMESTAMP)
+                 WHEN regexp_matches(c, '{_ZONE_AFTER_AMPM_RE}')
+                 THEN CAST(try_strptime(c, {_list(_ZONED)}) AS TIMESTAMP) END""",
         # In UTC the common non-ISO forms (MM/DD/YYYY …) are tried first; regular
         # expressions only run for what is left. Elsewhere an explicit offset must be found
         # first, because a wall-clock time is read in the configured zone.

@@ -604,6 +604,8 @@ SURVEY_RESPONSES = SourceKind(
         Field("question_id", aliases=("question id", "question code")),
         Field("question", aliases=("question text", "prompt")),
         Field("answer", aliases=("response", "answer text", "value")),
+        # a numeric answer (a rating, a 0-10 scale) as a number; ``answer`` keeps its text
+        Field("answer_value", FieldType.DECIMAL, aliases=("answer value", "numeric answer")),
     ),
     rules=(
         RowRule(

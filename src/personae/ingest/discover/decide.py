@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from personae.engine import connect
 from personae.ingest import parsers
+from personae.ingest.discover import wide
 from personae.ingest.discover.expect import expectation, expectations, one_of
 from personae.ingest.discover.fit import content_fit
 from personae.ingest.discover.model import Discovery, FileDecision, Question, SourcePlan
@@ -103,12 +104,18 @@ def decide_file(d: FileDecision, kind: str | None = None) -> FileDecision:
         return d
     matched = match_preset(d.columns)
     if matched is not None and kind in (None, matched[0].kind):
+        wide.drop_header_rows(d, matched[0])
         _apply_preset(d, *matched)
+        if matched[0].layout == "wide":
+            wide.settle_preset(d, matched[0])
+    elif kind in (None, wide.KIND) and wide.detect(d):
+        pass  # a wide survey with no preset (discover/wide.py)
     else:
         _choose_kind(d, kind)
     if d.kind is not None:
         _break_time_ties(d)
         settle(d)
+        wide.settled(d)
     return d
 
 

@@ -58,6 +58,9 @@ class FileDecision:
     error: str | None = None  # the file could not be read
     source: str | None = None  # the source it became
     context: bool = False  # already a source: read to relate, not added
+    # source settings beyond kind and columns (a wide survey: layout, header_rows, metadata)
+    settings: dict = field(default_factory=dict)
+    answers_from: list[str] = field(default_factory=list)  # a wide survey's question columns
 
     @property
     def columns(self) -> list[str]:
@@ -65,7 +68,7 @@ class FileDecision:
 
     @property
     def unmapped(self) -> list[str]:
-        used = {c.column for c in self.mapping.values()}
+        used = {c.column for c in self.mapping.values()} | set(self.answers_from)
         return [c for c in self.columns if c not in used]
 
     @property

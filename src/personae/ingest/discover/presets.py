@@ -42,6 +42,16 @@ class Preset:
     layout: str = "long"
     docs: tuple[str, ...] = ()
     notes: str = ""
+    wide: dict = field(default_factory=dict)  # layout "wide": header_rows, min_questions
+
+    @property
+    def header_rows(self) -> int:
+        return int(self.wide.get("header_rows", 1))
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        """Every header the layout documents (a wide layout's respondent columns)."""
+        return (*self.required, *self.optional)
 
     @property
     def computed(self) -> tuple[str, ...]:
@@ -60,6 +70,12 @@ class Preset:
     def confidence(self, share: float) -> float:
         """More required headers and more of the optional ones present: surer."""
         return round(min(0.99, 0.7 + 0.04 * len(self.required) + 0.2 * share), 2)
+
+
+def looks_like_question(header: str) -> bool:
+    """A header that reads as a question put to a person: a question mark, or a phrase of
+    four words or more (a field name has one to three)."""
+    return header.rstrip().endswith("?") or len(header.split()) >= 4
 
 
 def _tuple(value) -> tuple[str, ...]:
@@ -102,6 +118,7 @@ def _parse(name: str, data: dict) -> Preset:
             values=values,
             nested=nested,
             layout=meta.get("layout", "long"),
+            wide=dict(data.get("wide", {})),
             docs=_tuple(meta.get("docs", ())),
             notes=meta.get("notes", ""),
         )
@@ -135,11 +152,18 @@ def match_preset(columns: list[str]) -> tuple[Preset, float] | None:
     best: tuple[Preset, float] | None = None
     for p in presets():
         ok, share = p.signature_match(headers)
-        if not ok:
+        if not ok or (p.layout == "wide" and not _has_questions(p, columns)):
             continue
         if best is None or (len(p.required), share) > (len(best[0].required), best[1]):
             best = (p, share)
     return best
+
+
+def _has_questions(p: Preset, columns: list[str]) -> bool:
+    """A survey has questions besides its listed columns: headers that read as one."""
+    listed = {normalise_header(h) for h in p.listed}
+    asked = [c for c in columns if normalise_header(c) not in listed and looks_like_question(c)]
+    return len(asked) >= int(p.wide.get("min_questions", 1))
 
 
 def preset_columns(p: Preset, columns: list[str]) -> dict[str, str]:

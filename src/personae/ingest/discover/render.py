@@ -67,6 +67,7 @@ def source_block(plan: SourcePlan, base: Path) -> str:
         out.append(f"# {path_line}")
         return "\n".join(out) + "\n"
     out += [f"[sources.{plan.name}]", f"kind = {toml_string(plan.kind or '')}", path_line]
+    out += [f"{k} = {_toml_value(v)}" for k, v in d.settings.items()]
     shape = d.preset.row_shape if d.preset is not None else {}
     if shape.get("group_by") and shape.get("fill_down"):
         # the layout gives a record's own fields on its first row only: ingest fills them
@@ -95,6 +96,14 @@ def source_block(plan: SourcePlan, base: Path) -> str:
         listed = ", ".join(repr(c) for c in d.unmapped)
         out += _comment(f"not mapped (kept in the _extra column): {listed}")
     return "\n".join(out) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_string(str(v)) for v in value) + "]"
+    if isinstance(value, bool | int):
+        return str(value).lower()
+    return toml_string(str(value))
 
 
 def blocks(plans: list[SourcePlan], base: Path) -> str:

@@ -1,0 +1,76 @@
+"""Wide survey exports (one row per respondent, one column per question) become one answer
+row per question, with the full question text, multi-select answers split and numbers
+kept as numbers. Expected rows are counted from the CSV files here with the csv module."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from personae import Workspace
+
+EXPORTS = Path(__file__).parent / "fixtures" / "exports"
+WIDE = Path(__file__).parent / "fixtures" / "wide"
+
+
+def _expected_answers(path: Path, metadata: set[str], multi: str, sep: str, delim=",") -> int:
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter=delim))
+    n = 0
+    for row in rows:
+        for col, value in row.items():
+            if col in metadata or not (value or "").strip():
+                continue
+            n += len([v for v in value.split(sep) if v.strip()]) if col == multi else 1
+    return n
+
+
+def _answers(ws: Workspace) -> list[dict]:
+    with ws.connect() as con:
+        rows = con.execute(
+            "SELECT response_id, question, answer, answer_value FROM raw_survey_responses "
+            "ORDER BY _source_row, question, answer"
+        ).fetchall()
+    return [
+        dict(zip(("response_id", "question", "answer", "answer_value"), r, strict=True))
+        for r in rows
+    ]
+
+
+def test_google_forms_export_is_reshaped_with_full_questions_and_split_checkboxes(tmp_path):
+    path = EXPORTS / "google_forms" / "responses.csv"
+    multi = "Which of these have you bought from us? (tick all that apply)"
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_files([path])
+    (f,) = ws.ingest().files
+    assert f.conserved and f.rejected == 0
+    got = _answers(ws)
+    assert len(got) == _expected_answers(path, {"Timestamp", "Email Address"}, multi, ", ")
+    questions = {r["question"] for r in got}
+    assert multi in questions
+    assert "How likely are you to recommend us to a friend or colleague?" in questions
+    bought = {r["answer"] for r in got if r["question"] == multi}
+    assert "Sourdough loaves" in bought and "Pastries" in bought
+    assert not any(", " in a for a in bought)
+    nps = [r for r in got if r["question"].startswith("How likely")]
+    assert nps and all(r["answer_value"] is not None for r in nps)
+    assert float(nps[0]["answer_value"]) == float(nps[0]["answer"])
+    # free text stays whole
+    better = [r["answer"] for r in got if r["question"].startswith("What is one thing")]
+    assert "Open a little earlier on Saturdays, maybe 7am." in better
+
+
+def test_a_wide_survey_without_a_preset_is_discovered_and_reshaped(tmp_path):
+    """A German farm shop's own export: semicolons, ';'-joined multi-select, day-first."""
+    path = WIDE / "kundenumfrage.csv"
+    multi = "Welche Produkte kaufen Sie bei uns? (Mehrfachauswahl)"
+    ws = Workspace.init(tmp_path / "ws")
+    found = ws.add_files([path])
+    assert not found.blocking
+    (f,) = ws.ingest().files
+    assert f.conserved
+    meta = {"Antwort-ID", "Eingereicht am", "E-Mail", "Kundennummer"}
+    got = _answers(ws)
+    assert len(got) == _expected_answers(path, meta, multi, ";", delim=";")
+    products = {r["answer"] for r in got if r["question"] == multi}
+    assert {"Gemüse", "Eier", "Käse"} <= products
