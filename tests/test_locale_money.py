@@ -53,3 +53,9 @@ def test_national_uk_numbers_need_country_evidence():
     region, text = infer_phone_region(["07700 900123", "07700 900456"])
     assert region is None and "[workspace] phone_region" in text and "default used: US" in text
     assert infer_phone_region(["07700 900123"], country="gb")[0] == "GB"
+
+
+def test_format_money_whole_from_drops_cents_on_large_amounts_only():
+    assert format_money(1234.5, "GBP", whole_from=10) == "£1,234"
+    assert format_money(9.5, "GBP", whole_from=10) == "£9.50"
+    assert format_money(-5, "AUD") == "-A$5.00"

@@ -22,11 +22,19 @@ def _table() -> dict:
     return tomllib.loads(_DATA.read_text(encoding="utf-8"))
 
 
-def format_money(amount: float, currency: str | None = "USD") -> str:
-    """Format amount in currency: symbol before for known codes, the code after otherwise."""
+def format_money(
+    amount: float, currency: str | None = "USD", *, whole_from: float | None = None
+) -> str:
+    """Format amount in currency: symbol before for known codes, the code after otherwise.
+
+    ``whole_from``: amounts at least this large (in absolute value) drop the cents, so a
+    report reads "£1,234" while "£9.50" keeps them; None keeps the currency's decimals.
+    """
     code = (currency or "").upper()
     spec = _table()["currencies"].get(code)
     decimals = int(spec.get("decimals", 2)) if spec else 2
+    if whole_from is not None and abs(amount) >= whole_from:
+        decimals = 0
     sign = "-" if amount < 0 else ""
     number = f"{abs(amount):,.{decimals}f}"
     if spec is None:
