@@ -59,3 +59,23 @@ def test_format_money_whole_from_drops_cents_on_large_amounts_only():
     assert format_money(1234.5, "GBP", whole_from=10) == "£1,234"
     assert format_money(9.5, "GBP", whole_from=10) == "£9.50"
     assert format_money(-5, "AUD") == "-A$5.00"
+
+
+def test_reporting_currency_setting_then_orders_then_usd(tmp_path):
+    import duckdb
+
+    from personae.locale.resolve import reporting_currency
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE TABLE raw_orders (order_id VARCHAR, currency VARCHAR)")
+    con.execute("INSERT INTO raw_orders VALUES ('1', 'GBP'), ('2', 'gbp')")
+    assert reporting_currency(con, "eur")[0] == "EUR"
+    code, statement = reporting_currency(con)
+    assert code == "GBP" and "GBP" in statement
+    con.execute("INSERT INTO raw_orders VALUES ('3', 'EUR')")
+    code, statement = reporting_currency(con)
+    assert code == "USD" and "several currencies" in statement
+    con.execute("DROP TABLE raw_orders")
+    con.execute("CREATE TABLE raw_orders (order_id VARCHAR)")
+    code, statement = reporting_currency(con)
+    assert code == "USD" and "set [workspace] currency" in statement
