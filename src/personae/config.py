@@ -38,6 +38,8 @@ class _Strict(BaseModel):
 class WorkspaceSettings(_Strict):
     name: str = "personae"
     database: str = "personae.duckdb"
+    # the reporting currency (ISO code, e.g. "GBP"); empty = inferred from the orders
+    currency: str = ""
 
 
 def _check_timezone(value: str) -> str:
@@ -569,6 +571,9 @@ DEFAULT_TOML = """\
 name = "{name}"
 # The DuckDB database file, relative to this folder.
 database = "personae.duckdb"
+# The reporting currency (ISO code such as "GBP"); empty = inferred from the orders'
+# currency column, else USD (the ingest report says which).
+currency = ""
 
 [engine]
 # Where identity resolution and profile building run: "duckdb" (embedded, the default) or
