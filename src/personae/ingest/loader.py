@@ -286,6 +286,16 @@ def stage_json_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[pa.Table]
     return columns
 
 
+def tally_checks(con: duckdb.DuckDBPyConnection, reason: str, report: FileReport) -> None:
+    """Count the rows of ``_checks`` in, and the rejected ones by reason, into ``report``
+    (the one place row conservation is counted, for long and wide files alike)."""
+    for code, n in con.execute(f"SELECT {reason}, count(*) FROM _checks GROUP BY 1").fetchall():
+        report.rows_in += n
+        if code is not None:
+            report.rejected += n
+            report.reasons[code] += n
+
+
 def load_staged(
     con: duckdb.DuckDBPyConnection,
     kind: SourceKind,
@@ -325,11 +335,7 @@ def load_staged(
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE _erased (_source_row BIGINT)")
     reason = reason_sql(kind, mapping, options)
-    for code, n in con.execute(f"SELECT {reason}, count(*) FROM _checks GROUP BY 1").fetchall():
-        report.rows_in += n
-        if code is not None:
-            report.rejected += n
-            report.reasons[code] += n
+    tally_checks(con, reason, report)
     if report.rejected:
         con.execute(f"""
             INSERT INTO quarantine

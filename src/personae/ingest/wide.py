@@ -104,7 +104,7 @@ def load_wide(
     ``layout = "wide"``). Leaves a ``_checks`` table, as :func:`load_staged` does."""
     from personae.governance.tombstones import guard_for
     from personae.ingest.loader import FileReport as _Report
-    from personae.ingest.loader import load_staged
+    from personae.ingest.loader import load_staged, tally_checks
 
     path = Path(report.path)
     if kind.name != "survey_responses":
@@ -141,11 +141,7 @@ def load_wide(
         report.rows_in += erased
         report.erased += erased
     reason = reason_sql(kind, resp_map, options)
-    for code, n in con.execute(f"SELECT {reason}, count(*) FROM _checks GROUP BY 1").fetchall():
-        report.rows_in += n
-        if code is not None:
-            report.rejected += n
-            report.reasons[code] += n
+    tally_checks(con, reason, report)
     if report.rejected:
         rejected = build_rejected_sql(kind, "_checks", "_wide_resp", resp_cols, resp_map, options)
         con.execute(f"""
