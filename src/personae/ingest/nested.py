@@ -19,6 +19,9 @@ the mapping points the field at it. No code here knows a vendor.
   dotted paths (Segment's flattened ``context_*`` columns into ``context``).
 * ``{join = [COL, ...], sep = "-"}``: the columns' text joined (an id made of the columns
   that identify a record when the export has no id of its own).
+* ``{first = [COL, ...]}``: the first of the columns with a value in this row (Freshdesk
+  writes a caller's number under Mobile phone or Work phone, whichever the contact has;
+  ``[columns]`` picks one header for the whole file).
 * ``{from = COL, epoch = "us" | "ms" | "s"}``: a number since the Unix epoch as an ISO
   timestamp.
 * ``{from = COL, match = "reviewId=([^&]+)"}``: the first group of a regular expression
@@ -177,6 +180,9 @@ def _nested_sql(src: _Sources, field: str, spec: Mapping) -> str:
     if "join" in spec:
         parts = ", ".join(src.text(c) for c in spec["join"])
         return f"nullif(concat_ws({lit(spec.get('sep', '-'))}, {parts}), '')"
+    if "first" in spec:  # row by row, the first column that holds a value
+        cells = ", ".join(f"nullif(trim({src.text(c)}), '')" for c in spec["first"])
+        return f"coalesce({cells})"
     if "epoch" in spec:
         unit = _EPOCH[spec["epoch"]].format(c=src.text(spec["from"]))
         return f"strftime({unit}, '%Y-%m-%dT%H:%M:%S.%f')"
@@ -184,7 +190,7 @@ def _nested_sql(src: _Sources, field: str, spec: Mapping) -> str:
         return f"nullif(regexp_extract({src.text(spec['from'])}, {lit(spec['match'])}, 1), '')"
     if "from" in spec:
         return _pairs_sql(src, spec)
-    raise ValueError(f"[nested] {field}: use from/key/value, object, join, epoch or match")
+    raise ValueError(f"[nested] {field}: use from/key/value, object, join, first, epoch or match")
 
 
 def _values_sql(src: _Sources, spec: Mapping) -> str:

@@ -1,0 +1,131 @@
+"""Freshdesk tickets, Intercom conversations and App Store Connect reviews, from the vendor
+fixtures (tests/fixtures/exports/{freshdesk,intercom,app_store}) through ``personae init
+--from`` and ingest: the values that land are checked against the fixture itself (read here
+with the standard library, not by personae), and rows planted bad land in quarantine with
+every row accounted for. The ingest mechanisms they rely on (``[nested] first``, a JSON
+document's ``data`` array, JSON:API attributes) are tested on their own as well.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+
+from personae import Workspace
+from personae.cli import app
+from personae.ingest.discover.presets import Preset
+from personae.ingest.nested import compute_stage
+
+EXPORTS = Path(__file__).parent / "fixtures" / "exports"
+runner = CliRunner()
+
+
+def _workspace(tmp_path: Path, files: dict[str, str | bytes | Path]) -> Workspace:
+    """A workspace made by ``personae init --from`` over the given files (name -> a fixture
+    to copy, or the file's text)."""
+    data = tmp_path / "exports"
+    data.mkdir()
+    for name, content in files.items():
+        if isinstance(content, Path):
+            shutil.copy(content, data / name)
+        elif isinstance(content, bytes):
+            (data / name).write_bytes(content)
+        else:
+            (data / name).write_text(content, encoding="utf-8")
+    res = runner.invoke(app, ["init", str(tmp_path / "ws"), "--from", str(data)])
+    assert res.exit_code == 0, res.output
+    return Workspace(tmp_path / "ws")
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# -- [nested] first -------------------------------------------------------------------------
+def test_nested_first_takes_each_rows_first_column_with_a_value():
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP TABLE s AS SELECT * FROM (VALUES "
+        "('1', '07700 900001', NULL), ('2', NULL, '01632 960002'), "
+        "('3', '  ', '01632 960003'), ('4', NULL, NULL), ('5', '07700 900005', '01632 960005')"
+        ") t(__s0, __s1, __s2)"
+    )
+    preset = Preset(
+        name="t", vendor="T", title="T", kind="tickets", required=("id",), optional=(),
+        columns={}, nested={"phone": {"first": ["Mobile", "Work", "Not in the file"]}},
+    )  # fmt: skip
+    explicit: dict[str, str] = {}
+    stage, columns, _ = compute_stage(
+        con, preset, "s", ["id", "Mobile", "Work"], ["VARCHAR"] * 3, explicit
+    )
+    col = f"__s{columns.index(explicit['phone'])}"
+    got = dict(con.execute(f"SELECT __s0, {col} FROM {stage} ORDER BY 1").fetchall())
+    assert got == {
+        "1": "07700 900001",
+        "2": "01632 960002",
+        "3": "01632 960003",  # a blank cell is no value
+        "4": None,
+        "5": "07700 900005",  # the first listed column wins where both have one
+    }
+
+
+# -- Freshdesk ------------------------------------------------------------------------------
+def test_freshdesk_phone_line_tickets_carry_the_callers_number(tmp_path: Path):
+    src = EXPORTS / "freshdesk" / "tickets_phone_view.csv"
+    ws = _workspace(tmp_path, {src.name: src})
+    report = ws.ingest()
+    rows = _csv_rows(src)
+    assert report.ingested == len(rows) and report.rejected == 0
+    got = {
+        r["ticket_id"]: (r["phone"], r["email"], r["channel"], r["body"])
+        for r in ws.sql(
+            "SELECT ticket_id, phone, email, channel, body FROM raw_tickets"
+        ).to_pylist()
+    }
+    want = {
+        r["Ticket ID"]: (
+            r["Mobile phone"] or r["Work phone"] or None,
+            r["Email"] or None,
+            r["Source"].lower(),
+            r["Description"],
+        )
+        for r in rows
+    }
+    assert got == want
+    # the ticket whose contact has only a work number is attributed by it
+    assert any(not r["Mobile phone"] and r["Work phone"] for r in rows)
+
+
+def test_freshdesk_planted_bad_rows_land_in_quarantine(tmp_path: Path):
+    src = EXPORTS / "freshdesk" / "tickets.csv"
+    text = src.read_text("utf-8")
+    header = next(csv.reader([text.splitlines()[0]]))
+    n = len(_csv_rows(src))
+
+    def row(**cells: str) -> str:
+        out = [cells.get(h, "") for h in header]
+        return ",".join(f'"{c}"' if "," in c else c for c in out)
+
+    bad = [
+        # no ticket id
+        row(**{"Subject": "Lost parcel", "Status": "Open", "Priority": "Low",
+               "Source": "Email", "Created time": "2025-03-15 10:00:00"}),
+        # a created time that is no time
+        row(**{"Ticket ID": "3199", "Subject": "Spokes", "Status": "Open",
+               "Priority": "Low", "Source": "Phone", "Created time": "last Tuesday"}),
+    ]  # fmt: skip
+    ws = _workspace(tmp_path, {"tickets.csv": text.rstrip("\n") + "\n" + "\n".join(bad) + "\n"})
+    report = ws.ingest()
+    (f,) = report.files
+    assert f.conserved and f.rows_in == n + 2
+    assert f.ingested == n and f.rejected == 2
+    q = ws.quarantine().to_pylist()
+    assert sorted((r["source_row"], r["column_name"]) for r in q) == [
+        (n + 1, "Ticket ID"),
+        (n + 2, "Created time"),
+    ]
