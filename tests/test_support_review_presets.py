@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from personae import Workspace
 from personae.cli import app
-from personae.ingest.discover.presets import Preset
+from personae.ingest.discover.presets import Preset, get_preset, match_preset, preset_columns
 from personae.ingest.nested import compute_stage
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
@@ -128,4 +128,82 @@ def test_freshdesk_planted_bad_rows_land_in_quarantine(tmp_path: Path):
     assert sorted((r["source_row"], r["column_name"]) for r in q) == [
         (n + 1, "Ticket ID"),
         (n + 2, "Created time"),
+    ]
+
+
+# -- headers with a variable part: "(*)" -------------------------------------------------
+def test_a_preset_header_ending_in_any_suffix_matches_the_header_with_or_without_one():
+    preset = get_preset("intercom_conversations")
+    for zone in ("Europe/London", "UTC", "America/New_York"):
+        columns = ["Conversation ID", f"Conversation started at ({zone})", "User email"]
+        matched = match_preset(columns)
+        assert matched is not None and matched[0].name == "intercom_conversations"
+        got = preset_columns(preset, columns)
+        assert got["created_at"] == f"Conversation started at ({zone})"
+    # no suffix at all is the same layout; another header with the same start is not
+    assert preset_columns(preset, ["Conversation started at"])["created_at"] == (
+        "Conversation started at"
+    )
+    assert "created_at" not in preset_columns(preset, ["Conversation started at by bot"])
+    assert match_preset(["Conversation ID", "Conversation started"]) is None
+
+
+# -- Intercom -------------------------------------------------------------------------------
+def test_intercom_conversations_land_with_the_times_and_ratings_of_the_export(tmp_path: Path):
+    src = EXPORTS / "intercom" / "conversations.csv"
+    ws = _workspace(tmp_path, {src.name: src})
+    report = ws.ingest()
+    rows = _csv_rows(src)
+    assert report.ingested == len(rows) and report.rejected == 0
+    zone = "(Europe/London)"
+    got = {
+        r["ticket_id"]: (
+            r["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            r["resolved_at"].strftime("%Y-%m-%d %H:%M:%S") if r["resolved_at"] else None,
+            r["satisfaction"],
+            r["status"],
+            r["email"],
+            r["customer_id"],
+            r["account_id"],
+        )
+        for r in ws.sql(
+            "SELECT ticket_id, created_at, resolved_at, satisfaction, status, email, "
+            "customer_id, account_id FROM raw_tickets"
+        ).to_pylist()
+    }
+    want = {
+        r["Conversation ID"]: (
+            r[f"Conversation started at {zone}"],
+            r[f"Conversation last closed at {zone}"] or None,
+            int(r["Last teammate rating"]) if r["Last teammate rating"] else None,
+            r["Current conversation state"].lower(),
+            r["User email"] or None,
+            r["User ID"] or None,
+            r["Company ID"] or None,
+        )
+        for r in rows
+    }
+    assert got == want
+
+
+def test_intercom_planted_bad_rows_land_in_quarantine(tmp_path: Path):
+    src = EXPORTS / "intercom" / "conversations_utc_few_attributes.csv"
+    text = src.read_text("utf-8").rstrip("\n")
+    n = len(_csv_rows(src))
+    bad = [
+        # a rating of 7 on a 1-5 scale
+        "215470233900199,2025-09-05 10:00:00,Chat,Closed,7,,"
+        "mia.khan@example.com,Mia Khan,cust-88160",
+        # no start time
+        "215470233900198,,Email,Open,,,leo.martin@example.com,Leo Martin,cust-88161",
+    ]
+    ws = _workspace(tmp_path, {src.name: text + "\n" + "\n".join(bad) + "\n"})
+    report = ws.ingest()
+    (f,) = report.files
+    assert f.conserved and f.rows_in == n + 2
+    assert f.ingested == n and f.rejected == 2
+    q = ws.quarantine().to_pylist()
+    assert sorted((r["source_row"], r["column_name"]) for r in q) == [
+        (n + 1, "Last teammate rating"),
+        (n + 2, "Conversation started at (UTC)"),
     ]

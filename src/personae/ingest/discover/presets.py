@@ -9,6 +9,7 @@ Adding a layout is adding a file; no code knows any vendor.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -59,9 +60,10 @@ class Preset:
         return (*self.constants, *self.values, *self.nested)
 
     def signature_match(self, headers: set[str]) -> tuple[bool, float]:
-        """Whether every required header is present, and the share of all listed ones."""
-        req = [normalise_header(h) for h in self.required]
-        opt = [normalise_header(h) for h in self.optional]
+        """Whether every required header is present, and the share of all listed ones
+        (``headers`` as :func:`header_keys` gives them)."""
+        req = [header_key(h) for h in self.required]
+        opt = [header_key(h) for h in self.optional]
         if not all(h in headers for h in req):
             return False, 0.0
         listed = req + opt
@@ -70,6 +72,24 @@ class Preset:
     def confidence(self, share: float) -> float:
         """More required headers and more of the optional ones present: surer."""
         return round(min(0.99, 0.7 + 0.04 * len(self.required) + 0.2 * share), 2)
+
+
+_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
+ANY_SUFFIX = "(*)"
+
+
+def header_key(header: str) -> str:
+    """The comparison key of a preset's header. One ending in ``(*)`` stands for the header
+    with any parenthesised suffix or none: exports that write the account's time zone or
+    currency into a header (``Conversation started at (Europe/London)``) are one layout."""
+    if header.endswith(ANY_SUFFIX):
+        return normalise_header(header[: -len(ANY_SUFFIX)]) + ANY_SUFFIX
+    return normalise_header(header)
+
+
+def header_keys(header: str) -> tuple[str, str]:
+    """The keys a file's header answers to: its own, and its stem for a ``(*)`` header."""
+    return normalise_header(header), normalise_header(_SUFFIX.sub("", header)) + ANY_SUFFIX
 
 
 def looks_like_question(header: str) -> bool:
@@ -148,7 +168,7 @@ def get_preset(name: str) -> Preset:
 def match_preset(columns: list[str]) -> tuple[Preset, float] | None:
     """The preset whose signature the headers carry best (with the share of its listed
     headers present), or None. More required headers win a tie: a more specific layout."""
-    headers = {normalise_header(c) for c in columns}
+    headers = {k for c in columns for k in header_keys(c)}
     best: tuple[Preset, float] | None = None
     for p in presets():
         ok, share = p.signature_match(headers)
@@ -170,11 +190,12 @@ def preset_columns(p: Preset, columns: list[str]) -> dict[str, str]:
     """field -> the file's own header, for the preset's fields the file has."""
     by_norm: dict[str, str] = {}
     for c in columns:
-        by_norm.setdefault(normalise_header(c), c)
+        for k in header_keys(c):
+            by_norm.setdefault(k, c)
     out = {}
     for field_name, candidates in p.columns.items():
         for cand in candidates:
-            col = by_norm.get(normalise_header(cand))
+            col = by_norm.get(header_key(cand))
             if col is not None:
                 out[field_name] = col
                 break
