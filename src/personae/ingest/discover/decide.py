@@ -270,7 +270,9 @@ def settle(d: FileDecision) -> None:
             )
             d.questions.append(Question(d.path, e.field, [c for c, _ in near], reason, True))
     for group in one_of(d.kind):
-        if not any(f in d.mapping for f in group) and not any(
+        # a field the preset computes at ingest (Klaviyo's profile id from a nested path)
+        # fills the group as a mapped column would
+        if not any(f in d.mapping or f in computed for f in group) and not any(
             q.subject in group for q in d.questions
         ):
             near = _near_misses(d, group[0])
