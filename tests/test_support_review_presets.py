@@ -9,7 +9,9 @@ document's ``data`` array, JSON:API attributes) are tested on their own as well.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,6 +21,7 @@ from personae import Workspace
 from personae.cli import app
 from personae.ingest.discover.presets import Preset, get_preset, match_preset, preset_columns
 from personae.ingest.nested import compute_stage
+from personae.ingest.readers import read_json
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 runner = CliRunner()
@@ -206,4 +209,105 @@ def test_intercom_planted_bad_rows_land_in_quarantine(tmp_path: Path):
     assert sorted((r["source_row"], r["column_name"]) for r in q) == [
         (n + 1, "Last teammate rating"),
         (n + 2, "Conversation started at (UTC)"),
+    ]
+
+
+# -- JSON documents: a data array, JSON:API resources ------------------------------------
+def _read_json_records(path: Path) -> tuple[list[str], list[dict]]:
+    (batch,) = list(read_json(path))
+    rows = batch.table.to_pylist()
+    return batch.columns, [
+        {c: r[f"__s{i}"] for i, c in enumerate(batch.columns)} | {"_row": r["_source_row"]}
+        for r in rows
+    ]
+
+
+def test_a_json_documents_data_array_is_its_records(tmp_path: Path):
+    path = tmp_path / "page.json"
+    doc = {
+        "object": "list",
+        "data": [{"id": "a1", "amount": 5}, {"id": "a2", "amount": 7, "note": "x"}],
+        "has_more": False,
+        "links": {"next": "https://api.example.com/items?cursor=2"},
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    columns, rows = _read_json_records(path)
+    assert columns == ["id", "amount", "note"]  # the page's own members are no columns
+    assert [(r["_row"], r["id"], r["amount"], r["note"]) for r in rows] == [
+        (1, "a1", "5", None),
+        (2, "a2", "7", "x"),
+    ]
+
+
+def test_json_api_resources_are_read_with_their_attributes_as_columns(tmp_path: Path):
+    path = tmp_path / "doc.json"
+    doc = {
+        "data": [
+            {"type": "widgets", "id": "1", "attributes": {"size": 3, "label": "big"},
+             "relationships": {"owner": {"data": {"type": "people", "id": "9"}}},
+             "links": {"self": "https://api.example.com/widgets/1"}},
+            {"type": "widgets", "id": "2", "attributes": {"size": 1}},
+            # not a resource (no attributes object): read as it is
+            {"id": "3", "attributes": "plain text"},
+        ],
+        "included": [{"type": "people", "id": "9", "attributes": {"name": "Not a widget"}}],
+        "meta": {"paging": {"total": 3}},
+    }  # fmt: skip
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    columns, rows = _read_json_records(path)
+    assert columns == ["type", "id", "size", "label", "relationships", "links", "attributes"]
+    assert [(r["id"], r["size"], r["label"], r["attributes"]) for r in rows] == [
+        ("1", "3", "big", None),
+        ("2", "1", None, None),
+        ("3", None, None, "plain text"),
+    ]
+    assert json.loads(rows[0]["relationships"]) == doc["data"][0]["relationships"]
+    # one resource alone (GET /widgets/1) is a document of one record
+    path.write_text(json.dumps({"data": doc["data"][0]}), encoding="utf-8")
+    _, (only,) = _read_json_records(path)
+    assert (only["id"], only["size"]) == ("1", "3")
+
+
+# -- App Store Connect ----------------------------------------------------------------------
+def test_app_store_reviews_land_with_the_attributes_of_each_resource(tmp_path: Path):
+    names = ("customer_reviews.json", "customer_reviews_with_responses.json")
+    files = [EXPORTS / "app_store" / n for n in names]
+    ws = _workspace(tmp_path, {f.name: f for f in files})
+    report = ws.ingest()
+    want = {}
+    for f in files:
+        for r in json.loads(f.read_text("utf-8"))["data"]:
+            a = r["attributes"]
+            when = datetime.fromisoformat(a["createdDate"]).astimezone(UTC).replace(tzinfo=None)
+            want[r["id"]] = (when, a["rating"], a["title"], a["body"], "app_store")
+    assert report.ingested == len(want) and report.rejected == 0
+    got = {
+        r["review_id"]: (r["created_at"], r["rating"], r["title"], r["body"], r["platform"])
+        for r in ws.sql(
+            "SELECT review_id, created_at, rating, title, body, platform FROM raw_reviews"
+        ).to_pylist()
+    }
+    assert got == want  # the included developer responses are not reviews
+
+
+def test_app_store_planted_bad_rows_land_in_quarantine(tmp_path: Path):
+    src = EXPORTS / "app_store" / "customer_reviews.json"
+    doc = json.loads(src.read_text("utf-8"))
+    n = len(doc["data"])
+    good = doc["data"][0]
+    zero = json.loads(json.dumps(good))
+    zero["id"], zero["attributes"]["rating"] = "00000083-5c1a-0021-4b7e-a1f2000000ff", 0
+    no_id = json.loads(json.dumps(good))
+    del no_id["id"]  # no longer a resource either: read as it is, and lacks a review id
+    doc["data"] += [zero, no_id, "not an object"]
+    ws = _workspace(tmp_path, {src.name: json.dumps(doc)})
+    report = ws.ingest()
+    (f,) = report.files
+    assert f.conserved and f.rows_in == n + 3
+    assert f.ingested == n and f.rejected == 3
+    q = ws.quarantine().to_pylist()
+    assert sorted((r["source_row"], r["reason"], r["column_name"]) for r in q) == [
+        (n + 1, "out_of_range", "rating"),
+        (n + 2, "missing_required", "id"),
+        (n + 3, "bad_json", None),
     ]

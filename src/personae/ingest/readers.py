@@ -7,8 +7,8 @@ strings (CSV, JSON) and typed by the SQL in :mod:`personae.ingest.validate`.
 
 Record numbers (``_source_row``) are 1-based within the file, header excluded: the CSV
 data record (a quoted field may span lines), the JSON Lines line, the index in a Segment
-``batch`` array. Parquet files are not read here: DuckDB scans them directly; JSON Lines are
-split into lines here and parsed by DuckDB.
+``batch`` array or in a document's ``data`` array. Parquet files are not read here: DuckDB
+scans them directly; JSON Lines are split into lines here and parsed by DuckDB.
 """
 
 from __future__ import annotations
@@ -386,13 +386,43 @@ def _json_codec(data: bytes) -> str:
     return "utf-8-sig"
 
 
+# the members of a JSON:API resource object (jsonapi.org, "Resource Objects")
+_RESOURCE_MEMBERS = frozenset({"type", "id", "attributes", "relationships", "links", "meta"})
+
+
+def _resource_record(obj: dict[str, Any]) -> dict[str, Any]:
+    """A JSON:API resource object as one record: its ``attributes`` beside its ``type`` and
+    ``id``, so the columns are the resource's own fields (App Store Connect's
+    ``customerReviews`` give ``rating``, ``title``, ``body`` ...). Nothing is lost: the
+    specification forbids attributes named type, id, relationships or links. Any other
+    object is returned as it is."""
+    attrs = obj.get("attributes")
+    if not (
+        isinstance(attrs, dict)
+        and isinstance(obj.get("type"), str)
+        and "id" in obj
+        and obj.keys() <= _RESOURCE_MEMBERS
+    ):
+        return obj
+    out = {"type": obj["type"], "id": obj["id"]}
+    for key, value in attrs.items():
+        out.setdefault(key, value)
+    out.update((k, v) for k, v in obj.items() if k not in out and k != "attributes")
+    return out
+
+
 def read_json(
     path: Path, *, batch_rows: int = 50_000, progress: ProgressFn | None = None
 ) -> Iterator[Batch]:
-    """Yield a Segment batch file (``{"batch": [...]}``) or a JSON array of objects.
+    """Yield a Segment batch file (``{"batch": [...]}``), a document whose records are its
+    ``data`` (a JSON:API document, an API's list page: ``{"data": [...], "links": ...,
+    "meta": ...}``), or a JSON array of objects.
 
     Batch-level ``sentAt`` and ``context`` apply to every message that lacks its own, as in
-    Segment's batch API.
+    Segment's batch API. A document's paging ``links`` and ``meta`` describe the page, not
+    a record, and are left out, as is JSON:API's ``included`` (related resources, not
+    the records asked for). JSON:API resource objects are read with their attributes as
+    columns (:func:`_resource_record`).
     """
     with _open_binary(path, progress) as raw:
         data = raw.read()
@@ -414,6 +444,12 @@ def read_json(
     if isinstance(doc, dict) and isinstance(doc.get("batch"), list):
         messages = doc["batch"]
         defaults = {k: doc[k] for k in ("sentAt", "context") if k in doc}
+    elif isinstance(doc, dict) and isinstance(doc.get("data"), list):
+        messages = doc["data"]
+    elif (
+        isinstance(doc, dict) and isinstance(doc.get("data"), dict) and "attributes" in doc["data"]
+    ):
+        messages = [doc["data"]]  # a JSON:API document of one resource
     elif isinstance(doc, list):
         messages = doc
     elif isinstance(doc, dict):
@@ -421,7 +457,8 @@ def read_json(
     else:
         raise IngestError(
             path,
-            "expected a JSON object, an array of objects or a Segment batch",
+            'expected a JSON object, an array of objects, a {"data": [...]} document or a '
+            "Segment batch",
             'wrap records as {"batch": [...]} or use JSON Lines',
         )
     batcher = _JsonBatcher()
@@ -436,7 +473,7 @@ def read_json(
         else:
             for key, value in defaults.items():
                 message.setdefault(key, value)
-            batcher.add(i, message)
+            batcher.add(i, _resource_record(message))
         if len(batcher) >= batch_rows:
             yield batcher.build()
     if len(batcher) or not messages:
