@@ -55,6 +55,9 @@ class ValueStepError(Exception):
     """The value step cannot run on this workspace; the message says why and what to do."""
 
 
+PENALIZER_LADDER = (0.001, 0.01, 0.1)  # tried in turn when a fit does not converge
+
+
 @dataclass
 class ValueResult:
     as_of: str
@@ -243,15 +246,35 @@ class ValueBuilder:
         idx = np.arange(len(f))
         if len(idx) > s.fit_sample:
             idx = np.sort(np.random.default_rng(s.seed).choice(len(f), s.fit_sample, replace=False))
-        try:
-            bg = BetaGeo(penalizer=s.penalizer).fit(f[idx], r[idx], t[idx])
-            rep = idx[f[idx] > 0]
-            gg = GammaGamma(penalizer=s.penalizer).fit(f[rep], mon[rep])
-            check = spend_frequency_correlation(f[rep], mon[rep])
-        except ModelInputError as exc:
-            raise ValueStepError(f"cannot fit the lifetime-value models: {exc}") from exc
+        rep = idx[f[idx] > 0]
+        # An unpenalised fit diverges on small or regular-buyer data (parameters run off to
+        # infinity); a small penalty keeps them finite. The configured one is tried first,
+        # then the ladder, and the report states which one was used.
+        ladder = [s.penalizer] + [p for p in PENALIZER_LADDER if p > s.penalizer]
+        failures: list[str] = []
+        for penalizer in ladder:
+            try:
+                bg = BetaGeo(penalizer=penalizer).fit(f[idx], r[idx], t[idx])
+                gg = GammaGamma(penalizer=penalizer).fit(f[rep], mon[rep])
+                check = spend_frequency_correlation(f[rep], mon[rep])
+                break
+            except ModelInputError as exc:
+                failures.append(f"penalizer {penalizer:g}: {exc}")
+        else:
+            raise ValueStepError(
+                "cannot fit the lifetime-value models with any penalizer tried ("
+                + "; ".join(failures)
+                + "). Fix: check the orders' dates and amounts in reports/ingest.md"
+            )
         result.params = {**bg.params_, **gg.params_}
         result.checks = {
+            "penalizer": penalizer,
+            "penalizer_note": (
+                f"the fit did not converge with penalizer {s.penalizer:g}; {penalizer:g} was "
+                "used (set [value] penalizer to choose it)"
+                if failures
+                else ""
+            ),
             "fit_sample": len(idx),
             "repeat_buyers": len(rep),
             "bg_log_likelihood": float(bg.log_likelihood_),
