@@ -46,16 +46,21 @@ _SHAPES: dict[str, str] = {
         r"regexp_full_match(v, '(\+|00|\()?[0-9][0-9 ().\-/]{5,22}[0-9]')"
         r" AND regexp_matches(v, '^(\+|0|\()|[ ().\-/]')"
         f" AND NOT {_TS}"
-        " AND (CASE WHEN length(v) < 26 THEN personae_phone_e164(v) END) IS NOT NULL"
+        # a number of the default plan, or a national one with its trunk 0 ("030 901820",
+        # "07700 900123") of any plan
+        " AND ((CASE WHEN length(v) < 26 THEN personae_phone_e164(v) END) IS NOT NULL"
+        " OR (regexp_full_match(v, '\(?0[1-9][0-9 ()\-/]{5,18}[0-9]')"
+        " AND length(regexp_replace(v, '[^0-9]', '', 'g')) BETWEEN 8 AND 13))"
     ),
     "integer": r"regexp_full_match(v, '[-+]?[0-9]+')",
     "natural": r"regexp_full_match(v, '\+?[0-9]{1,7}')",
     "decimal": "personae_decimal(v) IS NOT NULL",
     # a number, possibly with a currency mark ("£12.50", "12,50 EUR"), not a code such as
     # "ORD-0001" (which the money parser would read as a number behind a currency code)
+    # (a leading zero before another digit, "030 901820" or "01234", is a code, not a number)
     "number": (
-        "personae_decimal(v) IS NOT NULL AND (NOT regexp_matches(v, '[A-Za-z]') OR "
-        "regexp_full_match(upper(v), '{_CURRENCY_NUMBER}'))"
+        "personae_decimal(v) IS NOT NULL AND NOT regexp_matches(v, '^0[0-9]') AND "
+        "(NOT regexp_matches(v, '[A-Za-z]') OR regexp_full_match(upper(v), '{_CURRENCY_NUMBER}'))"
     ),
     "fraction": r"regexp_matches(v, '[0-9][.,][0-9]{1,4}\s*[^0-9.,]*$')",
     "two_decimals": r"regexp_matches(v, '[0-9][.,][0-9]{2}(\s*[^0-9.,]*)?$')",

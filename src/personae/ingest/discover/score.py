@@ -22,7 +22,7 @@ from scipy.optimize import linear_sum_assignment
 from personae.ingest.discover.expect import Expectation, expectations, header_score, one_of
 from personae.ingest.discover.fit import content_fit
 from personae.ingest.discover.profile import ColumnProfile, vocab
-from personae.ingest.schema import normalise_header
+from personae.ingest.schema import KINDS, normalise_header
 
 ASSIGN_MIN = 0.3  # least score for a column to feed a field
 CONFIDENT = 0.5  # least confidence for a decision to be taken without asking
@@ -159,6 +159,7 @@ def fit_kind(
             rival=rival,
         )
     notes = _order_level_guard(kind, mapping)
+    notes += _shared_own_key(kind, mapping, profiles)
     missing = [e.field for e in exps if e.required and e.field not in mapping]
     missing += [
         " or ".join(group) for group in one_of(kind) if not any(f in mapping for f in group)
@@ -189,6 +190,33 @@ def _file_hint(kind: str, file_name: str) -> float:
     name = file_name.lower()
     hints = vocab()["file_hints"].get(kind, [])
     return 0.08 if name and any(h in name for h in hints) else 0.0
+
+
+def _shared_own_key(
+    kind: str, mapping: dict[str, FieldChoice], profiles: list[ColumnProfile]
+) -> list[str]:
+    """A shop's customer list has one key, "Customer No": it identifies the record (the
+    kind's own key, e.g. ``contact_id``) and the customer (``customer_id``). The assignment
+    gives each column one field, so when the own key is left without a column and another
+    identifier's column is unique per row, that column serves as both."""
+    own = next((f.name for f in KINDS[kind].fields if f.required), "")
+    if not own.endswith("_id") or own in mapping:
+        return []
+    by_name = {p.name: p for p in profiles}
+    for name, choice in list(mapping.items()):
+        prof = by_name.get(choice.column)
+        if not name.endswith("_id") or prof is None or not prof.counts:
+            continue
+        if max(prof.counts.values()) == 1 and sum(prof.counts.values()) == prof.non_null:
+            mapping[own] = replace(
+                choice,
+                field=own,
+                evidence=[*choice.evidence, f"also the record's own key (as {name})"],
+                alternatives=[],
+                rival=None,
+            )
+            return [f"'{choice.column}' is both {name} and the record's key {own}"]
+    return []
 
 
 def _order_level_guard(kind: str, mapping: dict[str, FieldChoice]) -> list[str]:
