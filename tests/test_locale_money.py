@@ -44,14 +44,29 @@ def test_phone_region_from_calling_code():
     from personae.locale.phones import infer_phone_region
 
     region, text = infer_phone_region(["+49 30 901820", "0049 89 1234567", ""])
-    assert region == "DE" and "+49 on 2 of 2" in text
+    assert region == "DE" and "+49 ×2" in text
+
+
+def test_national_numbers_decide_between_the_regions_seen():
+    from personae.locale.phones import infer_phone_region
+
+    # a US CRM with some UK customers written +44: the national numbers are American
+    us = ["(212) 555-0147", "212.555.0100", "+44 7700 900789", "0044 7700 900111"]
+    assert infer_phone_region(us)[0] == "US"
+    # a UK shop: one +44 number proposes GB, the national 07700 ones cannot be US numbers
+    uk = ["07700 900123", "07700 900456", "+44 7700 900789"]
+    region, text = infer_phone_region(uk)
+    assert region == "GB" and "2 of 2 numbers" in text
+    # a German shop with a country column: 030 numbers fit DE
+    assert infer_phone_region(["030 901820", "089 1234567"], country="DE")[0] == "DE"
 
 
 def test_national_uk_numbers_need_country_evidence():
     from personae.locale.phones import infer_phone_region
 
     region, text = infer_phone_region(["07700 900123", "07700 900456"])
-    assert region is None and "[workspace] phone_region" in text and "default used: US" in text
+    assert region is None and "[identity] default_region" in text and "default used: US" in text
+    assert "trunk 0" in text
     assert infer_phone_region(["07700 900123"], country="gb")[0] == "GB"
 
 

@@ -66,8 +66,7 @@ def shop(tmp_path: Path, mode: str = "delete") -> Workspace:
     toml = ws.path / "personae.toml"
     text = toml.read_text()
     for old, new in (
-        ('default_region = "US"', 'default_region = "GB"'),
-        ('default_calling_code = "1"', 'default_calling_code = "44"'),
+        ('default_region = ""', 'default_region = "GB"'),
         ('erase_mentions = "delete"', f'erase_mentions = "{mode}"'),
     ):
         assert old in text

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -62,9 +63,11 @@ class EngineSettings(_Strict):
 
 
 class IngestSettings(_Strict):
+    """``default_calling_code`` "" = that of the phone region (``[identity] region``)."""
+
     timezone: str = "UTC"
     date_order: Literal["MDY", "DMY"] = "MDY"
-    default_calling_code: str = Field("1", pattern=r"^\+?[0-9]{1,3}$")
+    default_calling_code: str = Field("", pattern=r"^(\+?[0-9]{1,3})?$")
     batch_rows: int = Field(50_000, ge=100)
     strict: bool = False
 
@@ -91,7 +94,10 @@ class FuzzySettings(_Strict):
 
 
 class IdentitySettings(_Strict):
-    default_region: str = Field("US", pattern=r"^[A-Z]{2}$")
+    # "" = the region the data's phone numbers show (see ``region``)
+    default_region: str = Field("", pattern=r"^([A-Z]{2})?$")
+    # what the ingested files showed (ingest_decisions), set by the workspace on connect
+    _inferred_region: str = PrivateAttr("")
     email_strip_plus_tags: bool = True
     email_ignore_dots_domains: list[str] = Field(
         default_factory=lambda: ["gmail.com", "googlemail.com"]
@@ -173,6 +179,11 @@ class IdentitySettings(_Strict):
             if limit < 1:
                 raise ValueError(f"limit for {key} must be at least 1")
         return value
+
+    @property
+    def region(self) -> str:
+        """The phone region in force: the setting, else what the data showed, else US."""
+        return self.default_region or self._inferred_region or "US"
 
 
 SURVIVORSHIP_RULES = ("most_recent", "most_frequent", "source_priority")
@@ -598,16 +609,19 @@ timezone = "UTC"
 # date column none of whose values decides it: each column is first decided from its own
 # values (one 23/04/2024 settles day-first), and the ingest report says how.
 date_order = "MDY"
-# Country calling code for phone numbers written without one (1 = US/Canada, 44 = UK).
-default_calling_code = "1"
+# Country calling code for phone numbers written without one (1 = US/Canada, 44 = UK);
+# empty = that of [identity] default_region.
+default_calling_code = ""
 # Records per batch when streaming CSV and JSON Lines (memory stays flat whatever the size).
 batch_rows = 50000
 # When true, any rejected row makes `personae ingest` exit with status 1.
 strict = false
 
 [identity]
-# Region assumed for phone numbers written without a country code (ISO 3166 code).
-default_region = "US"
+# Region assumed for phone numbers written without a country code (ISO 3166 code, "GB").
+# Empty = decided from the data: "+44" numbers or a country column in each file, stated in
+# reports/ingest.md; US when nothing shows it.
+default_region = ""
 # Email addresses: ignore "+tags" in the local part (ann+shop@x.com is ann@x.com).
 email_strip_plus_tags = true
 # Email domains where dots in the local part do not matter (a.nn@gmail.com is ann@gmail.com).

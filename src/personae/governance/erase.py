@@ -288,7 +288,7 @@ def _requote_themes(
     from personae.text.build import scrubber_for
     from personae.text.voice import safe_quotes
 
-    scrubber = scrubber_for(con, settings.text.allow, settings.identity.default_region)
+    scrubber = scrubber_for(con, settings.text.allow, settings.identity.region)
     for facet, theme in theirs:
         rows = con.execute(
             "SELECT snippet_id, record_id, text, theme_weights, theme_fit, profile_id "

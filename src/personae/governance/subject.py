@@ -252,7 +252,7 @@ def normalise(
     if id_type == PROFILE_ID or value.startswith("ps_"):
         return value
     if id_type == "phone":
-        return parse_phone(value, identity.default_region)
+        return parse_phone(value, identity.region)
     sql = Normaliser(identity).sql(id_type, "$v")
     return con.execute(f"SELECT {sql}", {"v": value}).fetchall()[0][0]
 
@@ -505,7 +505,7 @@ def _records_by_identifier(
                     normal = (
                         normal
                         if normal.startswith("ps_")
-                        else parse_phone(normal, identity.default_region)
+                        else parse_phone(normal, identity.region)
                     )
                 if normal in by_type[col.id_type]:
                     matched.add(raw.strip())
@@ -546,7 +546,7 @@ def _raw_identifier_values(
                 if raw is None or normal_value is None:
                     continue
                 if col.id_type == "phone" and not normal_value.startswith("ps_"):
-                    normal_value = parse_phone(normal_value, identity.default_region)
+                    normal_value = parse_phone(normal_value, identity.region)
                 if (col.id_type, normal_value) in mine:
                     out.add(raw.strip())
     return out
@@ -580,7 +580,7 @@ def clear_known(con: duckdb.DuckDBPyConnection, subject: Subject) -> ClearKnown:
             phones.add(v)
         else:
             ids.add(v.lower())
-    return ClearKnown(emails, phones, ids, [subject.identity.default_region], subject.mention_mode)
+    return ClearKnown(emails, phones, ids, [subject.identity.region], subject.mention_mode)
 
 
 def text_columns(cols: Mapping[str, str]) -> list[str]:

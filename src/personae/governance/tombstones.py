@@ -443,7 +443,7 @@ class TombstoneGuard:
             if tail_of(k) not in hot:
                 continue
             for identity in self.identities:
-                number = parse_phone(k, identity.default_region)
+                number = parse_phone(k, identity.region)
                 if number and self.matches("phone", [number]):
                     out.add(k)
         return out
@@ -480,7 +480,7 @@ class _HashedKnown:
             for identity in self.guard.identities:
                 if mode:
                     break
-                e164 = parse_phone(n, identity.default_region)
+                e164 = parse_phone(n, identity.region)
                 mode = self.guard._hit("phone", e164) if e164 else None
             if mode:
                 out[n] = mode

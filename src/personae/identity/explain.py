@@ -58,7 +58,7 @@ def normalise(
     norm = Normaliser(settings)
     value = con.execute(f"SELECT {norm.sql(id_type, '$v')}", {"v": raw}).fetchall()[0][0]
     if id_type == "phone" and value is not None:
-        return parse_phone(value, settings.default_region)
+        return parse_phone(value, settings.region)
     return value
 
 

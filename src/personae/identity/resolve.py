@@ -323,7 +323,7 @@ class IdentityResolver:
         for s in phone_slots:
             got = engine.query(f"SELECT DISTINCT {s} AS raw FROM _id_sig WHERE {s} IS NOT NULL")
             raws.update(v for v in got.column("raw").to_pylist() if v is not None)
-        engine.register("_id_phones", phone_lookup(raws, self.settings.default_region))
+        engine.register("_id_phones", phone_lookup(raws, self.settings.region))
         single: list[str] = []
         multi: dict[str, list[str]] = {}
         for s in slots.names:

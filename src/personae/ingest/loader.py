@@ -36,12 +36,15 @@ from personae.ingest.columns import decide_columns
 from personae.ingest.dialect import Decision
 from personae.ingest.errors import IngestError
 from personae.ingest.fill_down import check_fill_down, fill_down_stage
+from personae.ingest.locale_evidence import UNDECIDED, locale_decisions
 from personae.ingest.mapping import resolve_columns
 from personae.ingest.nested import compute_stage, computed_columns, preset_layout
+from personae.ingest.parsers import install_phone
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
 from personae.ingest.schema import SourceKind
 from personae.ingest.tables import raw_columns
 from personae.ingest.wide import WideLayout, load_wide
+from personae.locale.phones import calling_code_for
 
 if TYPE_CHECKING:
     from personae.governance.pseudonyms import Pseudonymiser
@@ -91,6 +94,7 @@ class IngestReport:
 
     run_id: str
     files: list[FileReport] = field(default_factory=list)
+    report_path: Path | None = None  # reports/ingest.md, when written
 
     def _sum(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -418,6 +422,30 @@ def _filled_decision(
     )
 
 
+def _read_locale(
+    con: duckdb.DuckDBPyConnection,
+    kind: SourceKind,
+    report: FileReport,
+    stage: str,
+    columns: Sequence[str],
+    mapping: Mapping[str, str],
+    options: ParseOptions,
+) -> None:
+    """Record the file's currency and phone region; read its national phone numbers in the
+    region the file shows (else the workspace's) unless a region is set."""
+    if options.phone_region:
+        found = locale_decisions(
+            con, kind, stage, {k: v for k, v in mapping.items() if k != "phone"}, columns
+        )
+        report.decisions += found
+        return
+    found = locale_decisions(con, kind, stage, mapping, columns, options.region_fallback)
+    report.decisions += found
+    shown = [d.decision for d in found if d.topic == "phone_region" and d.decision != UNDECIDED]
+    if "phone" in mapping:
+        install_phone(con, calling_code_for(shown[0] if shown else options.region_fallback))
+
+
 def _timestamp(now: datetime) -> str:
     return f"TIMESTAMP {lit(now.strftime('%Y-%m-%d %H:%M:%S.%f'))}"
 
@@ -522,6 +550,7 @@ def ingest_file(
                 report.decisions.append(_filled_decision(filled, group_by, fill_down, cols))
             options, found = decide_columns(con, kind, stage, columns, types, cols, options)
             report.decisions += found
+            _read_locale(con, kind, report, stage, columns, cols, options)
             load_staged(
                 con, kind, report, stage, columns, types, cols, options, run_id, now,
                 pseudonyms, tombstones=tombstones,

@@ -351,6 +351,13 @@ def install(con: duckdb.DuckDBPyConnection, calling_code: str = "1") -> None:
         con.execute(stmt)
 
 
+def install_phone(con: duckdb.DuckDBPyConnection, calling_code: str) -> None:
+    """Re-create only the phone macro with another default calling code: a file whose
+    numbers show their region (``+44`` ones, a country column) is read in that region."""
+    phone = [s for s in macro_sql(calling_code) if "MACRO personae_phone_e164" in s]
+    con.execute(phone[0])
+
+
 # ---------------------------------------------------------------------------------------
 # Python helpers: evaluate the same macros on a list of values (tests, one-off checks).
 

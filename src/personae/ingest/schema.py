@@ -59,6 +59,8 @@ class Field:
     choices: tuple[str, ...] = ()
     synonyms: dict[str, str] = field(default_factory=dict)
     lowercase: bool = False
+    # an amount of money: its currency symbols and header hints are the currency evidence
+    money: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -277,6 +279,7 @@ ACCOUNTS = SourceKind(
         Field(
             "annual_revenue",
             FieldType.DECIMAL,
+            money=True,
             minimum=0,
             aliases=("annual revenue", "revenue", "arr company"),
         ),
@@ -292,7 +295,9 @@ ACCOUNTS = SourceKind(
             "seats", FieldType.INTEGER, minimum=0, aliases=("licenses", "licences", "seat count")
         ),
         Field("seats_used", FieldType.INTEGER, minimum=0, aliases=("seats used", "active seats")),
-        Field("mrr", FieldType.DECIMAL, minimum=0, aliases=("monthly recurring revenue",)),
+        Field(
+            "mrr", FieldType.DECIMAL, minimum=0, money=True, aliases=("monthly recurring revenue",)
+        ),
     ),
 )
 
@@ -344,13 +349,21 @@ ORDERS = SourceKind(
         Field(
             "unit_price",
             FieldType.DECIMAL,
+            money=True,
             minimum=0,
             aliases=("unit price", "price", "item price"),
         ),
-        Field("discount", FieldType.DECIMAL, minimum=0, aliases=("discount amount", "discounts")),
+        Field(
+            "discount",
+            FieldType.DECIMAL,
+            minimum=0,
+            money=True,
+            aliases=("discount amount", "discounts"),
+        ),
         Field(
             "order_total",
             FieldType.DECIMAL,
+            money=True,
             minimum=0,
             aliases=(
                 "order total",
@@ -715,6 +728,7 @@ MARKETING_SPEND = SourceKind(
         Field(
             "spend",
             FieldType.DECIMAL,
+            money=True,
             required=True,
             minimum=0,
             aliases=("cost", "amount", "spend amount"),

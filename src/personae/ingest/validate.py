@@ -68,6 +68,10 @@ class ParseOptions:
     date_order: str = "MDY"
     date_order_setting: str = "[ingest] date_order"
     columns: Mapping[str, ColumnHint] = field(default_factory=dict)
+    # phone numbers without a calling code: "" = the region each file's numbers show
+    # (``+44`` prefixes, a country column), else ``region_fallback``; a region code = fixed
+    phone_region: str = ""
+    region_fallback: str = "US"
 
     @property
     def dmy(self) -> str:

@@ -7,6 +7,7 @@ period each source covers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,8 +43,13 @@ def _n(x: int | None) -> str:
     return f"{x or 0:,}"
 
 
-def render_ingest_report(con: duckdb.DuckDBPyConnection, workspace_name: str) -> str:
-    """Markdown for the current state of the workspace's raw tables and quarantine."""
+def render_ingest_report(
+    con: duckdb.DuckDBPyConnection, workspace_name: str, locale: Sequence[str] = ()
+) -> str:
+    """Markdown for the current state of the workspace's raw tables and quarantine.
+
+    ``locale``: how the reporting currency and the phone region were decided, one line each.
+    """
     out = [
         f"# Data intake report — {workspace_name}",
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Every file ever ingested into "
@@ -66,6 +72,15 @@ def render_ingest_report(con: duckdb.DuckDBPyConnection, workspace_name: str) ->
         )
     )
 
+    if locale:
+        out.append("## Currency and phone region")
+        out.append(
+            "Settings left empty are decided from the data (currency codes, symbols and "
+            "header hints in the money columns; `+44` prefixes and country columns for phone "
+            "numbers); reports and personas show money in the reporting currency."
+        )
+        out.append("\n".join(f"- {line}" for line in locale))
+        out += _locale_rows(con)
     out += _reading_sections(con)
 
     out.append("## Rejected rows")
@@ -201,9 +216,27 @@ def _reading_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
     return out
 
 
-def write_ingest_report(con: duckdb.DuckDBPyConnection, folder: Path, workspace_name: str) -> Path:
+def _locale_rows(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What each file showed about its currency and phone region."""
+    rows = [r for r in latest_decisions(con) if r[1] in ("currency", "phone_region")]
+    if not rows:
+        return []
+    return [
+        _md_table(
+            ["file", "column", "topic", "decided", "evidence"],
+            [[Path(f).name, c or "", t.replace("_", " "), d, e] for f, t, c, d, e, _ in rows],
+        )
+    ]
+
+
+def write_ingest_report(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    workspace_name: str,
+    locale: Sequence[str] = (),
+) -> Path:
     """Write ``folder/ingest.md`` and return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "ingest.md"
-    path.write_text(render_ingest_report(con, workspace_name), encoding="utf-8")
+    path.write_text(render_ingest_report(con, workspace_name, locale), encoding="utf-8")
     return path

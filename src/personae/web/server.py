@@ -136,8 +136,7 @@ class Server:
         if id_type == "phone":
             from personae.identity.identifiers import parse_phone
 
-            region = self.workspace.config.ingest.default_calling_code
-            return parse_phone(value, _region(region)) or value
+            return parse_phone(value, self.workspace.config.identity.region) or value
         if id_type == "social_handle":
             return value.strip().lower().removeprefix("@")
         sql = Normaliser(self.workspace.config.identity).sql(id_type, "?")
@@ -171,15 +170,6 @@ class Server:
     def close(self) -> None:
         self._stack.close()
         self.db = None
-
-
-def _region(calling_code: str) -> str:
-    import phonenumbers
-
-    try:
-        return phonenumbers.region_code_for_country_code(int(calling_code))
-    except ValueError:
-        return "US"
 
 
 def _has_profiles(con: duckdb.DuckDBPyConnection) -> bool:
