@@ -22,7 +22,6 @@ from personae.pipeline import set_brand
 from personae.reports import charts
 from personae.reports.profile_report import (
     ProfileReportError,
-    currency_symbol,
     fmt_int,
     fmt_money,
     fmt_number,
@@ -255,12 +254,12 @@ def test_value_table_matches_pandas(retail, plain):
     rows = {r[0].split(".")[0]: r for r in table.rows}
     for segment, group in frame.groupby("segment"):
         row = rows[str(segment)]
-        assert row[col["mean CLV"]] == fmt_money(group["clv"].mean(), "$")
-        assert row[col["total predicted CLV"]] == fmt_money(group["clv"].sum(), "$")
+        assert row[col["mean CLV"]] == fmt_money(group["clv"].mean(), "USD")
+        assert row[col["total predicted CLV"]] == fmt_money(group["clv"].sum(), "USD")
         high = (group["churn_risk"] >= 0.6).mean()
         assert _num(row[col["high risk (≥ 60%)"]]) == pytest.approx(high, abs=6e-4)
     total = rows["All customers"]
-    assert total[col["total predicted CLV"]] == fmt_money(frame["clv"].sum(), "$")
+    assert total[col["total predicted CLV"]] == fmt_money(frame["clv"].sum(), "USD")
     shares = [_num(r[col["share of total CLV"]]) for r in table.rows[:-1]]
     assert sum(shares) == pytest.approx(1, abs=0.005)
 
@@ -469,7 +468,7 @@ def test_saas_report_describes_accounts(saas, saas_report):
     ).fetchall()[0][0]
     col = value.columns.index("total predicted CLV")
     assert value.rows[-1][0] == "All accounts"
-    assert value.rows[-1][col] == fmt_money(total, "$")
+    assert value.rows[-1][col] == fmt_money(total, "USD")
     assert "MRR" in value.columns
     assert "contractual" in saas_report["calibration"].notes[0]
     assert not saas_report["calibration"].charts
@@ -505,13 +504,12 @@ def test_missing_value_tables_leave_notes(retail_db: Path, tmp_path: Path):
 
 # ----------------------------------------------------------------------------- formatting
 def test_numbers_are_formatted_for_people(full):
-    assert currency_symbol("usd") == "$"
-    assert currency_symbol("EUR") == "€"
-    assert currency_symbol("XYZ") == "XYZ "
-    assert fmt_money(1234.5, "$") == "$1,234"
-    assert fmt_money(12.345, "€") == "€12.35"
-    assert fmt_money(-5, "$") == "-$5.00"
-    assert fmt_money(None, "$") == "–"
+    assert fmt_money(1234.5, "USD") == "$1,234"
+    assert fmt_money(1234.5, "GBP") == "£1,234"
+    assert fmt_money(12.345, "EUR") == "€12.35"
+    assert fmt_money(12.345, "XYZ") == "12.35 XYZ"
+    assert fmt_money(-5, "USD") == "-$5.00"
+    assert fmt_money(None, "USD") == "–"
     assert fmt_int(1234567) == "1,234,567"
     assert fmt_pct(0.2114) == "21.1%"
     assert fmt_number(27.4, "days", "$") == "27 days"

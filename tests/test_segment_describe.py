@@ -327,5 +327,6 @@ def test_durations_and_money() -> None:
     assert [_duration(d) for d in (1, 9, 13.9, 21, 59, 120)] == [
         "day", "9 days", "14 days", "3 weeks", "8 weeks", "4 months",
     ]  # fmt: skip
-    assert _money(12345.6, "€") == "€12,346"
-    assert _money(4.5, "$") == "$4.50"
+    assert _money(12345.6, "EUR") == "€12,346"
+    assert _money(45.5, "GBP") == "£45.50"
+    assert _money(4.5, "USD") == "$4.50"

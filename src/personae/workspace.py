@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,13 +114,55 @@ class Workspace:
                 con.execute(f"SET memory_limit = '{settings.memory_limit}'")
             if settings.threads:
                 con.execute(f"SET threads = {int(settings.threads)}")
+            self._read_region(con)
             if not read_only:  # the macros are stored in the database by the first write
-                parsers.install(con, self.config.ingest.default_calling_code)
+                parsers.install(con, self.calling_code)
                 ensure_tables(con)
                 con.execute(RUNS_DDL)
             yield con
         finally:
             con.close()
+
+    def _read_region(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Settle an unset phone region from what the ingested files showed."""
+        from personae.locale.resolve import phone_region
+
+        identity = self.config.identity
+        if not identity.default_region:
+            region, _ = phone_region(con, self._calling_code_region())
+            identity._inferred_region = region or ""
+
+    def _calling_code_region(self) -> str:
+        """The region of ``[ingest] default_calling_code`` when set ("44" -> GB)."""
+        from personae.locale.phones import region_of_calling_code
+
+        code = self.config.ingest.default_calling_code.lstrip("+")
+        return region_of_calling_code(code) if code else ""
+
+    @property
+    def calling_code(self) -> str:
+        """The calling code for national numbers: the setting, else the region's."""
+        from personae.locale.phones import calling_code_for
+
+        code = self.config.ingest.default_calling_code.lstrip("+")
+        return code or calling_code_for(self.config.identity.region)
+
+    def locale_statements(self) -> list[str]:
+        """How the reporting currency and the phone region were decided (ingest report)."""
+        from personae.locale.resolve import phone_region, reporting_currency
+
+        with self.connect(read_only=True) as con:
+            _, money = reporting_currency(con, self.config.workspace.currency)
+            _, phones = phone_region(
+                con, self.config.identity.default_region or self._calling_code_region()
+            )
+        return [money, phones]
+
+    def currency(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The reporting currency (ISO code) every report and persona formats money in."""
+        from personae.locale.resolve import reporting_currency
+
+        return reporting_currency(con, self.config.workspace.currency)[0]
 
     def secret_key(self) -> bytes:
         """The key of tombstones and pseudonyms ([governance] key_env, else secret.key)."""
@@ -270,6 +313,8 @@ class Workspace:
                 source_kind = KINDS[kind_name]
                 for path in files:
                     run.inputs.append(str(path))
+                    self._read_region(con)  # what the files so far showed
+                    fixed = self.config.identity.default_region or self._calling_code_region()
                     report.files.append(
                         ingest_file(
                             con,
@@ -278,7 +323,11 @@ class Workspace:
                             run_id=run.run_id,
                             mapping=cols,
                             fmt=file_fmt,
-                            options=options,
+                            options=replace(
+                                options,
+                                phone_region=fixed,
+                                region_fallback=self.config.identity.region,
+                            ),
                             batch_rows=settings.batch_rows,
                             source_name=name,
                             progress=progress,
@@ -358,6 +407,7 @@ class Workspace:
                 result,
                 self.config.workspace.name,
                 min_group_size=self.config.governance.min_group_size,
+                currency=self.currency(con),
             )
         return result
 
@@ -373,7 +423,7 @@ class Workspace:
         from personae.text.build import TextBuilder
 
         with self.connect() as con, record_run(con, "text", self._config_hash()) as run:
-            builder = TextBuilder(self.config.text, self.config.identity.default_region)
+            builder = TextBuilder(self.config.text, self.config.identity.region)
             result = builder.run(con)
             run.counts = {
                 "documents": result.documents,
@@ -402,7 +452,7 @@ class Workspace:
             kwargs.setdefault("max_chars", s.quote_max_chars)
             kwargs.setdefault("min_group_size", self.config.governance.min_group_size)
             if "scrubber" not in kwargs:
-                kwargs["scrubber"] = scrubber_for(con, s.allow, self.config.identity.default_region)
+                kwargs["scrubber"] = scrubber_for(con, s.allow, self.config.identity.region)
             return group_voice(con, members, **kwargs)
 
     # -- segments ---------------------------------------------------------------------
@@ -416,11 +466,13 @@ class Workspace:
         from personae.segments.build import Segmenter
 
         with self.connect() as con, record_run(con, "segment", self._config_hash()) as run:
+            currency = self.currency(con)
             segmenter = Segmenter(
                 self.config.segments,
                 value_horizon_months=self.config.value.horizon_months,
                 progress=progress,
                 governance=self.config.governance,
+                currency=currency,
             )
             result = segmenter.run(con)
             run.counts = {
@@ -435,6 +487,7 @@ class Workspace:
             self.reports_dir,
             self.config.workspace.name,
             min_group_size=self.config.governance.min_group_size,
+            currency=currency,
         )
         return result
 
@@ -465,9 +518,10 @@ class Workspace:
             con.execute("CREATE OR REPLACE TABLE icp (entity VARCHAR, document VARCHAR)")
             con.execute("INSERT INTO icp VALUES (?, ?)", [entity, icp.to_json()])
             run.counts = {"entities": len(frame), "traits": len(icp.traits)}
+            currency = self.currency(con)
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         (self.reports_dir / "icp.md").write_text(
-            icp_markdown(icp, self.config.workspace.name), encoding="utf-8"
+            icp_markdown(icp, self.config.workspace.name, currency), encoding="utf-8"
         )
         (self.reports_dir / "icp.json").write_text(icp.to_json() + "\n", encoding="utf-8")
         return icp
@@ -506,6 +560,7 @@ class Workspace:
         with self.connect() as con, record_run(con, "personas", self._config_hash()) as run:
             builder = PersonaBuilder(
                 self.config.personas,
+                currency=self.currency(con),
                 min_group_size=self.config.governance.min_group_size,
                 progress=progress,
             )
@@ -552,8 +607,13 @@ class Workspace:
             journeys = {"All customers": overall_journey(con, min_group_size=k)}
             journeys.update({p.title.text: p.journey for p in personas if p.journey})
             labels = {p.segment: p.title.text for p in personas}
+            currency = self.currency(con)
             sections = profile_report(
-                con, journeys=journeys, segment_labels=labels, min_group_size=k
+                con,
+                currency=currency,
+                journeys=journeys,
+                segment_labels=labels,
+                min_group_size=k,
             )
             if progress:
                 progress("Writing HTML, Markdown, JSON and PDF")
@@ -564,7 +624,7 @@ class Workspace:
                 title=f"Customer personas — {self.config.workspace.name}",
                 subtitle=f"{len(personas)} personas from the workspace at {self.path}",
                 pdf=self.config.personas.pdf,
-                currency=personas[0].size.currency if personas else "USD",
+                currency=currency,
                 data_date=_as_of(con),
             )
             run.counts = {"personas": len(personas), "sections": len(sections)}
@@ -587,6 +647,7 @@ class Workspace:
         if self.config.sources:
             say("Ingesting sources")
             out["ingest"] = self.ingest()
+            out["ingest"].report_path = self.write_ingest_report()
         say("Resolving identities, building profiles")
         out["build"] = self.build(progress=progress)
         say("Reading what customers wrote")
@@ -706,8 +767,11 @@ class Workspace:
         """Write ``reports/ingest.md``: sources, rejections with examples, field coverage."""
         from personae.reports import write_ingest_report
 
+        statements = self.locale_statements()
         with self.connect() as con:
-            return write_ingest_report(con, self.reports_dir, self.config.workspace.name)
+            return write_ingest_report(
+                con, self.reports_dir, self.config.workspace.name, locale=statements
+            )
 
     def runs(self) -> pa.Table:
         return self.sql("SELECT * FROM runs ORDER BY started_at")

@@ -139,3 +139,23 @@ def infer_currency(
             return CurrencyInference(by_country, evidence)
         return CurrencyInference(None, evidence, sorted(set(ambiguous)))
     return CurrencyInference(None, evidence)
+
+
+WHOLE_FROM = 100.0  # amounts from this size on are shown without cents in reports
+
+
+def money_text(amount: float | None, currency: str | None = "USD") -> str:
+    """An amount as every report and persona writes it: "£1,234", "£9.50", "–" when missing.
+
+    The one formatter of the reporting layer (profile report, persona report, segment
+    descriptions, web library), so a workspace's money reads the same everywhere.
+    """
+    if amount is None:
+        return "–"
+    try:
+        value = float(amount)
+    except (TypeError, ValueError):
+        return "–"
+    if value != value:  # NaN
+        return "–"
+    return format_money(value, currency, whole_from=WHOLE_FROM)

@@ -67,7 +67,6 @@ QUOTE_FACETS = ("goal", "pain_point", "motivation", "objection", "frustration")
 
 
 # The symbol the sentences use -> the ISO code documents and reports carry.
-CURRENCY_CODES = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 
 
 class PersonaError(Exception):
@@ -125,7 +124,7 @@ class PersonaBuilder:
         self,
         settings: PersonaSettings | None = None,
         *,
-        currency: str = "$",
+        currency: str = "USD",
         as_of: datetime | None = None,
         progress: Callable[[str], None] | None = None,
         min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
@@ -404,7 +403,7 @@ class PersonaBuilder:
             share=float(d["share"]),
             revenue_share=float(d["revenue_share"] or 0.0),
             mean_clv=mean_clv,
-            currency=CURRENCY_CODES.get(self.currency, self.currency),
+            currency=self.currency,
             evidence=[
                 Evidence(
                     kind="statistic",
@@ -826,10 +825,6 @@ def load_personas(con: duckdb.DuckDBPyConnection) -> list[Persona]:
     return [Persona.model_validate_json(r[0]) for r in rows]
 
 
-def _symbol(code: str) -> str:
-    return next((s for s, c in CURRENCY_CODES.items() if c == code), code + " ")
-
-
 def summary_rows(personas: list[Persona]) -> list[dict]:
     """One row per persona for terminal tables and the README."""
     return [
@@ -839,7 +834,7 @@ def summary_rows(personas: list[Persona]) -> list[dict]:
             "customers": p.size.customers,
             "share": percent(p.size.share),
             "revenue": percent(p.size.revenue_share),
-            "mean_clv": money(p.size.mean_clv, _symbol(p.size.currency)) if p.size.mean_clv else "",
+            "mean_clv": money(p.size.mean_clv, p.size.currency) if p.size.mean_clv else "",
             "stability": f"{p.quality.stability:.2f}" if p.quality.stability else "",
             "prevalence": percent(p.quality.prevalence),
         }

@@ -34,6 +34,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from personae.locale.money import money_text
 from personae.personas.schema import (
     EMPATHY_QUADRANTS,
     JOURNEY_STAGES,
@@ -51,7 +52,6 @@ HTML_NAME = "personas.html"
 MARKDOWN_NAME = "personas.md"
 JSON_NAME = "personas.json"
 
-_CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
 
 # One-line explanations of the quality figures, shown next to each figure (HTML, Markdown).
 QUALITY_HELP = {
@@ -103,12 +103,8 @@ def fmt_pct(x: float | None) -> str:
 
 
 def fmt_money(x: float | None, currency: str = "USD") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    symbol = _CURRENCY_SYMBOLS.get(currency.upper())
-    amount = f"{abs(x):,.0f}" if abs(x) >= 10 or x == 0 else f"{abs(x):,.2f}"
-    sign = "−" if x < 0 and amount.strip("0.,") else ""
-    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency.upper()}"
+    """An amount in the reporting currency (the one formatter: locale.money.money_text)."""
+    return money_text(x, currency)
 
 
 def fmt_num(x: float | None) -> str:

@@ -60,6 +60,7 @@ from personae.governance.kanon import (
 from personae.governance.kanon import (
     suppressed as suppressed_note,
 )
+from personae.locale.money import money_text
 from personae.personas.schema import JourneyStage
 from personae.reports import charts
 from personae.reports.sections import Chart, ReportSection, Table
@@ -73,14 +74,6 @@ TARGET_BINS = 20
 HIGH_RISK = 0.6  # churn risk counted as "high" (the value step's at-risk threshold)
 EVERYONE = "Everyone"
 OTHER = "other"
-
-CURRENCY_SYMBOLS = {
-    "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩",
-    "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "HKD": "HK$", "SGD": "S$", "MXN": "MX$",
-    "BRL": "R$", "ZAR": "R ", "CHF": "CHF ", "SEK": "kr ", "NOK": "kr ", "DKK": "kr ",
-    "PLN": "zł ", "TRY": "₺", "ILS": "₪", "RUB": "₽", "UAH": "₴", "PHP": "₱", "VND": "₫",
-    "NGN": "₦", "THB": "฿",
-}  # fmt: skip
 
 
 class ProfileReportError(Exception):
@@ -96,12 +89,6 @@ class CountedChart(Chart):
 
 
 # ---------------------------------------------------------------------------- formatting
-def currency_symbol(code: str) -> str:
-    """The symbol written before amounts: ``$`` for USD, ``€`` for EUR, else ``"XYZ "``."""
-    code = (code or "").strip().upper()
-    return CURRENCY_SYMBOLS.get(code, f"{code} " if code else "")
-
-
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA
 
@@ -114,22 +101,17 @@ def fmt_pct(x, digits: int = 1) -> str:
     return "–" if _missing(x) else f"{float(x):.{digits}%}"
 
 
-def fmt_money(x, symbol: str) -> str:
-    """``$1,234`` (whole units from 100 up), ``$12.34`` below, ``-$5.00`` when negative."""
-    if _missing(x):
-        return "–"
-    v = float(x)
-    sign = "-" if v < 0 else ""
-    body = f"{abs(v):,.0f}" if abs(v) >= 100 else f"{abs(v):,.2f}"
-    return f"{sign}{symbol}{body}"
+def fmt_money(x, currency: str) -> str:
+    """An amount in the reporting currency (ISO code): ``£1,234``, ``£12.34``, ``–``."""
+    return "–" if _missing(x) else money_text(x, currency)
 
 
-def fmt_number(x, kind: str, symbol: str) -> str:
+def fmt_number(x, kind: str, currency: str) -> str:
     """A value of an attribute of the given kind (money, pct, count, days, years)."""
     if _missing(x):
         return "–"
     if kind == "money":
-        return fmt_money(x, symbol)
+        return fmt_money(x, currency)
     if kind == "pct":
         return fmt_pct(x)
     if kind == "days":
@@ -186,7 +168,7 @@ class _Ctx:
     con: duckdb.DuckDBPyConnection
     tables: dict[str, dict[str, str]]  # table -> column -> DuckDB type
     entity: str  # person | account
-    symbol: str
+    currency: str  # ISO code of the reporting currency
     segments: list[int]
     names: dict[int, str]  # display names
     descriptions: pd.DataFrame  # every segment (the totals count them all)
@@ -326,7 +308,7 @@ def _context(
         con,
         tables,
         str(entity_row[0][0]),
-        currency_symbol(currency),
+        (currency or "USD").strip().upper(),
         segments,
         names,
         desc,
@@ -386,7 +368,7 @@ def segments_section(ctx: _Ctx) -> ReportSection:
             fmt_int(r.size),
             fmt_pct(r.share),
             fmt_pct(r.revenue_share),
-            fmt_money(r.mean_value, ctx.symbol),
+            fmt_money(r.mean_value, ctx.currency),
             "–" if _missing(r.stability) else f"{float(r.stability):.2f}",
         ]
         rows.append(row)
@@ -784,7 +766,7 @@ def _number_distributions(ctx: _Ctx, nums: list[_Attr]) -> tuple[list[Chart], Ta
             continue
         long = pd.DataFrame(rows, columns=["group", "start", "end", "share"])
         top = float(long["end"].max())
-        fmt, prefix = {"money": (charts.money_format(top), ctx.symbol), "pct": (".0%", "")}.get(
+        fmt, prefix = {"money": (charts.money_format(top), ctx.currency), "pct": (".0%", "")}.get(
             a.kind, (None, "")
         )
         scale_note = " on a log scale" if b.log else ""
@@ -826,7 +808,7 @@ def _number_distributions(ctx: _Ctx, nums: list[_Attr]) -> tuple[list[Chart], Ta
         rows.append(
             [group]
             + [
-                "–" if small(r[f"n_{c}"], ctx.k) else fmt_number(r[c], a.kind, ctx.symbol)
+                "–" if small(r[f"n_{c}"], ctx.k) else fmt_number(r[c], a.kind, ctx.currency)
                 for c, a in zip(cols, nums, strict=True)
             ]
         )
@@ -913,13 +895,13 @@ def value_section(ctx: _Ctx) -> ReportSection:
             row = [
                 group,
                 fmt_int(valued),
-                fmt_money(r["mean_clv"], ctx.symbol),
-                fmt_money(r["median_clv"], ctx.symbol),
-                fmt_money(r["total_clv"], ctx.symbol),
+                fmt_money(r["mean_clv"], ctx.currency),
+                fmt_money(r["median_clv"], ctx.currency),
+                fmt_money(r["total_clv"], ctx.currency),
                 fmt_pct(None if _missing(r["total_clv"]) or not grand else r["total_clv"] / grand),
             ]
         if has_mrr:
-            row.append("–" if small(int(r["members"]), k) else fmt_money(r["mrr"], ctx.symbol))
+            row.append("–" if small(int(r["members"]), k) else fmt_money(r["mrr"], ctx.currency))
         if has_risk:
             known = int(r["risk_known"])
             high = int(r["high_risk"])
@@ -947,9 +929,9 @@ def value_section(ctx: _Ctx) -> ReportSection:
         }
     ).fillna(0.0)
     bar_cells = [(ctx.label(s), "CLV", int(per.loc[s, "valued"])) for s in valued]
-    bars["mean_text"] = [fmt_money(v, ctx.symbol) for v in bars["mean"]]
+    bars["mean_text"] = [fmt_money(v, ctx.currency) for v in bars["mean"]]
     bars["total_text"] = [
-        f"{fmt_money(v, ctx.symbol)} ({v / grand:.0%})" if grand else fmt_money(v, ctx.symbol)
+        f"{fmt_money(v, ctx.currency)} ({v / grand:.0%})" if grand else fmt_money(v, ctx.currency)
         for v in bars["total"]
     ]
     figures = [
@@ -961,10 +943,10 @@ def value_section(ctx: _Ctx) -> ReportSection:
                 category="segment",
                 value="mean",
                 text="mean_text",
-                value_title=f"mean predicted CLV ({ctx.symbol.strip() or 'currency'})",
+                value_title=f"mean predicted CLV ({ctx.currency.strip() or 'currency'})",
                 colours=colours,
                 value_format=charts.money_format(float(bars["mean"].max())),
-                value_prefix=ctx.symbol,
+                value_prefix=ctx.currency,
             ),
             f"Bar chart of the mean predicted lifetime value of a {ctx.noun[:-1]} in each segment.",
             f"Source: {table}.clv averaged over each segment's {ctx.noun}.",
@@ -978,10 +960,10 @@ def value_section(ctx: _Ctx) -> ReportSection:
                 category="segment",
                 value="total",
                 text="total_text",
-                value_title=f"total predicted CLV ({ctx.symbol.strip() or 'currency'})",
+                value_title=f"total predicted CLV ({ctx.currency.strip() or 'currency'})",
                 colours=colours,
                 value_format=charts.money_format(float(bars["total"].max())),
-                value_prefix=ctx.symbol,
+                value_prefix=ctx.currency,
             ),
             "Bar chart of the total predicted lifetime value of each segment, with its share of "
             "the total.",
@@ -1131,7 +1113,7 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
     grid["n"] = [n if ok else 0 for n, ok in zip(grid["n"], shown, strict=True)]
     grid["text"] = [fmt_int(n) if ok else "–" for n, ok in zip(grid["n"], shown, strict=True)]
     grid["sub"] = [
-        fmt_money(s, ctx.symbol) if n and ok else ""
+        fmt_money(s, ctx.currency) if n and ok else ""
         for s, n, ok in zip(grid["spend"], grid["n"], shown, strict=True)
     ]
     blank_note = (
@@ -1205,9 +1187,9 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
                         RFM_GROUP_DESCRIPTIONS.get(g, ""),
                         fmt_int(n),
                         fmt_pct(n / n_all if n_all else None),
-                        fmt_money(s, ctx.symbol),
+                        fmt_money(s, ctx.currency),
                     ]
-                    + ([fmt_money(c, ctx.symbol)] if with_clv else [])
+                    + ([fmt_money(c, ctx.currency)] if with_clv else [])
                     for g, n, s, c in zip(
                         groups["grp"], groups["n"], groups["spend"], groups["clv"], strict=True
                     )
@@ -1565,8 +1547,8 @@ def icp_section(ctx: _Ctx, top: int = 10) -> ReportSection:
     headline = (
         f"The top {icp.top_share:.0%} of {who} by predicted lifetime value "
         f"({icp.top_count:,} of {icp.population:,}) have a mean predicted CLV of "
-        f"{fmt_money(icp.top_mean_clv, ctx.symbol)} against "
-        f"{fmt_money(icp.mean_clv, ctx.symbol)} for all, and brought "
+        f"{fmt_money(icp.top_mean_clv, ctx.currency)} against "
+        f"{fmt_money(icp.mean_clv, ctx.currency)} for all, and brought "
         f"{icp.top_revenue_share:.0%} of the revenue so far."
     )
     notes = [headline, icp_summary_sentence(icp)]
@@ -1644,8 +1626,8 @@ def icp_section(ctx: _Ctx, top: int = 10) -> ReportSection:
                 rows=[
                     [
                         m["attribute"].replace("_", " "),
-                        _icp_number(m["attribute"], m["top_median"], ctx.symbol),
-                        _icp_number(m["attribute"], m["median"], ctx.symbol),
+                        _icp_number(m["attribute"], m["top_median"], ctx.currency),
+                        _icp_number(m["attribute"], m["median"], ctx.currency),
                     ]
                     for m in icp.numeric
                 ],
@@ -1657,9 +1639,9 @@ def icp_section(ctx: _Ctx, top: int = 10) -> ReportSection:
     )
 
 
-def _icp_number(attribute: str, value: float, symbol: str) -> str:
+def _icp_number(attribute: str, value: float, currency: str) -> str:
     if attribute in ("avg_order_value", "mrr"):
-        return fmt_money(value, symbol)
+        return fmt_money(value, currency)
     if attribute.endswith(("_rate", "_share")):
         return fmt_pct(value)
-    return fmt_number(value, "count", symbol)
+    return fmt_number(value, "count", currency)

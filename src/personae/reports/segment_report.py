@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from personae.governance.kanon import DEFAULT_MIN_GROUP_SIZE, check_k, fewer_than, small
+from personae.locale.money import money_text
 from personae.segments.models import ALGORITHM_TITLES
 
 
@@ -17,12 +18,11 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.0%}"
 
 
-def _money(x: float | None) -> str:
-    return "–" if x is None else f"${x:,.0f}"
-
-
 def render_segment_report(
-    result, workspace_name: str, min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    result,
+    workspace_name: str,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    currency: str = "USD",
 ) -> str:
     k = check_k(min_group_size)
     win = result.choice.winner
@@ -47,7 +47,7 @@ def render_segment_report(
             continue
         lines.append(
             f"| {d.segment} | {d.name} | {d.role} | {d.size:,} | {_pct(d.share)} | "
-            f"{_pct(d.revenue_share)} | {_money(d.mean_value)} | "
+            f"{_pct(d.revenue_share)} | {money_text(d.mean_value, currency)} | "
             f"{result.stability.get(d.segment, 0):.2f} |"
         )
     if few:
@@ -128,9 +128,10 @@ def write_segment_report(
     reports_dir: Path,
     workspace_name: str,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    currency: str = "USD",
 ) -> Path:
     reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / "segments.md"
-    text = render_segment_report(result, workspace_name, min_group_size)
+    text = render_segment_report(result, workspace_name, min_group_size, currency)
     path.write_text(text, encoding="utf-8")
     return path

@@ -26,6 +26,7 @@ from personae.governance.kanon import (
     pool_small,
     small_cell,
 )
+from personae.locale.money import money_text
 from personae.value.rfm import RFM_GROUP_DESCRIPTIONS
 
 HOLDOUT_DAYS = 182
@@ -144,8 +145,11 @@ def write_value_report(
     result,
     name: str,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    currency: str = "USD",
 ) -> Path:
+    """``currency``: the ISO code of the reporting currency (money columns are in it)."""
     k = check_k(min_group_size)
+    cur = f" ({currency})"
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"# Customer value — {name}", ""]
     lines.append(
@@ -158,8 +162,10 @@ def write_value_report(
             else "BG/NBD + Gamma-Gamma (non-contractual)."
         )
     )
-    lines += ["", f"Total predicted CLV: **{result.total_clv:,.2f}**; "
+    lines += ["", f"Total predicted CLV: **{money_text(result.total_clv, currency)}**; "
               f"{result.at_risk:,} at high churn risk (≥ 60%).", ""]  # fmt: skip
+    if result.checks.get("penalizer_note"):
+        lines += [f"Note: {result.checks['penalizer_note']}.", ""]
     if result.model == "bg_nbd":
         p = result.params
         lines += [
@@ -196,7 +202,11 @@ def write_value_report(
         rfm,
         "group",
         "customers",
-        {"mean spend": ("_spend", 2), "mean CLV": ("_clv", 2), "mean churn risk": ("_risk", 3)},
+        {
+            "mean spend" + cur: ("_spend", 2),
+            "mean CLV" + cur: ("_clv", 2),
+            "mean churn risk": ("_risk", 3),
+        },
         k,
     )
     rfm["share %"] = (100.0 * rfm["customers"] / max(total, 1)).round(1)
@@ -210,7 +220,7 @@ def write_value_report(
             FROM account_value_scores GROUP BY churn_band ORDER BY min(churn_risk)
             """
         ).df()
-        acc, note = pooled(acc, "band", "accounts", {"mean CLV": ("_clv", 2)}, k)
+        acc, note = pooled(acc, "band", "accounts", {"mean CLV" + cur: ("_clv", 2)}, k)
         lines += ["## Account churn risk", "", *_table(acc), ""] + ([note, ""] if note else [])
         top = con.execute(
             """
@@ -231,7 +241,11 @@ def write_value_report(
             """
         ).df()
         bands, note = pooled(
-            bands, "band", "customers", {"mean CLV": ("_clv", 2), "mean P(alive)": ("_alive", 3)}, k
+            bands,
+            "band",
+            "customers",
+            {"mean CLV" + cur: ("_clv", 2), "mean P(alive)": ("_alive", 3)},
+            k,
         )
         lines += ["## Churn risk", "", *_table(bands), ""] + ([note, ""] if note else [])
     acq = con.execute("SELECT * FROM acquisition_costs WHERE campaign = '*'").df()

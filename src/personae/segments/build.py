@@ -141,9 +141,11 @@ class Segmenter:
         value_horizon_months: int = 12,
         progress: Callable[[str], None] | None = None,
         governance: GovernanceSettings | None = None,
+        currency: str = "USD",
     ) -> None:
         self.settings = settings
         self.governance = governance
+        self.currency = currency  # ISO code money is written in (the reporting currency)
         self.horizon = value_horizon_months
         self.progress = progress
 
@@ -235,6 +237,7 @@ class Segmenter:
             primary_min=s.primary_min,
             primary_max=s.primary_max,
             negative_ratio=s.negative_ratio,
+            currency=self.currency,
             min_group_size=(self.governance or GovernanceSettings()).min_group_size,
         )
         timings["describe"] = time.perf_counter() - started - sum(timings.values())

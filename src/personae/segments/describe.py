@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from personae.governance.kanon import DEFAULT_MIN_GROUP_SIZE, check_k, fewer_than
+from personae.locale.money import money_text
 
 MIN_LEVEL_SHARE = 0.05  # a level is tested only when this share of the segment holds it
 MIN_SEGMENT_SHARE = 0.10  # ... and kept only when at least this share holds it
@@ -84,9 +85,8 @@ def _lift(x: float) -> str:
 
 
 def _money(x: float, currency: str) -> str:
-    sign = "-" if x < 0 else ""
-    x = abs(x)
-    return f"{sign}{currency}{x:,.0f}" if x >= 10 else f"{sign}{currency}{x:,.2f}"
+    """``currency`` is the ISO code of the reporting currency ([workspace] currency)."""
+    return money_text(x, currency)
 
 
 def _num(x: float) -> str:
@@ -376,7 +376,7 @@ def _format(kind: str, x: float, currency: str) -> str:
 
 
 def _number_sentence(
-    attribute: str, seg: float, overall: float, label: str | None = None, currency: str = "$"
+    attribute: str, seg: float, overall: float, label: str | None = None, currency: str = "USD"
 ) -> str:
     """'They open 48% of emails (average 25%)'; the generic fallback is '<label>: 4.2 on
     average (overall 2.0)', in percent for a ``*_rate`` or ``*_share`` between 0 and 1."""
@@ -786,7 +786,7 @@ def describe_segments(
     primary_max: int = 5,
     negative_ratio: float = 2.0,
     low_value_ratio: float | None = None,
-    currency: str = "$",
+    currency: str = "USD",
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> list[SegmentDescription]:
     """Describe every segment of ``frame`` (one row per entity, ``labels`` aligned with the

@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from personae.engine import DuckDBEngine, quote_literal
+from personae.locale.money import money_text
 from personae.profiles.build import (
     AGE_BAND,
     COUNTRY,
@@ -502,15 +503,16 @@ LABELS = {
 }  # fmt: skip
 
 
-def icp_markdown(icp: IdealCustomerProfile, workspace: str) -> str:
-    """The readable ICP document."""
+def icp_markdown(icp: IdealCustomerProfile, workspace: str, currency: str = "USD") -> str:
+    """The readable ICP document (money in ``currency``, the reporting currency's code)."""
     who = "customers" if icp.entity == "customer" else "accounts"
     lines = [
         f"# Ideal customer profile — {workspace}",
         "",
         f"The top {icp.top_share:.0%} of {who} by predicted lifetime value "
         f"({icp.top_count:,} of {icp.population:,}) have a mean predicted CLV of "
-        f"{icp.top_mean_clv:,.2f} against {icp.mean_clv:,.2f} for all {who}, and brought "
+        f"{money_text(icp.top_mean_clv, currency)} against {money_text(icp.mean_clv, currency)} "
+        f"for all {who}, and brought "
         f"{icp.top_revenue_share:.0%} of the revenue so far.",
         "",
         "## What sets them apart",
@@ -533,10 +535,13 @@ def icp_markdown(icp: IdealCustomerProfile, workspace: str) -> str:
         lines += ["## Behaviour in numbers (medians)", "", f"| measure | top {who} | all |",
                   "|---|---|---|"]  # fmt: skip
         for m in icp.numeric:
-            lines.append(
-                f"| {m['attribute'].replace('_', ' ')} | {m['top_median']:,.2f} | "
-                f"{m['median']:,.2f} |"
+            money = m["attribute"] in ("avg_order_value", "mrr", "revenue", "clv")
+            top, everyone = (
+                (money_text(m["top_median"], currency), money_text(m["median"], currency))
+                if money
+                else (f"{m['top_median']:,.2f}", f"{m['median']:,.2f}")
             )
+            lines.append(f"| {m['attribute'].replace('_', ' ')} | {top} | {everyone} |")
         lines.append("")
     lines += [
         "## In one paragraph",
