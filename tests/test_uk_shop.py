@@ -94,3 +94,49 @@ def test_a_german_export_reads_as_euros_and_german_numbers(tmp_path: Path) -> No
         ("DE-1002", 12.0, "+49891234567"),
         ("DE-1003", 99.99, "+4930901820"),
     ]
+
+
+def _mixed_shop(tmp_path: Path, rates: str = "") -> Path:
+    rows = ["Order ID,Email,Order Date,Total,Currency"]
+    for i in range(12):  # two customers buying in pounds, one in euros
+        rows.append(f"A{i},ann@example.net,{i + 1:02d}/03/2024,10.00,GBP")
+        rows.append(f"B{i},bob@example.net,{i + 1:02d}/03/2024,20.00,GBP")
+        rows.append(f"C{i},cem@example.net,{i + 1:02d}/03/2024,100.00,EUR")
+    (tmp_path / "orders.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
+    if rates:
+        toml = ws / "personae.toml"
+        toml.write_text(toml.read_text().replace("currency_rates = {}", rates))
+    out = runner.invoke(app, ["add", str(tmp_path / "orders.csv"), "-w", str(ws), "--kind",
+                              "orders"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    for step in ("ingest", "build"):
+        out = runner.invoke(app, [step, "-w", str(ws)])
+        assert out.exit_code == 0, out.output
+    return ws
+
+
+def _revenue(ws: Path) -> dict[str, float]:
+    con = duckdb.connect(str(ws / "personae.duckdb"), read_only=True)
+    rows = con.execute("SELECT email, revenue FROM profiles").fetchall()
+    con.close()
+    return {e: round(r, 2) for e, r in rows}
+
+
+def test_several_currencies_are_converted_with_the_configured_rates(tmp_path: Path) -> None:
+    ws = _mixed_shop(tmp_path, "currency_rates = { EUR = 0.85 }")
+    assert _revenue(ws) == {"ann@example.net": 120.0, "bob@example.net": 240.0,
+                            "cem@example.net": 1020.0}  # fmt: skip
+    ingest = (ws / "reports" / "ingest.md").read_text(encoding="utf-8")
+    assert "currency GBP, the most common" in ingest
+    assert "EUR (12 order lines) converted at 0.85 GBP per EUR" in ingest
+
+
+def test_a_currency_without_a_rate_is_left_out_and_said_so(tmp_path: Path) -> None:
+    ws = _mixed_shop(tmp_path)
+    revenue = _revenue(ws)
+    assert revenue["ann@example.net"] == 120.0 and revenue["cem@example.net"] == 0.0
+    ingest = (ws / "reports" / "ingest.md").read_text(encoding="utf-8")
+    assert "EUR (12 order lines): amounts left out of revenue and value" in ingest

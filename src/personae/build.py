@@ -32,6 +32,7 @@ from personae.identity.resolve import (
     discover_layouts,
     record_profile_sql,
 )
+from personae.locale.resolve import conversion_rates, write_conversion
 from personae.profiles.build import OUTPUT_TABLES as PROFILE_TABLES
 from personae.profiles.build import ProfileBuilder
 
@@ -177,8 +178,11 @@ def build(
     started = time.perf_counter()
     timings: dict[str, float] = {}
     resolver = IdentityResolver(config.identity)
-    builder = ProfileBuilder(config.profiles)
     with ws.connect() as con:
+        money_notes = write_conversion(con, ws.currency(con), config.workspace.currency_rates)
+        builder = ProfileBuilder(config.profiles, rates=conversion_rates(con))
+        for note in money_notes:
+            say(f"Currencies: {note}")
         layouts = discover_layouts(con, _identifier_overrides(ws))
         if not any(identifier_columns(lay.kind, lay.columns, lay.identifiers) for lay in layouts):
             from personae.workspace import WorkspaceError

@@ -41,6 +41,19 @@ class WorkspaceSettings(_Strict):
     database: str = "personae.duckdb"
     # the reporting currency (ISO code, e.g. "GBP"); empty = inferred from the orders
     currency: str = ""
+    # orders in other currencies: units of the reporting currency per unit ({EUR = 0.85})
+    currency_rates: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("currency_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for code, rate in value.items():
+            if not re.fullmatch(r"[A-Za-z]{3}", code) or not rate > 0:
+                raise ValueError(
+                    f"currency_rates needs ISO codes and positive rates, e.g. EUR = 0.85; "
+                    f"got {code} = {rate}"
+                )
+        return {c.upper(): float(r) for c, r in value.items()}
 
 
 def _check_timezone(value: str) -> str:
@@ -585,6 +598,10 @@ database = "personae.duckdb"
 # The reporting currency (ISO code such as "GBP"); empty = inferred from the orders'
 # currency column, else USD (the ingest report says which).
 currency = ""
+# Orders in other currencies are converted with these rates (units of the reporting
+# currency per unit, e.g. {{ EUR = 0.85, USD = 0.79 }}); orders in a currency without a rate
+# are left out of revenue and value, and the reports say so.
+currency_rates = {{}}
 
 [engine]
 # Where identity resolution and profile building run: "duckdb" (embedded, the default) or

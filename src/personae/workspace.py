@@ -149,14 +149,15 @@ class Workspace:
 
     def locale_statements(self) -> list[str]:
         """How the reporting currency and the phone region were decided (ingest report)."""
-        from personae.locale.resolve import phone_region, reporting_currency
+        from personae.locale.resolve import phone_region, plan_conversion, reporting_currency
 
         with self.connect(read_only=True) as con:
-            _, money = reporting_currency(con, self.config.workspace.currency)
+            code, money = reporting_currency(con, self.config.workspace.currency)
             _, phones = phone_region(
                 con, self.config.identity.default_region or self._calling_code_region()
             )
-        return [money, phones]
+            _, converted = plan_conversion(con, code, self.config.workspace.currency_rates)
+        return [money, *converted, phones]
 
     def currency(self, con: duckdb.DuckDBPyConnection) -> str:
         """The reporting currency (ISO code) every report and persona formats money in."""

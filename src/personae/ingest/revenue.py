@@ -24,7 +24,9 @@ shops' files is two orders); a row without an order id is an order of its own.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+
+from personae.engine import quote_literal
 
 
 def order_key_sql(columns: Collection[str], alias: str = "") -> str:
@@ -35,13 +37,31 @@ def order_key_sql(columns: Collection[str], alias: str = "") -> str:
     return f"CAST({a}_source_row AS VARCHAR)"
 
 
-def order_lines_sql(columns: Collection[str], table: str = "raw_orders") -> str:
+def rate_sql(columns: Collection[str], rates: Mapping[str, float] | None) -> str:
+    """The factor that turns a line's money into the reporting currency: 1 without rates
+    (one currency), the currency's rate, 1 for a line without a currency (the reporting
+    one is assumed), NULL for a currency without a rate (its revenue is left out)."""
+    if not rates or "currency" not in set(columns):
+        return "1.0"
+    whens = " ".join(f"WHEN {quote_literal(c)} THEN {float(r)!r}" for c, r in rates.items())
+    return (
+        "(CASE WHEN nullif(trim(currency), '') IS NULL THEN 1.0 "
+        f"ELSE CASE upper(trim(currency)) {whens} END END)"
+    )
+
+
+def order_lines_sql(
+    columns: Collection[str],
+    table: str = "raw_orders",
+    rates: Mapping[str, float] | None = None,
+) -> str:
     """``SELECT`` every column of ``table`` plus ``line_revenue`` and ``line_items``.
 
     ``line_revenue`` is the line's share of its order's revenue and ``line_items`` its share
     of the order's items (see the module docstring); ``columns`` are the table's columns
     (an old workspace may lack ``order_total`` or ``item_count``). The SQL is plain window
-    functions, so DuckDB and Spark read it alike.
+    functions, so DuckDB and Spark read it alike. ``rates`` (code -> rate, see
+    :mod:`personae.locale.resolve`) convert ``line_revenue`` into the reporting currency.
     """
     cols = set(columns)
     line = "line_total" if "line_total" in cols else "CAST(NULL AS DOUBLE)"
@@ -58,9 +78,10 @@ def order_lines_sql(columns: Collection[str], table: str = "raw_orders") -> str:
                sum({qty}) OVER ({order}) AS _order_qty
         FROM {table}
     """
+    factor = rate_sql(cols, rates)
     return f"""
         SELECT *,
-               CASE WHEN _order_total IS NULL THEN {line}
+               {factor} * CASE WHEN _order_total IS NULL THEN {line}
                     WHEN _order_weight > 0
                         THEN _order_total * greatest(coalesce({line}, 0), 0) / _order_weight
                     ELSE _order_total / _order_lines END AS line_revenue,
@@ -71,6 +92,10 @@ def order_lines_sql(columns: Collection[str], table: str = "raw_orders") -> str:
     """
 
 
-def order_lines_table(columns: Collection[str], table: str = "raw_orders") -> str:
+def order_lines_table(
+    columns: Collection[str],
+    table: str = "raw_orders",
+    rates: Mapping[str, float] | None = None,
+) -> str:
     """:func:`order_lines_sql` as a parenthesised subquery, ready for ``FROM``."""
-    return f"({order_lines_sql(columns, table)})"
+    return f"({order_lines_sql(columns, table, rates)})"

@@ -58,7 +58,7 @@ class CurrencyInference:
             counts = ", ".join(f"{c} {n}" for c, n in sorted(self.per_currency.items()))
             return (
                 f"several currencies ({counts}): not added together; set "
-                "[currency] rates in personae.toml to convert"
+                "[workspace] currency_rates in personae.toml to convert"
             )
         if self.currency:
             return f"currency {self.currency} ({ev})"

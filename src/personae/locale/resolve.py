@@ -13,7 +13,8 @@ import duckdb
 
 
 def reporting_currency(con: duckdb.DuckDBPyConnection, setting: str = "") -> tuple[str, str]:
-    """Return (ISO code, one-line statement). Undecided or mixed data falls back to USD."""
+    """Return (ISO code, one-line statement): the setting, else the orders' currency column
+    (the most common code when several), else what the files' money columns showed, else USD."""
     if setting.strip():
         code = setting.strip().upper()
         return code, f"currency {code} (set in [workspace] currency)"
@@ -36,9 +37,10 @@ def reporting_currency(con: duckdb.DuckDBPyConnection, setting: str = "") -> tup
             return code, f"currency {code} (currency column of the orders: {n:,} rows)"
         if counts:
             listed = ", ".join(f"{c} {n:,}" for c, n in sorted(counts.items()))
-            return "USD", (
-                f"several currencies in the orders ({listed}): set [workspace] currency and "
-                "[currency] rates in personae.toml to convert them"
+            code = max(sorted(counts), key=lambda c: counts[c])
+            return code, (
+                f"currency {code}, the most common of several in the orders ({listed} lines); "
+                "set [workspace] currency to choose another"
             )
     rows = _latest(con, "currency")
     decided = Counter(d for _, d, _ in rows if d != "undecided")
@@ -49,10 +51,12 @@ def reporting_currency(con: duckdb.DuckDBPyConnection, setting: str = "") -> tup
         return code, f"currency {code} (shown by the money columns of {shown})"
     if len(decided) > 1:
         counts = ", ".join(f"{c} in {n} files" for c, n in sorted(decided.items()))
-        return "USD", (
-            f"several currencies ({counts}): not added together; set [workspace] currency "
-            "and [currency] rates in personae.toml"
-        )
+        code = max(sorted(decided), key=lambda c: decided[c])
+        return code, (
+            f"currency {code}, the most common of several ({counts}): amounts of the other "
+            "files are added as if they were {code}; set [workspace] currency, and a currency "
+            "column in those files, so they can be converted"
+        ).replace("{code}", code)
     return "USD", (
         "currency undecided (no currency column, symbol or code in the money columns); set "
         "[workspace] currency in personae.toml; default used: USD"
@@ -93,3 +97,71 @@ def phone_region(con: duckdb.DuckDBPyConnection, setting: str = "") -> tuple[str
         + (f"; also {others}" if others else "")
         + ")"
     )
+
+
+RATES_TABLE = "currency_rates"
+
+
+def plan_conversion(
+    con: duckdb.DuckDBPyConnection, reporting: str, rates: dict[str, float]
+) -> tuple[dict[str, float] | None, list[str]]:
+    """(code -> rate, or None when the orders hold only the reporting currency; what the
+    reports must say about each other currency)."""
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_orders'"
+        ).fetchall()
+    }
+    if "currency" not in cols:
+        return None, []
+    counts = dict(
+        con.execute(
+            "SELECT upper(trim(currency)), count(*) FROM raw_orders "
+            "WHERE nullif(trim(currency), '') IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
+    if set(counts) <= {reporting}:
+        return None, []
+    known = {reporting: 1.0, **rates}
+    said = [
+        f"{code} ({n:,} order lines) converted at {known[code]:g} {reporting} per {code}"
+        for code, n in sorted(counts.items())
+        if code != reporting and code in known
+    ]
+    said += [
+        f"{code} ({n:,} order lines): amounts left out of revenue and value, as there is no "
+        f"rate for {code}; set [workspace] currency_rates = {{ {code} = ... }} in personae.toml"
+        for code, n in sorted(counts.items())
+        if code not in known
+    ]
+    return known, said
+
+
+def write_conversion(
+    con: duckdb.DuckDBPyConnection, reporting: str, rates: dict[str, float]
+) -> list[str]:
+    """Write ``currency_rates`` (code, rate; empty for one currency) and return the notes.
+
+    Every step that sums money reads the orders through :mod:`personae.ingest.revenue`, which
+    multiplies each line by its currency's rate; a currency without a rate gets none, so
+    its amounts are left out of revenue and value instead of being added as if they were
+    the reporting currency.
+    """
+    known, said = plan_conversion(con, reporting, rates)
+    con.execute(f"CREATE OR REPLACE TABLE {RATES_TABLE} (code VARCHAR, rate DOUBLE)")
+    if known:
+        con.executemany(
+            f"INSERT INTO {RATES_TABLE} VALUES (?, ?)", [[c, r] for c, r in known.items()]
+        )
+    return said
+
+
+def conversion_rates(con: duckdb.DuckDBPyConnection) -> dict[str, float] | None:
+    """The rates :func:`write_conversion` stored, or None (one currency: nothing to convert)."""
+    if not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [RATES_TABLE]
+    ).fetchall()[0][0]:
+        return None
+    rows = con.execute(f"SELECT code, rate FROM {RATES_TABLE}").fetchall()
+    return {c: float(r) for c, r in rows} or None

@@ -173,8 +173,12 @@ OUTPUT_TABLES = ("profiles", "profile_sources", "account_profiles")
 class ProfileBuilder:
     """Build ``profiles``, ``profile_sources`` and ``account_profiles`` on an engine."""
 
-    def __init__(self, settings: ProfileSettings | None = None) -> None:
+    def __init__(
+        self, settings: ProfileSettings | None = None, rates: Mapping[str, float] | None = None
+    ) -> None:
         self.settings = settings or ProfileSettings()
+        # order currencies -> reporting currency (personae.locale.resolve), None = one currency
+        self.rates = rates
 
     def as_of_sql(self, as_of: str) -> str:
         return f"CAST({quote_literal(as_of)} AS TIMESTAMP)"
@@ -188,7 +192,9 @@ class ProfileBuilder:
         order's revenue and items (:mod:`personae.ingest.revenue`, the one definition)."""
         table = f"raw_{kind}"
         if kind == "orders":
-            table = order_lines_table(columns or ("order_id", "line_total", "quantity"), table)
+            table = order_lines_table(
+                columns or ("order_id", "line_total", "quantity"), table, self.rates
+            )
         return (
             f"(SELECT r.*, s.profile_id, s.account_key FROM {table} r "
             f"{signature_join_sql(slots, kind)})"

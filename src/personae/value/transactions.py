@@ -16,6 +16,7 @@ import pandas as pd
 
 from personae.engine import DuckDBEngine, quote_literal
 from personae.ingest.revenue import order_lines_table
+from personae.locale.resolve import conversion_rates
 from personae.profiles.attributes import epoch
 
 KEPT = "lower(coalesce(status, 'completed')) NOT IN ('returned', 'cancelled', 'refunded')"
@@ -84,7 +85,7 @@ def stage_value_orders(con: duckdb.DuckDBPyConnection, as_of: str) -> int:
                coalesce(max({own_account}), max({customer_account}), max(p.account_id))
                    AS account_key,
                max({channel}) AS channel
-        FROM {order_lines_table(cols)} o
+        FROM {order_lines_table(cols, rates=conversion_rates(con))} o
         JOIN record_profiles rp ON rp.source_kind = 'orders'
              AND rp.source_file = o._source_file AND rp.source_row = o._source_row
         LEFT JOIN profiles p ON p.profile_id = rp.profile_id

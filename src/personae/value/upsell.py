@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from personae.ingest.revenue import order_lines_table
+from personae.locale.resolve import conversion_rates
 from personae.value.transactions import KEPT, columns_of
 
 PLAN_ORDER = ("free", "starter", "basic", "team", "pro", "business", "enterprise")
@@ -32,7 +33,7 @@ def category_cross_sell(con: duckdb.DuckDBPyConnection, top: int = 3) -> pd.Data
         f"""
         SELECT rp.profile_id, o.category,
                greatest(sum(coalesce(o.line_revenue, 0)), 0.01) AS spend
-        FROM {order_lines_table(cols)} o
+        FROM {order_lines_table(cols, rates=conversion_rates(con))} o
         JOIN record_profiles rp ON rp.source_kind = 'orders'
              AND rp.source_file = o._source_file AND rp.source_row = o._source_row
         WHERE rp.profile_id IS NOT NULL AND o.category IS NOT NULL AND {KEPT}
