@@ -49,7 +49,7 @@ _SHAPES: dict[str, str] = {
         # a number of the default plan, or a national one with its trunk 0 ("030 901820",
         # "07700 900123") of any plan
         " AND ((CASE WHEN length(v) < 26 THEN personae_phone_e164(v) END) IS NOT NULL"
-        " OR (regexp_full_match(v, '\(?0[1-9][0-9 ()\-/]{5,18}[0-9]')"
+        r" OR (regexp_full_match(v, '\(?0[1-9][0-9 ()\-/]{5,18}[0-9]')"
         " AND length(regexp_replace(v, '[^0-9]', '', 'g')) BETWEEN 8 AND 13))"
     ),
     "integer": r"regexp_full_match(v, '[-+]?[0-9]+')",
