@@ -13,13 +13,20 @@ import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 from typer.testing import CliRunner
 
 from personae import Workspace
 from personae.cli import app
-from personae.ingest.discover.presets import Preset, get_preset, match_preset, preset_columns
+from personae.ingest.discover.presets import (
+    Preset,
+    get_preset,
+    match_preset,
+    preset_columns,
+    timezone_of,
+)
 from personae.ingest.nested import compute_stage
 from personae.ingest.readers import read_json
 
@@ -151,6 +158,24 @@ def test_a_preset_header_ending_in_any_suffix_matches_the_header_with_or_without
     assert match_preset(["Conversation ID", "Conversation started"]) is None
 
 
+def test_the_time_zone_a_header_names_becomes_the_sources_timezone(tmp_path: Path):
+    preset = get_preset("intercom_conversations")
+    assert timezone_of(preset, ["Conversation ID", "Conversation started at (UTC)"]) == "UTC"
+    # no zone, or a suffix that is no zone: nothing is decided from the header
+    assert timezone_of(preset, ["Conversation ID", "Conversation started at"]) is None
+    assert timezone_of(preset, ["Conversation started at (local time)"]) is None
+    header = "Conversation ID,Conversation started at (America/New_York),User email\n"
+    rows = "".join(
+        f"21547000000000{i},2025-07-0{i} 09:30:00,ana{i}@example.com\n" for i in range(1, 4)
+    )
+    ws = _workspace(tmp_path, {"conversations.csv": header + rows})
+    assert ws.config.sources["conversations"].timezone == "America/New_York"
+    ws.ingest()
+    got = sorted(r["created_at"] for r in ws.sql("SELECT created_at FROM raw_tickets").to_pylist())
+    # 09:30 in New York in July (EDT, UTC-4) is 13:30 UTC
+    assert got == [datetime(2025, 7, i, 13, 30) for i in range(1, 4)]
+
+
 # -- Intercom -------------------------------------------------------------------------------
 def test_intercom_conversations_land_with_the_times_and_ratings_of_the_export(tmp_path: Path):
     src = EXPORTS / "intercom" / "conversations.csv"
@@ -158,11 +183,21 @@ def test_intercom_conversations_land_with_the_times_and_ratings_of_the_export(tm
     report = ws.ingest()
     rows = _csv_rows(src)
     assert report.ingested == len(rows) and report.rejected == 0
+    # the headers name the zone; discovery writes it as the source's timezone
+    assert ws.config.sources["conversations"].timezone == "Europe/London"
     zone = "(Europe/London)"
+    london = ZoneInfo("Europe/London")
+
+    def utc(text: str) -> datetime | None:  # a wall-clock time in London, as UTC
+        if not text:
+            return None
+        local = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=london)
+        return local.astimezone(UTC).replace(tzinfo=None)
+
     got = {
         r["ticket_id"]: (
-            r["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
-            r["resolved_at"].strftime("%Y-%m-%d %H:%M:%S") if r["resolved_at"] else None,
+            r["created_at"],
+            r["resolved_at"],
             r["satisfaction"],
             r["status"],
             r["email"],
@@ -176,8 +211,8 @@ def test_intercom_conversations_land_with_the_times_and_ratings_of_the_export(tm
     }
     want = {
         r["Conversation ID"]: (
-            r[f"Conversation started at {zone}"],
-            r[f"Conversation last closed at {zone}"] or None,
+            utc(r[f"Conversation started at {zone}"]),
+            utc(r[f"Conversation last closed at {zone}"]),
             int(r["Last teammate rating"]) if r["Last teammate rating"] else None,
             r["Current conversation state"].lower(),
             r["User email"] or None,

@@ -20,7 +20,7 @@ from personae.ingest.discover import wide
 from personae.ingest.discover.expect import expectation, expectations, one_of
 from personae.ingest.discover.fit import content_fit
 from personae.ingest.discover.model import Discovery, FileDecision, Question, SourcePlan
-from personae.ingest.discover.presets import Preset, match_preset, preset_columns
+from personae.ingest.discover.presets import Preset, match_preset, preset_columns, timezone_of
 from personae.ingest.discover.profile import ColumnProfile, profile_sample
 from personae.ingest.discover.relate import find_relations, identifier_override
 from personae.ingest.discover.sample import (
@@ -154,6 +154,10 @@ def _apply_preset(d: FileDecision, preset: Preset, share: float) -> None:
     if preset.constants:
         consts = ", ".join(f'{k} = "{v}"' for k, v in preset.constants.items())
         d.notes.append(f"the layout implies {consts} for every row")
+    zone = timezone_of(preset, d.columns)
+    if zone is not None:  # the export's times are wall-clock times in the zone it names
+        d.settings["timezone"] = zone
+        d.notes.append(f"the times are read in {zone}, the time zone the headers name")
 
 
 def _choose_kind(d: FileDecision, kind: str | None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -44,6 +45,9 @@ class Preset:
     docs: tuple[str, ...] = ()
     notes: str = ""
     wide: dict = field(default_factory=dict)  # layout "wide": header_rows, min_questions
+    # a header whose parenthesised suffix names the time zone of the export's times
+    # (Intercom: "Conversation started at (Europe/London)")
+    timezone_from: str = ""
 
     @property
     def header_rows(self) -> int:
@@ -141,6 +145,7 @@ def _parse(name: str, data: dict) -> Preset:
             wide=dict(data.get("wide", {})),
             docs=_tuple(meta.get("docs", ())),
             notes=meta.get("notes", ""),
+            timezone_from=meta.get("timezone_from", ""),
         )
     except KeyError as exc:
         raise PresetError(f"preset {name}: missing key {exc}") from None
@@ -200,3 +205,22 @@ def preset_columns(p: Preset, columns: list[str]) -> dict[str, str]:
                 out[field_name] = col
                 break
     return out
+
+
+def timezone_of(p: Preset, columns: list[str]) -> str | None:
+    """The time zone a file's header names in its suffix, where the preset says the layout
+    writes it there (``timezone_from``): an IANA name, else None."""
+    if not p.timezone_from:
+        return None
+    key = header_key(p.timezone_from)
+    for c in columns:
+        if key in header_keys(c):
+            m = re.search(r"\(([^()]*)\)\s*$", c)
+            if m is None:
+                return None
+            try:
+                zoneinfo.ZoneInfo(m.group(1).strip())
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                return None
+            return m.group(1).strip()
+    return None
