@@ -109,6 +109,11 @@ def test_freshdesk_phone_line_tickets_carry_the_callers_number(tmp_path: Path):
     assert got == want
     # the ticket whose contact has only a work number is attributed by it
     assert any(not r["Mobile phone"] and r["Work phone"] for r in rows)
+    # the review says phone is computed, not that the layout leaves the phone columns unused
+    text = (ws.path / "personae.toml").read_text("utf-8")
+    block = text.split("[sources.tickets_phone_view.columns]")[1].split("\n[")[0]
+    (line,) = [x for x in block.splitlines() if x.startswith("phone =")]
+    assert line.startswith('phone = ""') and "computed at ingest" in line
 
 
 def test_freshdesk_planted_bad_rows_land_in_quarantine(tmp_path: Path):
