@@ -235,3 +235,40 @@ def test_a_few_stray_ratings_do_not_hide_a_star_scale(tmp_path: Path):
     ws.add_files([path])
     (report,) = ws.ingest().files
     assert report.conserved and report.ingested == 60 and report.rejected == 3
+
+
+def test_a_customer_id_column_holding_account_ids_stays_customer_id_typed_as_accounts(
+    tmp_path: Path,
+):
+    """A B2B invoice export bills companies: its "Customer ID" is the accounts file's
+    "Account ID". The header names customer_id and the values are account ids; both hold,
+    so the column is decided (not asked for) as customer_id read as account ids, and the
+    invoices join their accounts at ingest."""
+    data = tmp_path / "exports"
+    data.mkdir()
+    accounts = ["Account ID,Account Name,Domain,Industry,Employees"]
+    for a in range(1, 31):
+        accounts.append(f"ACC-{a:06d},Firm {a} Ltd,firm{a}.example.com,Software,{10 * a}")
+    (data / "accounts.csv").write_text("\n".join(accounts) + "\n", encoding="utf-8")
+    invoices = ["Invoice ID,Invoice Date,Customer ID,Email,Plan,Qty,Unit Price"]
+    for i in range(90):
+        a = 1 + (i * 7) % 30
+        invoices.append(
+            f"INV-{1000 + i},2024-{1 + i % 12:02d}-{1 + i % 27:02d} 10:{i % 60:02d}:00,"
+            f"ACC-{a:06d},buyer{i % 40}@firm{a}.example.com,pro,{1 + i % 9},12.00"
+        )
+    (data / "invoices.csv").write_text("\n".join(invoices) + "\n", encoding="utf-8")
+    files = _by_file(discover([data]))
+    orders = files["invoices.csv"]
+    assert orders.kind == "orders" and files["accounts.csv"].kind == "accounts"
+    assert not [q for q in orders.questions if q.subject in ("customer_id", "account_id")]
+    assert _columns(orders)["customer_id"] == "Customer ID"
+    assert "account_id" not in orders.mapping
+    assert orders.identifiers == {"customer_id": "account_id"}
+    assert "accounts.csv's 'Account ID'" in " ".join(orders.mapping["customer_id"].evidence)
+    # written so that ingest reads it: the source's identifiers say what the column holds
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_files([data])
+    assert ws.config.sources["invoices"].identifiers == {"customer_id": "account_id"}
+    report = ws.ingest()
+    assert all(f.conserved and f.rejected == 0 for f in report.files)

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
 
 from personae.engine import connect
+from personae.identity.identifiers import DEFAULT_FIELDS
 from personae.ingest import parsers
 from personae.ingest.discover import wide
-from personae.ingest.discover.expect import expectation, expectations, one_of
+from personae.ingest.discover.expect import expectation, expectations, header_score, one_of
 from personae.ingest.discover.fit import content_fit
 from personae.ingest.discover.model import Discovery, FileDecision, Question, SourcePlan
 from personae.ingest.discover.presets import Preset, match_preset, preset_columns, timezone_of
 from personae.ingest.discover.profile import ColumnProfile, profile_sample
-from personae.ingest.discover.relate import find_relations, identifier_override
+from personae.ingest.discover.relate import Relation, find_relations, identifier_override
 from personae.ingest.discover.sample import (
     SampleError,
     expand_archive,
@@ -317,6 +319,14 @@ def apply_relations(decisions: list[FileDecision]) -> None:
                     d.identifiers.update(identifier_override(d.kind, rel))
                     fixed[rel.field].evidence.append(rel.why)
                 continue
+            named = _named_identifier(d, rel)
+            if named is not None:  # the header says which field, the values which type
+                choice = d.mapping[named]
+                choice.source, choice.confidence = "relation", max(choice.confidence, 0.8)
+                choice.evidence.append(f"{rel.why}, so read as {rel.id_type} identifiers")
+                d.identifiers.update(identifier_override(d.kind, replace(rel, field=named)))
+                fixed[named] = choice
+                continue
             boosts[(rel.column, rel.field)] = (0.35, rel.why)
             own = OWN_KEY.get(d.kind)
             if own and own != rel.field:
@@ -340,6 +350,28 @@ def apply_relations(decisions: list[FileDecision]) -> None:
                 choice.confidence = max(choice.confidence, 0.8)
                 d.identifiers.update(identifier_override(d.kind, rel))
         settle(d)
+
+
+def _named_identifier(d: FileDecision, rel: Relation) -> str | None:
+    """The identifier field the relation's column already feeds because its header is the
+    field's own spelling (ingest would match it too), when that is not the relation's field.
+
+    Why: a B2B invoice export's "Customer ID" holds the accounts' ids (the invoice is billed
+    to a company). The header names customer_id, the values are account ids: both readings
+    are evidence, and they agree once the column stays customer_id and is typed as the
+    account ids it holds ([sources.X.identifiers]), which is how identity reads such a
+    column on its own. Boosting account_id instead made the two fields tie, and the
+    orders' customer key was asked for rather than decided.
+    """
+    assert d.kind is not None
+    ids = DEFAULT_FIELDS.get(d.kind, {})
+    for name, choice in d.mapping.items():
+        if name == rel.field or name not in ids or choice.column != rel.column:
+            continue
+        named = header_score(rel.column, expectation(d.kind, name))[0] >= 1.0
+        if named and choice.source == "discovered" and choice.confidence >= CONFIDENT:
+            return name
+    return None
 
 
 _STEM_DIGITS = re.compile(r"[_\-. ]*\d+$")
