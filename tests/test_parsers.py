@@ -282,3 +282,17 @@ def test_booleans(tokens):
     texts = [pad + t + pad for t, pad in tokens]
     assert parsers.parse_booleans(texts) == [t.lower() in truthy for t, _ in tokens]
     assert parsers.parse_booleans(["maybe", "", None]) == [None, None, None]
+
+
+def test_excels_text_prefix_apostrophe_is_not_data():
+    # Shopify's customer export (and any sheet saved from Excel) writes '+15417543000 and
+    # '02134 so the spreadsheet keeps the plus and the leading zero
+    got = parsers._evaluate(
+        "personae_clean(v)", ["'+15417543000", "'02134", "O'Brien", "'SW1A 1AA", " '0044 1 "]
+    )
+    assert got == ["+15417543000", "02134", "O'Brien", "'SW1A 1AA", "0044 1"]
+    assert parsers.parse_phones(["'+447700900123", "'07700 900123"], "44") == [
+        "+447700900123",
+        "+447700900123",
+    ]
+    assert parsers.parse_integers(["'00123"]) == [123]

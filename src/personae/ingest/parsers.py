@@ -151,10 +151,15 @@ def macro_sql(calling_code: str = "1") -> list[str]:
         # DuckDB's trim() strips spaces only; exports also pad with tabs, newlines, NBSP.
         # Trimming with a character set is slow, so it runs only where a value starts or
         # ends with one (prefix/suffix LIKEs are cheap byte comparisons).
+        # Excel's text prefix: Shopify's customer export writes '+15417543000 and '02134 so
+        # a spreadsheet keeps the + and the leading zero; the apostrophe is not data.
+        r"""CREATE OR REPLACE MACRO personae__unquote(t) AS
+            CASE WHEN t LIKE '''%' AND regexp_full_match(t, '''[+0-9][0-9 ()./+\-]*')
+                 THEN substr(t, 2) ELSE t END""",
         f"""CREATE OR REPLACE MACRO personae_trim(s) AS
-            CASE WHEN {_edge_blank("CAST(s AS VARCHAR)")}
+            personae__unquote(CASE WHEN {_edge_blank("CAST(s AS VARCHAR)")}
                  THEN trim(CAST(s AS VARCHAR), {_quote(_BLANKS)})
-                 ELSE CAST(s AS VARCHAR) END""",
+                 ELSE CAST(s AS VARCHAR) END)""",
         # Every "missing" token is short: test the byte length (O(1)) before lower/trim, and
         # let CASE skip the rest for long values (CASE evaluates a branch only where needed).
         # A value starting with a digit is never a missing token (cheap byte comparison).

@@ -403,6 +403,9 @@ ORDERS = SourceKind(
                 "return": "returned",
                 "refunded": "returned",
                 "canceled": "cancelled",
+                # Shopify's financial status "voided" and WooCommerce's "failed": no sale
+                "voided": "cancelled",
+                "failed": "cancelled",
             },
         ),
         Field(
