@@ -74,3 +74,39 @@ def test_a_wide_survey_without_a_preset_is_discovered_and_reshaped(tmp_path):
     assert len(got) == _expected_answers(path, meta, multi, ";", delim=";")
     products = {r["answer"] for r in got if r["question"] == multi}
     assert {"Gemüse", "Eier", "Käse"} <= products
+
+
+def test_a_bad_respondent_row_is_quarantined_once_and_the_others_kept(tmp_path):
+    """One response with an unreadable Timestamp: that respondent's row (not one row per
+    question) lands in quarantine; every other answer is ingested."""
+    src = EXPORTS / "google_forms" / "responses.csv"
+    lines = src.read_text(encoding="utf-8").splitlines()
+    bad = lines[3].split(",", 1)
+    lines[3] = "not a time," + bad[1]
+    path = tmp_path / "responses.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_files([path])
+    (f,) = ws.ingest().files
+    assert f.conserved and f.rejected == 1
+    with ws.connect() as con:
+        rows = con.execute("SELECT source_row, reason FROM quarantine").fetchall()
+    assert rows == [(3, rows[0][1])]
+    kept = _answers(ws)
+    meta = {"Timestamp", "Email Address"}
+    multi = "Which of these have you bought from us? (tick all that apply)"
+    assert len(kept) < _expected_answers(src, meta, multi, ", ")
+    assert not any("not a time" in str(r["response_id"]) for r in kept)
+
+
+def test_free_text_answers_feed_the_voice_of_the_customer(tmp_path):
+    """The open question's answers become text documents; numbers and choices do not."""
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_files([EXPORTS / "google_forms" / "responses.csv"])
+    ws.ingest()
+    ws.build()
+    ws.text()
+    with ws.connect() as con:
+        texts = [r[0] for r in con.execute("SELECT text FROM text_docs").fetchall()]
+    assert any("Open a little earlier on Saturdays" in t for t in texts)
+    assert not any(t.strip() in {"9", "10", "Walking past", "Pastries"} for t in texts)

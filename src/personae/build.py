@@ -150,10 +150,16 @@ def _fuzzy_pairs(ws: Workspace, backend: Any, engine: Engine, layouts) -> pa.Tab
     )
 
 
+SHARED_ROW_KINDS = ("survey_responses",)  # kinds whose rows may share a source row
+
+
 def record_profiles_view_sql(layouts, slots) -> str:
     """Every ingested record's profile, keyed by (source_kind, source_file, source_row)."""
+    # A wide survey's answers keep their respondent's row number (erasure and quarantine
+    # point at that row), so a survey row stands for several answers: one profile row each.
     parts = [
-        f"SELECT '{lay.kind}' AS source_kind, x._source_file AS source_file, "
+        f"SELECT {'DISTINCT ' if lay.kind in SHARED_ROW_KINDS else ''}'{lay.kind}' AS "
+        f"source_kind, x._source_file AS source_file, "
         f"x._source_row AS source_row, x.sig_key, x.profile_id "
         f"FROM ({record_profile_sql(slots, lay.kind)}) x"
         for lay in layouts

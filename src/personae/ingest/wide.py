@@ -83,6 +83,32 @@ class QuestionColumn:
     numeric: bool = False
 
 
+def question_slug(text: str, words: int = 6) -> str:
+    """A question id from its text ("How did you first hear about us?" ->
+    ``how_did_you_first_hear_about``): the same text gets the same id in every file (the
+    waves of one survey), and profile attributes read ``survey_<id>``."""
+    tokens = re.findall(r"[^\W_]+", text.lower())
+    return "_".join(tokens[:words])[:48] or "question"
+
+
+def _name_questions(questions: list[QuestionColumn]) -> None:
+    """Exports without question ids (Google Forms, Typeform, SurveyMonkey) get one per
+    question text; two texts with the same first words get a numbered id."""
+    by_text: dict[str, str] = {}
+    taken = {q.question_id for q in questions if q.question_id}
+    for q in questions:
+        if q.question_id:
+            continue
+        if q.question not in by_text:
+            slug = base = question_slug(q.question)
+            n = 2
+            while slug in taken:
+                slug, n = f"{base}_{n}", n + 1
+            taken.add(slug)
+            by_text[q.question] = slug
+        q.question_id = by_text[q.question]
+
+
 def load_wide(
     con: duckdb.DuckDBPyConnection,
     kind: SourceKind,
@@ -281,6 +307,7 @@ def _read_questions(
                     out.append(QuestionColumn(i, f"{text} - {sub}" if sub else text, None))
     else:
         out = [QuestionColumn(i, columns[i], None) for i in q_idx]
+    _name_questions(out)
     for col in out:
         s = stats.get(f"__s{col.index}")
         if not s or col.mode == "option":

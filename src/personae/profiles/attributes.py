@@ -309,10 +309,15 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
-# A survey question whose answers are few and repeat is a choice list (a profile attribute
+# A survey question whose answers are few and repeat, or few and short (a small survey's
+# "Walking past" / "A friend", a 0-10 score), is a choice list (a profile attribute
 # ``survey_<id>``); the rest is free text for the voice-of-customer step. One rule for both,
-# so a question is never both.
-STRUCTURED_QUESTION_RULE = "count(DISTINCT answer) <= 30 AND count(DISTINCT answer) * 3 <= count(*)"
+# so a question is never both. (Answers of fewer than three words on average: fewer than
+# two spaces.)
+STRUCTURED_QUESTION_RULE = (
+    "count(DISTINCT answer) <= 30 AND (count(DISTINCT answer) * 3 <= count(*) "
+    "OR avg(length(answer) - length(replace(answer, ' ', ''))) < 2)"
+)
 
 
 def structured_questions_sql(table: str = "raw_survey_responses") -> str:
