@@ -96,12 +96,12 @@ def test_a_german_export_reads_as_euros_and_german_numbers(tmp_path: Path) -> No
     ]
 
 
-def _mixed_shop(tmp_path: Path, rates: str = "") -> Path:
+def _mixed_shop(tmp_path: Path, rates: str = "", other: str = "EUR") -> Path:
     rows = ["Order ID,Email,Order Date,Total,Currency"]
-    for i in range(12):  # two customers buying in pounds, one in euros
+    for i in range(12):  # two customers buying in pounds, one in another currency
         rows.append(f"A{i},ann@example.net,{i + 1:02d}/03/2024,10.00,GBP")
         rows.append(f"B{i},bob@example.net,{i + 1:02d}/03/2024,20.00,GBP")
-        rows.append(f"C{i},cem@example.net,{i + 1:02d}/03/2024,100.00,EUR")
+        rows.append(f"C{i},cem@example.net,{i + 1:02d}/03/2024,100.00,{other}")
     (tmp_path / "orders.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     runner = CliRunner()
     ws = tmp_path / "ws"
@@ -134,9 +134,17 @@ def test_several_currencies_are_converted_with_the_configured_rates(tmp_path: Pa
     assert "EUR (12 order lines) converted at 0.85 GBP per EUR" in ingest
 
 
-def test_a_currency_without_a_rate_is_left_out_and_said_so(tmp_path: Path) -> None:
+def test_without_a_configured_rate_the_reference_rate_is_used_and_said(tmp_path: Path) -> None:
     ws = _mixed_shop(tmp_path)
+    # money.toml's ECB-based reference: 1 EUR = 1 / 1.181 GBP
+    assert _revenue(ws)["cem@example.net"] == round(1200 / 1.181, 2)
+    ingest = (ws / "reports" / "ingest.md").read_text(encoding="utf-8")
+    assert "an approximate reference rate" in ingest and "currency_rates" in ingest
+
+
+def test_a_currency_with_no_rate_at_all_is_left_out_and_said_so(tmp_path: Path) -> None:
+    ws = _mixed_shop(tmp_path, other="ISK")
     revenue = _revenue(ws)
     assert revenue["ann@example.net"] == 120.0 and revenue["cem@example.net"] == 0.0
     ingest = (ws / "reports" / "ingest.md").read_text(encoding="utf-8")
-    assert "EUR (12 order lines): amounts left out of revenue and value" in ingest
+    assert "ISK (12 order lines): amounts left out of revenue and value" in ingest

@@ -15,10 +15,48 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-FIRST = ["Amelia", "Oliver", "Isla", "Harry", "Ava", "Jack", "Mia", "George", "Freya", "Noah",
-         "Poppy", "Arthur", "Evie", "Leo", "Rosie", "Oscar", "Ivy", "Alfie", "Millie", "Theo"]  # fmt: skip
-LAST = ["Jones", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Roberts", "Hughes",
-        "Walker", "Wright", "Green", "Hall", "Wood", "Clarke", "Patel", "Khan", "Lewis"]  # fmt: skip
+FIRST = [
+    "Amelia",
+    "Oliver",
+    "Isla",
+    "Harry",
+    "Ava",
+    "Jack",
+    "Mia",
+    "George",
+    "Freya",
+    "Noah",
+    "Poppy",
+    "Arthur",
+    "Evie",
+    "Leo",
+    "Rosie",
+    "Oscar",
+    "Ivy",
+    "Alfie",
+    "Millie",
+    "Theo",
+]
+LAST = [
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Roberts",
+    "Hughes",
+    "Walker",
+    "Wright",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Patel",
+    "Khan",
+    "Lewis",
+]
 TOWNS = ["Leeds", "Bristol", "Cardiff", "York", "Bath", "Glasgow", "Norwich", "Exeter"]
 REGULAR_SAYS = [
     "Lovely fresh bread every week and the delivery is always on time.",
@@ -51,8 +89,18 @@ def write_uk_shop(folder: Path, customers: int = 360, seed: int = 7) -> dict[str
         (folder / "feedback.csv").open("w", newline="", encoding="utf-8") as ff,
     ):
         cw, ow, fw = csv.writer(fc), csv.writer(fo), csv.writer(ff)
-        cw.writerow(["Customer No", "Forename", "Surname", "Email address", "Mobile", "Town",
-                     "Country", "Joined"])  # fmt: skip
+        cw.writerow(
+            [
+                "Customer No",
+                "Forename",
+                "Surname",
+                "Email address",
+                "Mobile",
+                "Town",
+                "Country",
+                "Joined",
+            ]
+        )
         ow.writerow(["Order Ref", "Customer No", "Placed", "Total (GBP)", "Items", "Delivery"])
         fw.writerow(["Submitted", "Customer No", "Your comments", "Stars"])
         ref = 50000
@@ -63,19 +111,40 @@ def write_uk_shop(folder: Path, customers: int = 360, seed: int = 7) -> dict[str
             first, last = rng.choice(FIRST), rng.choice(LAST)
             joined = start + timedelta(days=rng.randrange(0, 120), hours=rng.randrange(0, 10))
             phone = f"07700 900{n % 1000:03d}"
-            cw.writerow([cid, first, last, f"{first}.{last}{n}@example.co.uk".lower(), phone,
-                         rng.choice(TOWNS), "United Kingdom", joined.strftime("%d/%m/%Y")])  # fmt: skip
+            cw.writerow(
+                [
+                    cid,
+                    first,
+                    last,
+                    f"{first}.{last}{n}@example.co.uk".lower(),
+                    phone,
+                    rng.choice(TOWNS),
+                    "United Kingdom",
+                    joined.strftime("%d/%m/%Y"),
+                ]
+            )
             when = joined
             while True:  # everyone keeps buying until the export date, at their own pace
-                when += timedelta(days=rng.randint(70, 150) if gift else rng.randint(5, 16),
-                                  hours=rng.randint(0, 9), minutes=rng.randint(0, 59))  # fmt: skip
+                when += timedelta(
+                    days=rng.randint(70, 150) if gift else rng.randint(5, 16),
+                    hours=rng.randint(0, 9),
+                    minutes=rng.randint(0, 59),
+                )
                 if when > END:
                     break
                 total = rng.uniform(60, 180) if gift else rng.uniform(8, 30)
                 items = rng.randint(1, 3) if gift else rng.randint(3, 9)
                 ref += 1
-                ow.writerow([f"UK{ref}", cid, when.strftime("%d/%m/%Y %H:%M"), f"£{total:,.2f}",
-                             items, "Royal Mail" if gift else "Van"])  # fmt: skip
+                ow.writerow(
+                    [
+                        f"UK{ref}",
+                        cid,
+                        when.strftime("%d/%m/%Y %H:%M"),
+                        f"£{total:,.2f}",
+                        items,
+                        "Royal Mail" if gift else "Van",
+                    ]
+                )
             if rng.random() < 0.6:
                 said = rng.choice(GIFT_SAYS if gift else REGULAR_SAYS)
                 said_at = END - timedelta(days=rng.randint(1, 200))

@@ -22,6 +22,11 @@ def _table() -> dict:
     return tomllib.loads(_DATA.read_text(encoding="utf-8"))
 
 
+def money_table() -> dict:
+    """money.toml: currencies, symbols, codes, country currencies and reference rates."""
+    return _table()
+
+
 def format_money(
     amount: float, currency: str | None = "USD", *, whole_from: float | None = None
 ) -> str:

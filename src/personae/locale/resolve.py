@@ -11,6 +11,8 @@ from collections import Counter
 
 import duckdb
 
+from personae.locale.money import money_table
+
 
 def reporting_currency(con: duckdb.DuckDBPyConnection, setting: str = "") -> tuple[str, str]:
     """Return (ISO code, one-line statement): the setting, else the orders' currency column
@@ -124,11 +126,22 @@ def plan_conversion(
     if set(counts) <= {reporting}:
         return None, []
     known = {reporting: 1.0, **rates}
-    said = [
-        f"{code} ({n:,} order lines) converted at {known[code]:g} {reporting} per {code}"
-        for code, n in sorted(counts.items())
-        if code != reporting and code in known
-    ]
+    reference = reference_rates(reporting)
+    dated = money_table()["reference_rates"]["as_of"]
+    said: list[str] = []
+    for code, n in sorted(counts.items()):
+        if code == reporting:
+            continue
+        if code in known:
+            said.append(f"{code} ({n:,} order lines) converted at {known[code]:g} {reporting} "
+                        f"per {code} (set in [workspace] currency_rates)")  # fmt: skip
+        elif code in reference:
+            known[code] = reference[code]
+            said.append(
+                f"{code} ({n:,} order lines) converted at {reference[code]:.4g} {reporting} per "
+                f"{code}, an approximate reference rate ({dated}); "
+                f"set [workspace] currency_rates = {{ {code} = ... }} for your own"
+            )
     said += [
         f"{code} ({n:,} order lines): amounts left out of revenue and value, as there is no "
         f"rate for {code}; set [workspace] currency_rates = {{ {code} = ... }} in personae.toml"
@@ -136,6 +149,15 @@ def plan_conversion(
         if code not in known
     ]
     return known, said
+
+
+def reference_rates(reporting: str) -> dict[str, float]:
+    """The fallback rates of money.toml, as units of ``reporting`` per unit of each code."""
+    table = {k: v for k, v in money_table()["reference_rates"].items() if k != "as_of"}
+    base = table.get(reporting)
+    if not base:
+        return {}
+    return {code: eur / base for code, eur in table.items() if code != reporting}
 
 
 def write_conversion(

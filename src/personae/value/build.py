@@ -256,6 +256,10 @@ class ValueBuilder:
             try:
                 bg = BetaGeo(penalizer=penalizer).fit(f[idx], r[idx], t[idx])
                 gg = GammaGamma(penalizer=penalizer).fit(f[rep], mon[rep])
+                if gg.params_["q"] <= 1:  # a first-time buyer's expected spend is infinite
+                    raise ModelInputError(
+                        f"Gamma-Gamma q = {gg.params_['q']:.3g} ≤ 1 (expected spend infinite)"
+                    )
                 check = spend_frequency_correlation(f[rep], mon[rep])
                 break
             except ModelInputError as exc:
