@@ -296,3 +296,10 @@ def test_excels_text_prefix_apostrophe_is_not_data():
         "+447700900123",
     ]
     assert parsers.parse_integers(["'00123"]) == [123]
+
+
+def test_a_bracketed_trunk_zero_after_the_calling_code_is_dropped():
+    assert parsers.parse_phones(["+44 (0)7700 900 601", "+49 (0)30 901820"], "1") == [
+        "+447700900601",
+        "+4930901820",
+    ]

@@ -322,9 +322,10 @@ def macro_sql(calling_code: str = "1") -> list[str]:
               CAST(try_strptime(personae_clean(s), {_list(_MONTHS)}) AS DATE),
               CAST(date_trunc('month', personae_date(s, false)) AS DATE))""",
         # --- phones ----------------------------------------------------------------------
+        # "+44 (0)7700 900123": the bracketed trunk 0 is dialled only from inside the country
         r"""CREATE OR REPLACE MACRO personae__phone_digits(s) AS
             regexp_replace(
-              regexp_replace(lower(personae_trim(s)),
+              regexp_replace(replace(lower(personae_trim(s)), '(0)', ''),
                              '\s*(x|ext\.?|extension)\s*[0-9]+$', ''),
               '[^0-9]', '', 'g')""",
         """CREATE OR REPLACE MACRO personae__phone_national(s, d, cc) AS
