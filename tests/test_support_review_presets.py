@@ -351,3 +351,15 @@ def test_app_store_planted_bad_rows_land_in_quarantine(tmp_path: Path):
         (n + 2, "missing_required", "id"),
         (n + 3, "bad_json", None),
     ]
+
+
+def test_a_signature_value_tells_generic_api_shapes_apart():
+    """Every JSON:API resource has type, id, attributes and relationships; only a file whose
+    type is "event" is the Klaviyo events layout ([signature] values)."""
+    from personae.ingest.discover.presets import match_preset
+
+    cols = ["type", "id", "attributes", "relationships", "links"]
+    events = match_preset(cols, {"type": {"event": 40}})
+    assert events is not None and events[0].name == "klaviyo_events"
+    other = match_preset(cols, {"type": {"profile": 40}})
+    assert other is None or other[0].name != "klaviyo_events"

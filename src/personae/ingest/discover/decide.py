@@ -104,7 +104,7 @@ def decide_file(d: FileDecision, kind: str | None = None) -> FileDecision:
     """Decide the kind (unless given) and the mapping of a sampled file."""
     if d.error:
         return d
-    matched = match_preset(d.columns)
+    matched = match_preset(d.columns, {p.name: p.counts for p in d.profiles})
     if matched is not None and kind in (None, matched[0].kind):
         wide.drop_header_rows(d, matched[0])
         _apply_preset(d, *matched)

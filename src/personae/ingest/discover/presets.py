@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -48,6 +49,23 @@ class Preset:
     # a header whose parenthesised suffix names the time zone of the export's times
     # (Intercom: "Conversation started at (Europe/London)")
     timezone_from: str = ""
+    # header -> the value most of its sampled rows hold ([signature] values): a generic API
+    # shape (JSON:API's type, id, attributes) is told apart by what it holds (type "event")
+    signature_values: dict[str, str] = field(default_factory=dict)
+
+    def values_match(self, values: Mapping[str, Mapping[str, int]] | None) -> bool:
+        """Whether the sampled values carry the ``[signature] values`` (no values: not
+        checked)."""
+        if not self.signature_values or values is None:
+            return True
+        keyed = {header_key(h): c for h, c in values.items()}
+        for header, want in self.signature_values.items():
+            counts = keyed.get(header_key(header)) or {}
+            total = sum(counts.values())
+            hits = sum(n for v, n in counts.items() if str(v).strip().lower() == want.lower())
+            if not total or hits * 2 < total:
+                return False
+        return True
 
     @property
     def header_rows(self) -> int:
@@ -146,6 +164,7 @@ def _parse(name: str, data: dict) -> Preset:
             docs=_tuple(meta.get("docs", ())),
             notes=meta.get("notes", ""),
             timezone_from=meta.get("timezone_from", ""),
+            signature_values={k: str(v) for k, v in sig.get("values", {}).items()},
         )
     except KeyError as exc:
         raise PresetError(f"preset {name}: missing key {exc}") from None
@@ -170,14 +189,19 @@ def get_preset(name: str) -> Preset:
     raise KeyError(f"unknown preset {name!r}; presets: {', '.join(p.name for p in presets())}")
 
 
-def match_preset(columns: list[str]) -> tuple[Preset, float] | None:
+def match_preset(
+    columns: list[str], values: Mapping[str, Mapping[str, int]] | None = None
+) -> tuple[Preset, float] | None:
     """The preset whose signature the headers carry best (with the share of its listed
-    headers present), or None. More required headers win a tie: a more specific layout."""
+    headers present), or None. More required headers win a tie: a more specific layout.
+    ``values`` (header -> sampled value counts) checks a preset's ``[signature] values``."""
     headers = {k for c in columns for k in header_keys(c)}
     best: tuple[Preset, float] | None = None
     for p in presets():
         ok, share = p.signature_match(headers)
         if not ok or (p.layout == "wide" and not _has_questions(p, columns)):
+            continue
+        if not p.values_match(values):
             continue
         if best is None or (len(p.required), share) > (len(best[0].required), best[1]):
             best = (p, share)
