@@ -272,3 +272,37 @@ def test_a_customer_id_column_holding_account_ids_stays_customer_id_typed_as_acc
     assert ws.config.sources["invoices"].identifiers == {"customer_id": "account_id"}
     report = ws.ingest()
     assert all(f.conserved and f.rejected == 0 for f in report.files)
+
+
+def test_a_wide_survey_whose_respondents_are_another_files_customers_asks_nothing(
+    tmp_path: Path,
+):
+    """A Google Forms export with a 'Customer ID' column that holds the CRM's customer ids:
+    the relation re-decides the respondent columns, and the answers still come from the
+    question columns (no 'each row needs one of question, question_id' question)."""
+    data = tmp_path / "exports"
+    data.mkdir()
+    crm = ["Contact ID,Email,Customer ID,First Name"]
+    crm += [f"CT{i:04d},p{i}@example.com,U{i:05d},Sam" for i in range(40)]
+    (data / "crm.csv").write_text("\n".join(crm) + "\n", encoding="utf-8")
+    survey = [
+        "Timestamp,Email Address,Customer ID,How did you first hear about us?,"
+        "How likely are you to recommend us to a friend? (0-10)"
+    ]
+    heard = ["Search engine", "A friend", "Podcast", "Instagram"]
+    survey += [
+        f"2024/03/{1 + i % 28:02d} 10:{i:02d}:00 AM GMT,p{i}@example.com,U{i:05d},"
+        f"{heard[i % 4]},{i % 11}"
+        for i in range(30)
+    ]
+    (data / "survey.csv").write_text("\n".join(survey) + "\n", encoding="utf-8")
+    files = _by_file(discover([data]))
+    d = files["survey.csv"]
+    assert d.kind == "survey_responses" and d.settings["layout"] == "wide"
+    assert d.mapping["customer_id"].source == "relation"
+    assert not [q for q in d.questions if q.blocking], d.questions
+    ws_path = tmp_path / "ws"
+    res = runner.invoke(app, ["init", str(ws_path), "--from", str(data)])
+    assert res.exit_code == 0, res.output
+    (report,) = [f for f in Workspace(ws_path).ingest().files if f.path.endswith("survey.csv")]
+    assert report.conserved and report.ingested == 30 and report.answers == 60

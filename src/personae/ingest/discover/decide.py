@@ -350,6 +350,7 @@ def apply_relations(decisions: list[FileDecision]) -> None:
                 choice.confidence = max(choice.confidence, 0.8)
                 d.identifiers.update(identifier_override(d.kind, rel))
         settle(d)
+        wide.settled(d)  # a wide survey's answers come from its question columns
 
 
 def _named_identifier(d: FileDecision, rel: Relation) -> str | None:
