@@ -10,6 +10,8 @@ ground truth with the helpers the ground-truth tests use.
 
 from __future__ import annotations
 
+import csv
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +21,10 @@ from typer.testing import CliRunner
 
 from personae import Workspace
 from personae.cli import app
+from personae.demo.exports import FORMS, convert_wide, planted_rows
 from personae.identity.evaluate import PairMetrics, pairwise_metrics
 from personae.ingest.discover import discover
+from personae.ingest.discover.presets import get_preset
 from tests.conftest import RETAIL_CUSTOMERS, SAAS_ACCOUNTS
 from tests.helpers import ingest_demo, read_truth
 from tests.test_segments import _segments, _truth
@@ -34,23 +38,19 @@ VENDOR = {
         "hubspot-contacts.csv": "hubspot_contacts",
         "orders_export_1.csv": "shopify_orders",
         "zendesk-tickets.csv": "zendesk_tickets",
+        "trustpilot-reviews.csv": "trustpilot_reviews",
+        "reports_email_activity.csv": "mailchimp_email_activity",
     },
     "saas": {
         "hubspot-contacts.csv": "hubspot_contacts",
         "zendesk-tickets.csv": "zendesk_tickets",
+        "trustpilot-reviews.csv": "trustpilot_reviews",
+        "reports_email_activity.csv": "mailchimp_email_activity",
     },
 }
 # The native files the vendor files replace (per scenario: saas keeps its native orders).
-NATIVE_REPLACED = {
-    "retail": {"crm_contacts.csv", "orders.csv", "support_tickets.jsonl"},
-    "saas": {"crm_contacts.csv", "support_tickets.jsonl"},
-}
-FILL_DOWN = (
-    "fill-down works (14k later lines no longer quarantined), but 37 good lines still are: "
-    "the later lines of an order whose first line carries a planted bad value (an unreadable "
-    "'Created at') have nothing valid to inherit, and the exporter's truth does not yet count "
-    "them as the planted row's consequence"
-)
+_REPLACED = {"crm_contacts.csv", "support_tickets.jsonl", "reviews.csv", "email_activity.csv"}
+NATIVE_REPLACED = {"retail": _REPLACED | {"orders.csv"}, "saas": _REPLACED}
 
 
 @dataclass
@@ -181,9 +181,12 @@ def _bad_rows(pair: Pair, name: str) -> tuple[dict, dict]:
     [
         ("retail", "hubspot-contacts.csv"),
         ("retail", "zendesk-tickets.csv"),
-        pytest.param("retail", "orders_export_1.csv", marks=pytest.mark.xfail(reason=FILL_DOWN)),
+        ("retail", "orders_export_1.csv"),
+        ("retail", "trustpilot-reviews.csv"),
+        ("retail", "reports_email_activity.csv"),
         ("saas", "hubspot-contacts.csv"),
         ("saas", "zendesk-tickets.csv"),
+        ("saas", "reports_email_activity.csv"),
     ],
 )
 def test_only_the_planted_bad_rows_of_a_vendor_file_are_quarantined(request, scenario, name):
@@ -193,3 +196,74 @@ def test_only_the_planted_bad_rows_of_a_vendor_file_are_quarantined(request, sce
     assert {r: got.get(r) for r in planted} == planted, "planted bad rows not quarantined"
     unexpected = sorted(set(got) - set(planted))
     assert not unexpected, f"{len(unexpected)} good rows quarantined, e.g. {unexpected[:5]}"
+
+
+@pytest.mark.slow
+def test_the_orders_truth_names_the_later_lines_a_bad_first_line_takes_down(retail_pair):
+    """Shopify writes an order's own fields on its first line only: when that line is a
+    planted bad row, its order's later lines are quarantined too, and the truth lists them
+    as caused by it (the same order, a later line, a planted first line)."""
+    rows = [r for r in read_truth(retail_pair.exports, "bad_rows.csv")]
+    orders = [r for r in rows if r["source_file"] == "orders_export_1.csv"]
+    caused = [r for r in orders if r["caused_by"]]
+    assert caused, "no later line is listed as a consequence"
+    planted = {r["source_row"]: r for r in orders if not r["caused_by"]}
+    with open(
+        retail_pair.exports / "exports" / "orders_export_1.csv",
+        encoding="utf-8",
+        errors="surrogateescape",
+        newline="",
+    ) as fh:
+        lines = list(csv.reader(fh))
+    name = lines[0].index("Name")
+    for r in caused:
+        cause = planted[r["caused_by"]]
+        first, later = lines[int(cause["source_row"])], lines[int(r["source_row"])]
+        assert int(r["source_row"]) > int(cause["source_row"])
+        assert first[name] == later[name] and later[lines[0].index("Created at")] == ""
+        assert r["reason"] == cause["reason"] or r["reason"] == "missing_required"
+
+
+@pytest.mark.slow
+def test_a_long_survey_written_as_a_google_forms_export(saas_data, tmp_path):
+    """The exporter's wide shape (driven by the preset's layout = "wide"): the long survey
+    file, one row per answer, becomes one row per respondent with a column per question;
+    discovery reads it as Google Forms, ingest reshapes it back, and exactly the
+    respondent rows the truth plants are quarantined."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(saas_data / "crm_contacts.csv", folder)
+    planted = planted_rows(saas_data / "truth", FORMS.native)
+    count, lay = convert_wide(
+        FORMS, get_preset(FORMS.preset), saas_data / FORMS.native, folder / FORMS.name, planted
+    )
+    with open(saas_data / FORMS.native, encoding="utf-8", errors="replace", newline="") as fh:
+        native = list(csv.DictReader(fh))
+    assert count == len(native)
+    keys = {r["Response ID"] for r in native if r["Response ID"]}
+    blank = sum(1 for r in native if not r["Response ID"])
+    assert len(set(lay.row_map.values())) == len(keys) + blank
+    assert lay.header[: len(lay.header) - 9][:2] == ["Timestamp", "Email Address"]
+    ws_path = tmp_path / "ws"
+    _ok(["init", str(ws_path), "--from", str(folder)])
+    ws = Workspace(ws_path)
+    (src,) = [s for s in ws.config.sources.values() if s.kind == "survey_responses"]
+    assert src.layout == "wide"
+    (d,) = discover([folder / FORMS.name]).sources[0].files
+    assert d.preset is not None and d.preset.name == FORMS.preset
+    report = ws.ingest()
+    (survey,) = [f for f in report.files if f.path.endswith(FORMS.name)]
+    assert survey.conserved and survey.rejected == len(lay.bad_rows)
+    got = {
+        r["source_row"]: r["reason"]
+        for r in ws.sql(
+            "SELECT source_row, reason FROM quarantine WHERE parse_filename(source_file) = ?",
+            params=[FORMS.name],
+        ).to_pylist()
+    }
+    assert got == {row: reason for row, reason, _ in lay.bad_rows}
+    questions = {
+        r["question"]
+        for r in ws.sql("SELECT DISTINCT question FROM raw_survey_responses").to_pylist()
+    }
+    assert questions == {r["Question"] for r in native if r["Question"]}
