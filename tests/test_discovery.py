@@ -306,3 +306,33 @@ def test_a_wide_survey_whose_respondents_are_another_files_customers_asks_nothin
     assert res.exit_code == 0, res.output
     (report,) = [f for f in Workspace(ws_path).ingest().files if f.path.endswith("survey.csv")]
     assert report.conserved and report.ingested == 30 and report.answers == 60
+
+
+def test_a_yes_no_column_written_in_several_spellings_is_a_yes_no_column(tmp_path: Path):
+    """Reviews merged from several systems mark a verified purchase as yes, Y, true or no:
+    two values in four spellings, all yes/no words, so the column is verified_purchase (it
+    was left unmapped as '0% yes/no values')."""
+    rows = ["Review ID,Created At,Email,Rating,Body,Verified Purchase,Channel"]
+    flags = ["yes", "no", "Y", "true", "no", "yes"]
+    channels = ["web", "app", "store", "phone"]
+    for i in range(60):
+        rows.append(
+            f"R-{9000 + i},2024-05-{1 + i % 28:02d},buyer{i}@example.com,{1 + i % 5},"
+            f"The blender number {i} arrived quickly and works well,{flags[i % 6]},"
+            f"{channels[i % 4]}"
+        )
+    path = tmp_path / "reviews_merged.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (f,) = _by_file(discover([path])).values()
+    assert f.kind == "reviews"
+    assert _columns(f)["verified_purchase"] == "Verified Purchase"
+    assert "100% yes/no values" in f.mapping["verified_purchase"].evidence[0]
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_files([path])
+    (report,) = ws.ingest().files
+    assert report.conserved and report.rejected == 0
+    got = ws.sql(
+        "SELECT count_if(verified_purchase) AS yes, count_if(NOT verified_purchase) AS no "
+        "FROM raw_reviews"
+    ).to_pylist()[0]
+    assert got == {"yes": 40, "no": 20}

@@ -14,6 +14,8 @@ from datetime import date
 from personae.ingest.discover.expect import Expectation
 from personae.ingest.discover.profile import ColumnProfile, country_words, currency_words
 
+MAX_BOOLEAN_SPELLINGS = 8  # yes/no, y/n, true/false, 1/0: two values in four spellings
+
 
 def _pct(x: float) -> str:
     return f"{x:.0%}"
@@ -207,7 +209,11 @@ def content_fit(p: ColumnProfile, e: Expectation) -> tuple[float, str]:
     if shape == "rating":
         return _rating(p)
     if shape == "boolean":
-        share = p.share("boolean") if p.distinct_folded <= 3 else 0.0
+        # two values, perhaps in several spellings (an export merged from systems writes
+        # yes, Y and true side by side); more spellings than that must all be yes/no words
+        share = p.share("boolean")
+        if p.distinct_folded > 3 and (p.distinct_folded > MAX_BOOLEAN_SPELLINGS or share < 0.95):
+            share = 0.0
         if p.share("integer") > 0.99:
             share *= 0.7  # 0/1 flags: booleans or counts
         return share, f"{_pct(share)} yes/no values"
