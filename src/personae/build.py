@@ -35,6 +35,7 @@ from personae.identity.resolve import (
 from personae.locale.resolve import conversion_rates, write_conversion
 from personae.profiles.build import OUTPUT_TABLES as PROFILE_TABLES
 from personae.profiles.build import ProfileBuilder
+from personae.runs import StepCannotRun
 
 if TYPE_CHECKING:
     from personae.workspace import Workspace
@@ -77,6 +78,10 @@ def latest_timestamp(con: duckdb.DuckDBPyConnection, layouts: list[SourceLayout]
         "SELECT CAST(max(t) AS VARCHAR) FROM (" + " UNION ALL ".join(parts) + ")"
     ).fetchall()[0][0]
     return value or "2000-01-01 00:00:00"
+
+
+class BuildStepError(StepCannotRun):
+    """Identities cannot be resolved: no ingested record carries an identifier."""
 
 
 def _identifier_overrides(ws: Workspace) -> dict[str, dict[str, str]]:
@@ -191,9 +196,7 @@ def build(
             say(f"Currencies: {note}")
         layouts = discover_layouts(con, _identifier_overrides(ws))
         if not any(identifier_columns(lay.kind, lay.columns, lay.identifiers) for lay in layouts):
-            from personae.workspace import WorkspaceError
-
-            raise WorkspaceError(
+            raise BuildStepError(
                 f"{ws.path}: no ingested record carries an identifier (email, phone, user, "
                 "customer or CRM id …), so there is nobody to resolve. Fix: ingest your "
                 "sources first (`personae ingest`), or check their columns with "

@@ -32,6 +32,7 @@ from personae.config import ConfigError
 from personae.ingest.errors import IngestError
 from personae.ingest.loader import IngestReport
 from personae.ingest.schema import KINDS, get_kind
+from personae.runs import StepCannotRun
 from personae.web import commands as web
 from personae.workspace import Workspace, WorkspaceError
 
@@ -79,7 +80,7 @@ def _user_errors() -> Iterator[None]:
     """Print input problems as one clear message and exit 2, never a traceback."""
     try:
         yield
-    except (IngestError, WorkspaceError, ConfigError) as exc:
+    except (IngestError, WorkspaceError, ConfigError, StepCannotRun) as exc:
         _error(str(exc))
         raise typer.Exit(2) from None
     except KeyError as exc:
@@ -1233,9 +1234,22 @@ def run_all(workspace: Path = WorkspaceOpt) -> None:
         out = ws.run(progress=lambda msg: status.update(msg))
     if "segment" in out:
         print_segments(out["segment"])
-    print_personas(out["personas"].personas)
-    print_report_files(out["report"])
-    console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
+    if "personas" in out:
+        print_personas(out["personas"].personas)
+    if "report" in out:
+        print_report_files(out["report"])
+    done = [s for s in ("build", "text", "value", "icp", "segment", "personas", "report")
+            if s in out]  # fmt: skip
+    if not done:  # nothing could run: the first reason says what to do
+        _error(next(iter(out["skipped"].values()), "nothing to run"))
+        raise typer.Exit(2)
+    for step, reason in out["skipped"].items():
+        console.print(f"[yellow]skipped {step}:[/yellow] {escape(reason)}", highlight=False)
+    console.print(
+        f"Finished in {time.perf_counter() - started:.1f} s: "
+        f"{', '.join(done) or 'no step'} done"
+        + (f"; {len(out['skipped'])} skipped (see above)." if out["skipped"] else ".")
+    )
 
 
 # -- the web app ------------------------------------------------------------------------------

@@ -123,6 +123,16 @@ class Workspace:
         finally:
             con.close()
 
+    def _has_records(self) -> bool:
+        """Whether any raw table holds a record (a run has something to work on)."""
+        with self.connect(read_only=True) as con:
+            eng = engine.DuckDBEngine(con)
+            return any(
+                eng.has_table(k.table)
+                and con.execute(f"SELECT count(*) FROM {k.table}").fetchall()[0][0]
+                for k in KINDS.values()
+            )
+
     def _read_region(self, con: duckdb.DuckDBPyConnection) -> None:
         """Settle an unset phone region from what the ingested files showed."""
         from personae.locale.resolve import phone_region
@@ -635,32 +645,49 @@ class Workspace:
         """Every step of the pipeline on this workspace (``personae run``): ingest the
         configured sources, build profiles, text, value, ICP, segments, personas, report.
 
-        Steps that have nothing to work on are skipped (no sources configured: no ingest;
-        nothing written by customers: text still runs and finds nothing). Returns each
-        step's result by name.
+        A step that cannot run on this data (:class:`personae.runs.StepCannotRun`: no
+        orders for the value step, no free text, no identifier ...) is recorded as
+        ``skipped`` with its reason and the steps after it go on with what exists. Returns
+        each finished step's result by name, and ``skipped``: step -> reason.
         """
+        from personae.runs import StepCannotRun, record_skip
+
         out: dict[str, Any] = {}
+        skipped: dict[str, str] = {}
 
         def say(msg: str) -> None:
             if progress:
                 progress(msg)
 
+        def attempt(step: str, message: str, fn: Callable[[], Any]) -> None:
+            say(message)
+            try:
+                out[step] = fn()
+            except StepCannotRun as exc:
+                skipped[step] = str(exc)
+                if not exc.recorded:
+                    with self.connect() as con:
+                        record_skip(con, step, self._config_hash(), str(exc))
+
         if self.config.sources:
             say("Ingesting sources")
             out["ingest"] = self.ingest()
             out["ingest"].report_path = self.write_ingest_report()
-        say("Resolving identities, building profiles")
-        out["build"] = self.build(progress=progress)
-        say("Reading what customers wrote")
-        out["text"] = self.text()
-        say("Scoring customer value")
-        out["value"] = self.value()
-        out["icp"] = self.icp()
-        say("Finding customer segments")
-        out["segment"] = self.segment(progress=progress)
-        say("Writing personas")
-        out["personas"] = self.personas(progress=progress)
-        out["report"] = self.report(progress=progress)
+        if not self._has_records():
+            raise WorkspaceError(
+                f"nothing is ingested in {self.path} yet. Fix: `personae add FILE... -w "
+                f"{self.path}` (or `personae init WS --from FOLDER` for a new workspace), "
+                "then `personae run` again."
+            )
+        attempt("build", "Resolving identities, building profiles", lambda: self.build(
+            progress=progress))  # fmt: skip
+        attempt("text", "Reading what customers wrote", self.text)
+        attempt("value", "Scoring customer value", self.value)
+        attempt("icp", "Learning the ideal customer profile", self.icp)
+        attempt("segment", "Finding customer segments", lambda: self.segment(progress=progress))
+        attempt("personas", "Writing personas", lambda: self.personas(progress=progress))
+        attempt("report", "Writing the report", lambda: self.report(progress=progress))
+        out["skipped"] = skipped
         return out
 
     # -- audiences ------------------------------------------------------------------------

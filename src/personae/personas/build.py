@@ -52,6 +52,7 @@ from personae.personas.schema import (
     SizeFigures,
     VoiceTheme,
 )
+from personae.runs import StepCannotRun
 from personae.segments.describe import humanise, money, percent
 
 VOICE_FACETS = {
@@ -69,7 +70,7 @@ QUOTE_FACETS = ("goal", "pain_point", "motivation", "objection", "frustration")
 # The symbol the sentences use -> the ISO code documents and reports carry.
 
 
-class PersonaError(Exception):
+class PersonaError(StepCannotRun):
     """Personas cannot be built; the message says what to run first."""
 
 
@@ -401,7 +402,7 @@ class PersonaBuilder:
         return SizeFigures(
             customers=int(d["size"]),
             share=float(d["share"]),
-            revenue_share=float(d["revenue_share"] or 0.0),
+            revenue_share=_share_or_none(d["revenue_share"]),
             mean_clv=mean_clv,
             currency=self.currency,
             evidence=[
@@ -552,12 +553,18 @@ class PersonaBuilder:
         pick = int(draft.key[:4], 16)
         unit = "accounts" if firmographics else "customers"
         they = {"female": "She", "male": "He"}.get(draft.gender, "They")
-        opener = [
-            f"{name} stands for {size.customers:,} {unit}, {percent(size.share)} of the base, "
-            f"who bring {percent(size.revenue_share)} of revenue.",
-            f"{percent(size.share)} of {unit} ({size.customers:,}) look like {name}; together "
-            f"they bring {percent(size.revenue_share)} of revenue.",
-        ]
+        if size.revenue_share is None:  # no purchases in the workspace
+            opener = [
+                f"{name} stands for {size.customers:,} {unit}, {percent(size.share)} of the base.",
+                f"{percent(size.share)} of {unit} ({size.customers:,}) look like {name}.",
+            ]
+        else:
+            opener = [
+                f"{name} stands for {size.customers:,} {unit}, {percent(size.share)} of the "
+                f"base, who bring {percent(size.revenue_share)} of revenue.",
+                f"{percent(size.share)} of {unit} ({size.customers:,}) look like {name}; "
+                f"together they bring {percent(size.revenue_share)} of revenue.",
+            ]
         out = [Claim(text=opener[pick % 2], evidence=size.evidence)]
         who = self._who(demographics, firmographics)
         if who is not None:
@@ -817,6 +824,14 @@ def store(con: duckdb.DuckDBPyConnection, personas: list[Persona]) -> None:
         )
 
 
+def _share_or_none(value) -> float | None:
+    """A revenue share, or None when there is no revenue to share (NaN, NULL)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def load_personas(con: duckdb.DuckDBPyConnection) -> list[Persona]:
     """The current persona documents, primary first, in segment order."""
     rows = con.execute(
@@ -833,7 +848,7 @@ def summary_rows(personas: list[Persona]) -> list[dict]:
             "role": p.role,
             "customers": p.size.customers,
             "share": percent(p.size.share),
-            "revenue": percent(p.size.revenue_share),
+            "revenue": "" if p.size.revenue_share is None else percent(p.size.revenue_share),
             "mean_clv": money(p.size.mean_clv, p.size.currency) if p.size.mean_clv else "",
             "stability": f"{p.quality.stability:.2f}" if p.quality.stability else "",
             "prevalence": percent(p.quality.prevalence),

@@ -154,9 +154,10 @@ def facts_from_persona(persona: Persona) -> NarrativeFacts:
     size = persona.size
     noun = "accounts" if persona.entity == "account" else "customers"
     size_sentence = (
-        f"The segment has {size.customers:,} {noun}, {size.share * 100:.1f}% of all {noun}, "
-        f"bringing {size.revenue_share * 100:.1f}% of revenue"
+        f"The segment has {size.customers:,} {noun}, {size.share * 100:.1f}% of all {noun}"
     )
+    if size.revenue_share is not None:
+        size_sentence += f", bringing {size.revenue_share * 100:.1f}% of revenue"
     quotes = [quote.text for quote in persona.quotes]
     quotes += [theme.quote for theme in themes if theme.quote]
     return NarrativeFacts(

@@ -142,7 +142,7 @@ class Guidance(_Model):
 class SizeFigures(_Model):
     customers: int
     share: float
-    revenue_share: float
+    revenue_share: float | None  # None: the workspace has no revenue (no orders)
     mean_clv: float | None
     currency: str
     evidence: list[Evidence] = Field(min_length=1)

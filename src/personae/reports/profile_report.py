@@ -64,6 +64,7 @@ from personae.locale.money import money_text
 from personae.personas.schema import JourneyStage
 from personae.reports import charts
 from personae.reports.sections import Chart, ReportSection, Table
+from personae.runs import StepCannotRun
 
 HOLDOUT_DAYS = 182
 CALIBRATION_SAMPLE = 200_000  # customers the holdout check refits the model on, at most
@@ -76,7 +77,7 @@ EVERYONE = "Everyone"
 OTHER = "other"
 
 
-class ProfileReportError(Exception):
+class ProfileReportError(StepCannotRun):
     """The customer profile report cannot be written; the message says why and the fix."""
 
 

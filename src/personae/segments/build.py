@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from personae.config import GovernanceSettings, SegmentSettings
+from personae.runs import StepCannotRun
 from personae.segments.describe import SegmentDescription, describe_segments
 from personae.segments.features import (
     FeatureError,
@@ -38,7 +39,7 @@ from personae.segments.selection import Choice, choose
 EMBEDDING_DIMS = 16
 
 
-class SegmentStepError(Exception):
+class SegmentStepError(StepCannotRun):
     """Segmentation cannot run on this workspace (with a fix in the message)."""
 
 

@@ -31,10 +31,11 @@ import scipy.sparse as sp
 from personae.config import GovernanceSettings
 from personae.engine import DuckDBEngine, quote_ident
 from personae.governance.consent import consent_filter
+from personae.runs import StepCannotRun
 from personae.text.facets import FACETS
 
 
-class FeatureError(Exception):
+class FeatureError(StepCannotRun):
     """A configured attribute does not exist, or nothing is left to segment on."""
 
 
@@ -289,9 +290,13 @@ def feature_set(
         sql = person_attributes_sql(con)
         default_num, default_cat, describe = PERSON_NUMERIC, PERSON_CATEGORICAL, PERSON_DESCRIBE
         text_cols = list(TEXT_COLUMNS)
-        where = settings.where or PERSON_WHERE
+        where = settings.where
         consent = consent_filter(con, purpose, default, "_src.entity_id")
     available = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM ({sql}) LIMIT 0").fetchall()]
+    if not where:
+        # buyers when the workspace has purchases; without orders, every known person (the
+        # segments then rest on behaviour, surveys, texts and demographics)
+        where = PERSON_WHERE if "orders" in available else "NOT anonymous"
     check_known(settings.numeric, available, "numeric")
     check_known(settings.categorical, available, "categorical")
     numeric = expand(settings.numeric or default_num, available)

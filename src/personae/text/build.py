@@ -39,6 +39,7 @@ import pyarrow as pa
 
 from personae.config import TextSettings
 from personae.engine import DuckDBEngine
+from personae.runs import StepCannotRun
 from personae.text.docs import TEXT_DOC_COLUMNS, stage_text_docs
 from personae.text.facets import FACETS, FacetRules, QuestionFacet, Snippet
 from personae.text.language import detect_languages
@@ -59,7 +60,7 @@ OUTPUT_TABLES = (
 PROFILE_PREFIXES = ("text_", "theme_")
 
 
-class TextStepError(Exception):
+class TextStepError(StepCannotRun):
     """The text step cannot run on this workspace; the message says why and what to do."""
 
 
@@ -196,11 +197,6 @@ class TextBuilder:
 
     def run(self, con: duckdb.DuckDBPyConnection) -> TextResult:
         started = time.perf_counter()
-        if not DuckDBEngine(con).has_table("record_profiles"):
-            raise TextStepError(
-                "this workspace has no identity results yet. Fix: run `personae build` first "
-                "(after `personae ingest`)."
-            )
         result = TextResult()
         stage_text_docs(con, "_text_docs_raw")
         docs = con.execute("SELECT * FROM _text_docs_raw").fetch_df()
@@ -416,7 +412,7 @@ class TextBuilder:
         ]
         # a document's main facet and theme: those of its longest snippet
         main = (
-            snip.assign(length=snip["text"].str.len())
+            snip.assign(length=snip["text"].fillna("").astype(str).str.len())
             .sort_values(["doc", "length"], ascending=[True, False], kind="stable")
             .drop_duplicates("doc")
             .set_index("doc")
@@ -595,7 +591,10 @@ def _profile_attributes(
 
 def join_profile_attributes(con: duckdb.DuckDBPyConnection) -> None:
     """Put the columns of ``text_profile_attributes`` onto ``profiles`` (replacing those a
-    previous run added), so segmentation sees them as ordinary profile attributes."""
+    previous run added), so segmentation sees them as ordinary profile attributes. Without
+    profiles (no identity results) there is nothing to join them onto."""
+    if not DuckDBEngine(con).has_table("profiles"):
+        return
     have = [r[0] for r in con.execute("DESCRIBE profiles").fetchall()]
     keep = [c for c in have if not c.startswith(PROFILE_PREFIXES)]
     extra = [

@@ -82,7 +82,7 @@ def _text(have: set[str], *parts: str) -> str:
     return f"concat_ws(chr(10), {', '.join(present)})"
 
 
-def _select(kind: str, have: set[str]) -> str | None:
+def _select(kind: str, have: set[str], linked: bool = True) -> str | None:
     """SELECT of one source's documents in :data:`TEXT_DOC_COLUMNS` order (None: no text)."""
     source = SOURCES[kind]
     if kind == "survey_responses":
@@ -125,6 +125,10 @@ def _select(kind: str, have: set[str]) -> str | None:
         question_id = question = "CAST(NULL AS VARCHAR)"
     if text == "CAST(NULL AS VARCHAR)":
         return None
+    join = (
+        f"LEFT JOIN record_profiles rp ON rp.source_kind = '{kind}' "
+        "AND rp.source_file = r._source_file AND rp.source_row = r._source_row"
+    )
     # the natural id when the file has one, else file and row (always unique)
     key = f"coalesce({doc_key}, r._source_file || '#' || CAST(r._source_row AS VARCHAR))"
     return f"""
@@ -132,12 +136,12 @@ def _select(kind: str, have: set[str]) -> str | None:
                coalesce({natural}, r._source_file || '#' || CAST(r._source_row AS VARCHAR))
                    AS record_id,
                r._source_file AS source_file, r._source_row AS source_row,
-               rp.profile_id, {question_id} AS question_id, {question} AS question,
+               {"rp.profile_id" if linked else "CAST(NULL AS VARCHAR) AS profile_id"},
+               {question_id} AS question_id, {question} AS question,
                {text} AS text, {rating} AS rating, {category} AS category,
                {channel} AS channel, {created} AS created_at
         FROM raw_{kind} r
-        LEFT JOIN record_profiles rp ON rp.source_kind = '{kind}'
-             AND rp.source_file = r._source_file AND rp.source_row = r._source_row
+        {join if linked else ""}
         WHERE {where}
     """
 
@@ -150,12 +154,15 @@ def stage_text_docs(con: duckdb.DuckDBPyConnection, table: str = "_text_docs_raw
     file and row order, so ``doc_id`` is unique and stable across re-runs.
     """
     eng = DuckDBEngine(con)
+    # without identity results (no record carries an identifier) the texts are still read,
+    # for everyone: no document belongs to a profile
+    linked = eng.has_table("record_profiles")
     parts = []
     for kind in SOURCES:
         have = columns_of(con, f"raw_{kind}")
         if not have:
             continue
-        sql = _select(kind, have)
+        sql = _select(kind, have, linked)
         if sql is not None:
             parts.append(sql)
     cols = ", ".join(TEXT_DOC_COLUMNS[1:])

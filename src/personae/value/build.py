@@ -28,6 +28,7 @@ import pandas as pd
 from personae.config import ValueSettings
 from personae.engine import DuckDBEngine, quote_literal
 from personae.profiles.attributes import epoch
+from personae.runs import StepCannotRun
 from personae.value.acquisition import acquisition_channel, acquisition_costs
 from personae.value.churn import account_risk, retail_drivers, risk_band
 from personae.value.clv import (
@@ -51,7 +52,7 @@ OUTPUT_TABLES = ("value_scores", "account_value_scores", "acquisition_costs", "v
 DAYS_PER_MONTH = 30.4375
 
 
-class ValueStepError(Exception):
+class ValueStepError(StepCannotRun):
     """The value step cannot run on this workspace; the message says why and what to do."""
 
 
@@ -101,8 +102,8 @@ class ValueBuilder:
         if orders == 0:
             raise ValueStepError(
                 "no orders are linked to any profile, so there is no value to measure. "
-                "Fix: add an orders source (`personae ingest FILE --kind orders`) and run "
-                "`personae build` again."
+                "Fix: add an orders source (`personae add FILE -w WORKSPACE --kind orders`) "
+                "and run `personae run` again."
             )
         summary = purchase_summary(con, as_of, self.settings.return_cost_share)
         accounts = self._accounts(con, as_of)

@@ -38,6 +38,7 @@ from personae.profiles.build import (
     REVENUE_BAND,
     SENIORITY,
 )
+from personae.runs import StepCannotRun
 from personae.value.transactions import optional_columns
 
 # Profile attributes the ICP looks at, by family (only those present and non-empty count).
@@ -107,7 +108,7 @@ SMOOTHING = 20.0  # pseudo-counts of the m-estimate behind the fit weights
 ID_ALIASES = ("id", "lead_id", "prospect_id", "contact_id", "customer_id", "email")
 
 
-class IcpError(Exception):
+class IcpError(StepCannotRun):
     """The ICP cannot be learned or a lead file cannot be scored; says why and the fix."""
 
 
