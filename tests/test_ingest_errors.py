@@ -27,18 +27,35 @@ def _raw_count(ws: Workspace, table: str) -> int:
 
 def test_missing_column_names_file_column_found_columns_and_setting(ws, tmp_path):
     f = tmp_path / "orders.csv"
-    f.write_text("Order Ref,Order Date,Qty,Unit Price\nA1,2024-01-01,1,2\n")
+    f.write_text("Order Ref,Placed,Qty,Unit Price\nA1,2024-01-01,1,2\n")
     with pytest.raises(MappingError) as err:
         ws.ingest("orders", [f])
     msg = str(err.value)
     assert str(f) in msg
-    assert "'order_id'" in msg  # the missing field
+    assert "'order_date'" in msg  # the missing field
     assert "'Order Ref'" in msg and "'Qty'" in msg  # the columns it found
-    assert "[sources.<name>.columns] order_id" in msg and "--map order_id=" in msg
+    assert "[sources.<name>.columns] order_date" in msg and "--map order_date=" in msg
     assert _raw_count(ws, "raw_orders") == 0
     # The fix the message proposes works.
-    report = ws.ingest("orders", [f], mapping={"order_id": "Order Ref"})
+    report = ws.ingest("orders", [f], mapping={"order_id": "Order Ref", "order_date": "Placed"})
     assert report.ingested == 1
+
+
+def test_a_file_without_record_ids_keys_each_row_and_keeps_identical_rows(ws, tmp_path):
+    """A purchase list with no order number: each row is an order of its own, so two
+    identical purchases (same customer, day and amount) stay two; a re-ingest adds none."""
+    f = tmp_path / "purchases.csv"
+    f.write_text(
+        "Customer,Date,Amount\nann@example.net,2024-01-01,9.50\n"
+        "ann@example.net,2024-01-01,9.50\nbob@example.net,2024-01-02,3.00\n"
+    )
+    mapping = {"email": "Customer", "order_date": "Date", "order_total": "Amount"}
+    report = ws.ingest("orders", [f], mapping=mapping)
+    assert report.ingested == 3 and report.rejected == 0
+    ids = [r["order_id"] for r in ws.sql("SELECT order_id FROM raw_orders ORDER BY 1").to_pylist()]
+    assert ids == ["purchases.csv#1", "purchases.csv#2", "purchases.csv#3"]
+    again = ws.ingest("orders", [f], mapping=mapping)
+    assert again.ingested == 0 and again.duplicates == 3
 
 
 def test_mapping_to_a_column_that_does_not_exist(ws, tmp_path):
@@ -95,7 +112,7 @@ def test_cli_reports_errors_with_exit_code_2_and_no_traceback(ws, tmp_path):
     )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
-    assert "order_id" in out.stderr and "orders.csv" in out.stderr
+    assert "order_date" in out.stderr and "orders.csv" in out.stderr
     assert "[sources.<name>.columns]" in out.stderr.replace("\n", " ")
     out = subprocess.run(
         [*cli, "ingest", "nonsense", str(f), "-w", str(ws.path)], capture_output=True, text=True

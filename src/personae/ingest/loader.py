@@ -41,7 +41,7 @@ from personae.ingest.mapping import resolve_columns
 from personae.ingest.nested import compute_stage, computed_columns, preset_layout
 from personae.ingest.parsers import install_phone
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
-from personae.ingest.schema import SourceKind
+from personae.ingest.schema import ROW_KEYED, SourceKind
 from personae.ingest.tables import raw_columns
 from personae.ingest.wide import WideLayout, load_wide
 from personae.locale.phones import calling_code_for
@@ -422,6 +422,53 @@ def _filled_decision(
     )
 
 
+ROW_KEY_HEADER = "(row key)"  # never a real header: the stage column of generated record ids
+
+
+def _row_keys(
+    con: duckdb.DuckDBPyConnection,
+    kind: SourceKind,
+    stage: str,
+    columns: list[str],
+    types: list[str],
+    explicit: dict[str, str],
+    path: Path,
+    report: FileReport,
+) -> tuple[str, list[str], list[str], dict[str, str]]:
+    """A file without the kind's own record id (schema.ROW_KEYED) gets one per row,
+    "<file name>#<row>", so its rows are records of their own: identical purchases on one
+    day stay two purchases, and a re-ingest of the same file finds the same ids."""
+    own = next((f.name for f in kind.fields if f.required), "")
+    if own not in ROW_KEYED or explicit.get(own):
+        return stage, columns, types, explicit
+    found = resolve_columns(kind, columns, explicit, path, require=False)
+    if own in found:
+        return stage, columns, types, explicit
+    i = len(columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _stage_keyed AS SELECT *, "
+        f"{lit(path.name + '#')} || CAST(_source_row AS VARCHAR) AS __s{i} FROM {stage}"
+    )
+    con.execute(f"DROP {'VIEW' if stage == '_stage_view' else 'TABLE'} {stage}")
+    report.decisions.append(
+        Decision(
+            "row_key",
+            f"{own} = file name#row",
+            f"the file has no {own} column: each row is a record of its own",
+            field=own,
+        )
+    )
+    return (
+        "_stage_keyed",
+        [*columns, ROW_KEY_HEADER],
+        [*types, "VARCHAR"],
+        {
+            **explicit,
+            own: ROW_KEY_HEADER,
+        },
+    )
+
+
 def _read_locale(
     con: duckdb.DuckDBPyConnection,
     kind: SourceKind,
@@ -544,6 +591,9 @@ def ingest_file(
                 pseudonyms, tombstones=tombstones, source_name=source_name,
             )  # fmt: skip
         else:
+            stage, columns, types, explicit = _row_keys(
+                con, kind, stage, columns, types, explicit, path, report
+            )
             cols = resolve_columns(kind, columns, explicit, path, source_name=source_name)
             stage, filled = fill_down_stage(con, stage, columns, types, cols, group_by, fill_down)
             if filled:

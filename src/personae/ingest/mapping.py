@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from personae.ingest.errors import MappingError
-from personae.ingest.schema import SourceKind, normalise_header
+from personae.ingest.schema import ROW_KEYED, SourceKind, normalise_header
 
 
 def resolve_columns(
@@ -65,7 +65,13 @@ def resolve_columns(
                     used.add(col)
                     break
     if require:
-        missing = [f.name for f in kind.fields if f.required and f.name not in mapping]
+        # a kind's own record id may be absent: ingest keys each row by file and row number
+        own = next((f.name for f in kind.fields if f.required), "")
+        missing = [
+            f.name
+            for f in kind.fields
+            if f.required and f.name not in mapping and not (f.name == own and own in ROW_KEYED)
+        ]
         if missing:
             name = missing[0]
             f = kind.field(name)

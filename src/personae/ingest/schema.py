@@ -860,3 +860,10 @@ def get_kind(name: str) -> SourceKind:
         return KINDS[name]
     except KeyError:
         raise KeyError(f"unknown source kind {name!r}; choose one of: {', '.join(KINDS)}") from None
+
+
+# A kind's own record id that a file may lack: each row is then a record of its own, keyed
+# "<file name>#<row>" at ingest (a review export without review ids, a purchase list without
+# order numbers). Not account_id: accounts are what other records point at.
+ROW_KEYED = ("contact_id", "order_id", "message_id", "response_id", "ticket_id", "review_id",
+             "post_id")  # fmt: skip

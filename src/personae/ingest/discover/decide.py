@@ -34,7 +34,7 @@ from personae.ingest.discover.sample import (
 from personae.ingest.discover.score import CONFIDENT, FieldChoice, KindFit, fit_kind
 from personae.ingest.errors import IngestError
 from personae.ingest.mapping import resolve_columns
-from personae.ingest.schema import KINDS
+from personae.ingest.schema import KINDS, ROW_KEYED
 
 # The field naming each kind's own records: a column that refers to another file's
 # identifiers is not it.
@@ -267,6 +267,10 @@ def settle(d: FileDecision) -> None:
             reason = _tie_reason(d, e.field, cols, choice)
             d.questions.append(Question(d.path, e.field, cols, reason, e.required))
         elif e.required and e.field not in d.mapping and e.field not in computed:
+            if e.field == OWN_KEY.get(d.kind) and e.field in ROW_KEYED:
+                # ingest keys each row by file name and row: a record of its own
+                d.notes.append(f"no {e.field} column: each row is a record of its own")
+                continue
             near = _near_misses(d, e.field)
             reason = (
                 "no column looks like it; the closest: "
