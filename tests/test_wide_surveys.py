@@ -110,3 +110,21 @@ def test_free_text_answers_feed_the_voice_of_the_customer(tmp_path):
         texts = [r[0] for r in con.execute("SELECT text FROM text_docs").fetchall()]
     assert any("Open a little earlier on Saturdays" in t for t in texts)
     assert not any(t.strip() in {"9", "10", "Walking past", "Pastries"} for t in texts)
+
+
+def test_the_standard_nps_question_gets_the_nps_id_and_profile_attribute(tmp_path):
+    """Google Forms has no question ids: the recommend question is recognised by its wording
+    (ingest/questions.toml), so profiles get survey_nps as the native demo's surveys do."""
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_files([EXPORTS / "google_forms" / "responses.csv"])
+    ws.ingest()
+    ws.build()
+    with ws.connect() as con:
+        ids = {
+            r[0]
+            for r in con.execute(
+                "SELECT question_id FROM raw_survey_responses WHERE question LIKE 'How likely%'"
+            ).fetchall()
+        }
+        cols = [r[0] for r in con.execute("DESCRIBE profiles").fetchall()]
+    assert ids == {"nps"} and "survey_nps" in cols

@@ -28,9 +28,11 @@ What is read from the contents, not from word lists:
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,11 +85,22 @@ class QuestionColumn:
     numeric: bool = False
 
 
+@cache
+def _known_questions() -> dict[str, list[str]]:
+    path = Path(__file__).with_name("questions.toml")
+    return tomllib.loads(path.read_text(encoding="utf-8"))["known"]
+
+
 def question_slug(text: str, words: int = 6) -> str:
     """A question id from its text ("How did you first hear about us?" ->
     ``how_did_you_first_hear_about``): the same text gets the same id in every file (the
-    waves of one survey), and profile attributes read ``survey_<id>``."""
-    tokens = re.findall(r"[^\W_]+", text.lower())
+    waves of one survey), and profile attributes read ``survey_<id>``. Standard questions
+    (questions.toml: "How likely are you to recommend us…") get their standard id (nps)."""
+    lowered = text.lower()
+    for qid, phrases in _known_questions().items():
+        if any(p in lowered for p in phrases):
+            return qid
+    tokens = re.findall(r"[^\W_]+", lowered)
     return "_".join(tokens[:words])[:48] or "question"
 
 
