@@ -28,10 +28,10 @@ def reporting_currency(con: duckdb.DuckDBPyConnection, setting: str = "") -> tup
     }
     if "currency" in cols:
         counts = {
-            str(v).strip().upper(): int(n)
+            str(v): int(n)
             for v, n in con.execute(
-                "SELECT currency, count(*) FROM raw_orders WHERE nullif(trim(currency), '') "
-                "IS NOT NULL GROUP BY 1"
+                "SELECT upper(trim(currency)), count(*) FROM raw_orders "
+                "WHERE nullif(trim(currency), '') IS NOT NULL GROUP BY 1"
             ).fetchall()
         }
         if len(counts) == 1:

@@ -164,7 +164,7 @@ def write_value_report(
     )
     lines += ["", f"Total predicted CLV: **{money_text(result.total_clv, currency)}**; "
               f"{result.at_risk:,} at high churn risk (≥ 60%).", ""]  # fmt: skip
-    if result.checks.get("penalizer_note"):
+    if getattr(result, "checks", {}).get("penalizer_note"):
         lines += [f"Note: {result.checks['penalizer_note']}.", ""]
     if result.model == "bg_nbd":
         p = result.params
