@@ -77,10 +77,11 @@ EMAIL = VendorFile(
 SHOPIFY = VendorFile(
     "orders.csv", "orders", "shopify_orders", "orders_export_1.csv", ("line_number",)
 )
-# The survey as Google Forms writes it (one row per respondent, see convert_wide). Not in
-# VENDOR_FILES yet: an export without question ids gets its ids from the question texts,
-# so the NPS question is no longer 'nps' and the profiles lose survey_nps (the one survey
-# attribute segments read as a number); saas archetype ARI fell from 0.56 to 0.26.
+# The survey as Google Forms writes it (one row per respondent, see convert_wide). Its NPS
+# question is recognised by its wording (ingest/questions.toml), so profiles keep survey_nps.
+# Saas only: pivoted, the retail survey has too few lines per planted latin-1 row, so the
+# whole file reads as cp1252 and its bad_encoding rows are not quarantined (the encoding is
+# decided per file, not per row).
 FORMS = VendorFile("survey_responses.csv", "survey_responses", "google_forms_responses", FORMS_NAME)
 
 # Which vendor writes which native file, per scenario. A preset not (yet) shipped leaves the
@@ -89,7 +90,7 @@ FORMS = VendorFile("survey_responses.csv", "survey_responses", "google_forms_res
 # as GA4's nested BigQuery rows are not written yet).
 VENDOR_FILES: dict[str, tuple[VendorFile, ...]] = {
     "retail": (CONTACTS, SHOPIFY, TICKETS, REVIEWS, EMAIL),
-    "saas": (CONTACTS, TICKETS, REVIEWS, EMAIL),
+    "saas": (CONTACTS, TICKETS, REVIEWS, EMAIL, FORMS),
 }
 
 
