@@ -156,10 +156,14 @@ def macro_sql(calling_code: str = "1") -> list[str]:
         r"""CREATE OR REPLACE MACRO personae__unquote(t) AS
             CASE WHEN t LIKE '''%' AND regexp_full_match(t, '''[+0-9][0-9 ()./+\-]*')
                  THEN substr(t, 2) ELSE t END""",
+        # (a macro's argument is substituted where it is used: unquote only the rare values
+        # that need it, so the common path evaluates the value once)
         f"""CREATE OR REPLACE MACRO personae_trim(s) AS
-            personae__unquote(CASE WHEN {_edge_blank("CAST(s AS VARCHAR)")}
-                 THEN trim(CAST(s AS VARCHAR), {_quote(_BLANKS)})
-                 ELSE CAST(s AS VARCHAR) END)""",
+            CASE WHEN {_edge_blank("CAST(s AS VARCHAR)")}
+                 THEN personae__unquote(trim(CAST(s AS VARCHAR), {_quote(_BLANKS)}))
+                 WHEN CAST(s AS VARCHAR) LIKE '''%'
+                 THEN personae__unquote(CAST(s AS VARCHAR))
+                 ELSE CAST(s AS VARCHAR) END""",
         # Every "missing" token is short: test the byte length (O(1)) before lower/trim, and
         # let CASE skip the rest for long values (CASE evaluates a branch only where needed).
         # A value starting with a digit is never a missing token (cheap byte comparison).

@@ -56,20 +56,24 @@ def region_of_calling_code(code: str) -> str:
     return "" if region in ("", "ZZ") else region
 
 
-def _fit(numbers: list[str], region: str) -> float:
+NATIONAL_SAMPLE = 300  # numbers without a calling code judged per file (a plan shows early)
+
+
+def _fit(numbers: list[str], region: str) -> tuple[float, int]:
     """How well national numbers fit a region's plan: 1 per valid number, ½ per number of a
-    possible length (fictional ranges such as Ofcom's 07700 900xxx are possible, not valid)."""
-    score = 0.0
+    possible length (fictional ranges such as Ofcom's 07700 900xxx are possible, not valid);
+    and how many fit at all."""
+    score, fitting = 0.0, 0
     for v in numbers:
         try:
             num = phonenumbers.parse(v, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(num):
-            score += 1.0
+            score, fitting = score + 1.0, fitting + 1
         elif phonenumbers.is_possible_number(num):
-            score += 0.5
-    return score
+            score, fitting = score + 0.5, fitting + 1
+    return score, fitting
 
 
 def infer_phone_region(
@@ -100,7 +104,7 @@ def infer_phone_region(
             ) or phonenumbers.region_code_for_country_code(num.country_code)
             if region and region != "ZZ":
                 intl[region] += 1
-        elif len(national) < 2000:
+        elif len(national) < NATIONAL_SAMPLE:
             national.append(v)
     seen = ", ".join(
         f"+{phonenumbers.country_code_for_region(r)} ×{n}" for r, n in intl.most_common(3)
@@ -118,9 +122,9 @@ def infer_phone_region(
     # candidates in order of preference when they fit equally: country, +prefixes, default
     candidates = list(dict.fromkeys([c for c in (country,) if c] + list(intl) + [default]))
     fits = {r: _fit(national, r) for r in candidates}
-    best = max(candidates, key=lambda r: fits[r])  # max keeps the first of equal ones
+    best = max(candidates, key=lambda r: fits[r][0])  # max keeps the first of equal ones
     n = len(national)
-    if fits[best] == 0:
+    if fits[best][0] == 0:
         tried = "/".join(candidates)
         trunk = sum(v.lstrip("(").startswith("0") for v in national)
         hint = f"; {trunk} start with a trunk 0, so not US/Canada" if trunk else ""
@@ -136,7 +140,7 @@ def infer_phone_region(
         why.append(f"calling codes seen: {seen}")
     if best == default and best != country and best not in intl:
         why.append("the default")
-    fitting = sum(_fit([v], best) > 0 for v in national)
+    fitting = fits[best][1]
     return best, (
         f"phone region {best} ({'; '.join(why)}; {fitting} of {n} numbers without a calling "
         "code fit its numbering plan)"
