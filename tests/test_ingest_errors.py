@@ -271,3 +271,36 @@ def test_bad_config_names_the_key(tmp_path):
     cfg.write_text(text + "\n[ingest\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         Workspace(ws.path)
+
+
+def test_unused_columns_are_listed_with_the_closest_field(ws, tmp_path):
+    f = tmp_path / "people.csv"
+    f.write_text("id,email,suburb,street_number,notes\n1,a@example.net,Fitzroy,12,hi\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "personae.cli", "ingest", "contacts", str(f), "-w", str(ws.path),
+         "--map", "contact_id=id"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    said = " ".join(out.stdout.split())
+    assert (
+        "not used (kept in _extra): suburb (closest field: city), street_number (closest "
+        "field: address), notes" in said
+    )
+    report = (ws.path / "reports" / "ingest.md").read_text(encoding="utf-8")
+    assert (
+        "### Columns not used" in report and "| people.csv | suburb | closest field city" in report
+    )
+
+
+def test_a_file_whose_every_row_is_rejected_fails_the_ingest(ws, tmp_path):
+    f = tmp_path / "reviews.csv"
+    f.write_text("Review ID,Stars,Text\nR1,great,Lovely\nR2,awful,Bad\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "personae.cli", "ingest", "reviews", str(f), "-w", str(ws.path),
+         "--map", "review_id=Review ID", "--map", "rating=Stars", "--map", "body=Text"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "every one of its 2 rows was rejected" in " ".join(out.stderr.split())
+    assert "Traceback" not in out.stderr

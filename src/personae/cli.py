@@ -197,6 +197,16 @@ def _print_reading(report: IngestReport) -> None:
             notes.append("decimal comma in " + ", ".join(repr(c) for c in commas[:4]))
         if notes:
             lines.append(f"{name}: " + escape("; ".join(notes)))
+        unused = [
+            f"{d.column} (closest field: {d.field})" if d.field else str(d.column)
+            for d in f.decisions
+            if d.topic == "unmapped"
+        ]
+        if unused:
+            shown = ", ".join(unused[:8]) + (
+                f" and {len(unused) - 8} more" if len(unused) > 8 else ""
+            )
+            lines.append(escape(f"{name}: not used (kept in _extra): {shown}"))
         for d in f.decisions:
             if d.topic not in ("date_order", "excel_serial") or d.decision == "YMD":
                 continue
@@ -375,6 +385,20 @@ def ingest(
     console.print(f"Done in {time.perf_counter() - started:.1f} s (run {report.run_id}).")
     if report.rejected and (strict if strict is not None else ws.config.ingest.strict):
         err_console.print(f"[bold red]strict:[/] {report.rejected:,} rows were rejected")
+        raise typer.Exit(1)
+    _exit_if_all_rejected(report)
+
+
+def _exit_if_all_rejected(report: IngestReport) -> None:
+    """A file none of whose rows could be read is a failed ingest, not a quiet success."""
+    lost = [f for f in report.files if f.rows_in and f.rejected == f.rows_in]
+    for f in lost:
+        top = ", ".join(f"{r} ×{n}" for r, n in f.reasons.most_common(2))
+        _error(
+            f"{f.path}: every one of its {f.rows_in:,} rows was rejected ({top}). Fix: see "
+            "`personae quarantine` for examples and check the file's column mapping."
+        )
+    if lost:
         raise typer.Exit(1)
 
 
@@ -1232,6 +1256,8 @@ def run_all(workspace: Path = WorkspaceOpt) -> None:
     started = time.perf_counter()
     with _user_errors(), console.status("running") as status:
         out = ws.run(progress=lambda msg: status.update(msg))
+    if "ingest" in out:
+        _print_reading(out["ingest"])
     if "segment" in out:
         print_segments(out["segment"])
     if "personas" in out:
@@ -1245,6 +1271,8 @@ def run_all(workspace: Path = WorkspaceOpt) -> None:
         raise typer.Exit(2)
     for step, reason in out["skipped"].items():
         console.print(f"[yellow]skipped {step}:[/yellow] {escape(reason)}", highlight=False)
+    if "ingest" in out:
+        _exit_if_all_rejected(out["ingest"])
     console.print(
         f"Finished in {time.perf_counter() - started:.1f} s: "
         f"{', '.join(done) or 'no step'} done"

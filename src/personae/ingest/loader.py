@@ -37,7 +37,7 @@ from personae.ingest.dialect import Decision
 from personae.ingest.errors import IngestError
 from personae.ingest.fill_down import check_fill_down, fill_down_stage
 from personae.ingest.locale_evidence import UNDECIDED, locale_decisions
-from personae.ingest.mapping import resolve_columns
+from personae.ingest.mapping import resolve_columns, unmapped_decisions
 from personae.ingest.nested import compute_stage, computed_columns, preset_layout
 from personae.ingest.parsers import install_phone
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
@@ -601,6 +601,7 @@ def ingest_file(
             options, found = decide_columns(con, kind, stage, columns, types, cols, options)
             report.decisions += found
             _read_locale(con, kind, report, stage, columns, cols, options)
+            report.decisions += unmapped_decisions(kind, columns, cols, explicit)
             load_staged(
                 con, kind, report, stage, columns, types, cols, options, run_id, now,
                 pseudonyms, tombstones=tombstones,

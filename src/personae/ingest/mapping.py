@@ -10,9 +10,14 @@ exact setting that fixes it.
 
 from __future__ import annotations
 
+import difflib
+import re
+import tomllib
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 
+from personae.ingest.dialect import Decision
 from personae.ingest.errors import MappingError
 from personae.ingest.schema import ROW_KEYED, SourceKind, normalise_header
 
@@ -91,3 +96,48 @@ def _list(columns: list[str]) -> str:
         return "none"
     shown = ", ".join(repr(c) for c in columns[:25])
     return shown + (f", … ({len(columns)} in all)" if len(columns) > 25 else "")
+
+
+@cache
+def _closest_words() -> dict[str, str]:
+    path = Path(__file__).with_name("unmapped.toml")
+    return tomllib.loads(path.read_text(encoding="utf-8"))["closest"]
+
+
+def closest_field(kind: SourceKind, header: str) -> str | None:
+    """The field an unmapped header most likely means ("suburb" -> city), or None."""
+    words = re.findall(r"[a-z]+", header.lower())
+    joined = "_".join(words)
+    names = {f.name for f in kind.fields}
+    for key in (joined, *words):
+        hint = _closest_words().get(key)
+        if hint in names:
+            return hint
+    spellings = {normalise_header(a): f.name for f in kind.fields for a in (f.name, *f.aliases)}
+    near = difflib.get_close_matches(normalise_header(header), list(spellings), n=1, cutoff=0.8)
+    return spellings[near[0]] if near else None
+
+
+def unmapped_decisions(
+    kind: SourceKind, columns: list[str], mapping: Mapping[str, str], explicit: Mapping[str, str]
+) -> list[Decision]:
+    """One ``unmapped`` decision per column no field reads (kept in ``_extra``), with the
+    closest field where one is plausible, so nothing is silently unused."""
+    used = set(mapping.values()) | {c for c in explicit.values() if c}
+    out = []
+    for col in columns:
+        if col in used or col.startswith("("):  # "(row key)" and other generated columns
+            continue
+        hint = closest_field(kind, col)
+        out.append(
+            Decision(
+                "unmapped",
+                "kept in _extra",
+                f"closest field {hint}: [sources.NAME.columns] {hint} = {col!r} maps it"
+                if hint
+                else "no field of this kind fits",
+                column=col,
+                field=hint,
+            )
+        )
+    return out

@@ -204,6 +204,19 @@ def _reading_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
                 ],
             )
         )
+    unused = [r for r in rows if r[1] == "unmapped"]
+    if unused:
+        out.append("### Columns not used")
+        out.append(
+            "No field reads these columns; their values are kept in each record's `_extra` "
+            'JSON. Map one with `[sources.NAME.columns] field = "column"` in personae.toml.'
+        )
+        out.append(
+            _md_table(
+                ["file", "column", "closest field"],
+                [[Path(f).name, c or "", e] for f, _, c, _, e, _ in unused],
+            )
+        )
     numbers = [r for r in rows if r[1] == "decimal"]
     if numbers:
         out.append("### Number columns")
