@@ -503,9 +503,7 @@ def _records_by_identifier(
                     continue
                 if col.id_type == "phone":
                     normal = (
-                        normal
-                        if normal.startswith("ps_")
-                        else parse_phone(normal, identity.region)
+                        normal if normal.startswith("ps_") else parse_phone(normal, identity.region)
                     )
                 if normal in by_type[col.id_type]:
                     matched.add(raw.strip())
