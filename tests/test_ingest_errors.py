@@ -304,3 +304,38 @@ def test_a_file_whose_every_row_is_rejected_fails_the_ingest(ws, tmp_path):
     assert out.returncode == 1
     assert "every one of its 2 rows was rejected" in " ".join(out.stderr.split())
     assert "Traceback" not in out.stderr
+
+
+def test_ratings_written_as_words_stars_or_fractions_are_read_on_one_to_five(ws, tmp_path):
+    """A review tool's sentiment labels, Zendesk-style Good/Bad, star symbols and "4/5" are
+    ratings (ingest/ratings.toml); a word that is none of them is still rejected."""
+    rows = ["positive", "Neutral", "negative", "Good", "Bad", "★★★★☆", "4/5", "8/10", "banana"]
+    f = tmp_path / "reviews.csv"
+    f.write_text("Date,Sentiment,Review\n" + "".join(
+        f"2024-05-{i + 1:02d},{r},Text number {i}\n" for i, r in enumerate(rows)
+    ), encoding="utf-8")  # fmt: skip
+    mapping = {"created_at": "Date", "rating": "Sentiment", "body": "Review"}
+    (got,) = ws.ingest("reviews", [f], mapping=mapping).files
+    assert got.conserved and got.rejected == 1
+    values = [r["rating"] for r in ws.sql("SELECT rating FROM raw_reviews ORDER BY _source_row")
+              .to_pylist()]  # fmt: skip
+    assert values == [5, 3, 1, 4, 1, 4, 4, 4]
+
+
+def test_discovery_maps_a_column_of_rating_words_to_the_rating(tmp_path):
+    from personae import Workspace
+
+    words = ["positive", "neutral", "negative", "positive", "positive", "negative"] * 3
+    f = tmp_path / "exports" / "app_reviews.csv"
+    f.parent.mkdir()
+    f.write_text("Review ID,Posted,Sentiment,Review text\n" + "".join(
+        f"RV-{i},2024-05-{i + 1:02d},{w},The app is {w} for me because of reason number {i}\n"
+        for i, w in enumerate(words)
+    ), encoding="utf-8")  # fmt: skip
+    ws = Workspace.init(tmp_path / "ws")
+    found = ws.add_files([f])
+    assert not found.blocking
+    assert ws.config.sources["app_reviews"].kind == "reviews"
+    (got,) = ws.ingest().files
+    assert got.rejected == 0
+    assert {r["rating"] for r in ws.sql("SELECT rating FROM raw_reviews").to_pylist()} == {1, 3, 5}

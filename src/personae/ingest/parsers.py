@@ -23,6 +23,7 @@ What is accepted, per type:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -355,10 +356,37 @@ def macro_sql(calling_code: str = "1") -> list[str]:
     ]
 
 
+@cache
+def rating_words() -> dict[str, int]:
+    """ratings.toml's words and the 1-5 value each stands for."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).with_name("ratings.toml")
+    return {k: int(v) for k, v in tomllib.loads(path.read_text(encoding="utf-8"))["words"].items()}
+
+
+def rating_sql() -> str:
+    """``personae_rating5(s)``: a rating written as stars, a fraction or a word, on 1-5."""
+    whens = " ".join(f"WHEN {_quote(w)} THEN {n}" for w, n in rating_words().items())
+    frac = r"'^([0-9]+(\.[0-9]+)?)\s*(/|out of|von|sur)\s*(5|10)$'"
+    return f"""CREATE OR REPLACE MACRO personae_rating5(s) AS
+        CASE
+          WHEN s IS NULL THEN NULL
+          WHEN strpos(s, '★') > 0 OR strpos(s, '⭐') > 0 THEN
+            CAST(length(s) - length(replace(replace(s, '★', ''), '⭐', '')) AS BIGINT)
+          WHEN regexp_matches(lower(trim(s)), {frac}) THEN
+            CAST(round(CAST(regexp_extract(lower(trim(s)), {frac}, 1) AS DOUBLE)
+                 * 5 / CAST(regexp_extract(lower(trim(s)), {frac}, 4) AS DOUBLE)) AS BIGINT)
+          ELSE CASE lower(trim(s)) {whens} END
+        END"""
+
+
 def install(con: duckdb.DuckDBPyConnection, calling_code: str = "1") -> None:
     """Create the parsing macros on a connection (idempotent, cheap)."""
     for stmt in macro_sql(calling_code):
         con.execute(stmt)
+    con.execute(rating_sql())
 
 
 def install_phone(con: duckdb.DuckDBPyConnection, calling_code: str) -> None:

@@ -61,6 +61,8 @@ class Field:
     lowercase: bool = False
     # an amount of money: its currency symbols and header hints are the currency evidence
     money: bool = False
+    # a 1-5 rating: stars, fractions and words are read too (ingest/ratings.toml)
+    rating: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -660,6 +662,7 @@ TICKETS = SourceKind(
         Field(
             "satisfaction",
             FieldType.INTEGER,
+            rating=True,
             minimum=1,
             maximum=5,
             aliases=("csat", "satisfaction score", "rating"),
@@ -686,6 +689,7 @@ REVIEWS = SourceKind(
             "rating",
             FieldType.INTEGER,
             required=True,
+            rating=True,
             minimum=1,
             maximum=5,
             aliases=("stars", "score", "star rating"),

@@ -190,6 +190,8 @@ def _typed_expr(f: Field, src: str, src_type: str, opt: ParseOptions) -> str:
         if is_text:
             if decimal:
                 return f"personae__whole({decimal}({src}))"
+            if f.rating:
+                return f"COALESCE(personae_integer({src}), personae_rating5({src}))"
             return f"personae_integer({src})"
         return f"personae__whole(TRY_CAST({src} AS DOUBLE))"
     if f.type is FieldType.BOOLEAN:

@@ -9,6 +9,7 @@ they fit too many columns to decide anything without a header.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from personae.ingest.discover.expect import Expectation
@@ -122,7 +123,22 @@ def _loose(p: ColumnProfile, kind: str) -> tuple[float, str]:
     return 0.5, "any value"
 
 
+_FRACTION = re.compile(r"^[0-9]+(\.[0-9]+)?\s*(/|out of|von|sur)\s*(5|10)$")
+
+
+def _written_rating(value: str) -> bool:
+    """A rating as the ingest reads it besides a number: stars, "4/5", a word (positive)."""
+    from personae.ingest.parsers import rating_words
+
+    v = value.strip().lower()
+    return "★" in v or "⭐" in v or bool(_FRACTION.match(v)) or v in rating_words()
+
+
 def _rating(p: ColumnProfile) -> tuple[float, str]:
+    written = sum(n for v, n in p.counts.items() if _written_rating(v))
+    if p.non_null and written / p.non_null >= 0.9:
+        examples = ", ".join(repr(v) for v in p.examples(3))
+        return 0.9 * written / p.non_null, f"ratings written as stars or words ({examples})"
     ints = p.share("integer")
     if p.share("stars") > 0.5:
         return 0.9 * p.share("stars"), "star ratings"
