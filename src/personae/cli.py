@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +70,20 @@ def _main(
 ) -> None:
     """personae turns CRM, orders, events, email, surveys, tickets, reviews and social posts
     into unified customer profiles and personas."""
+    warnings.showwarning = _show_warning
+
+
+_SHOWN: set[str] = set()
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning (a model fit on a ridge) as one note line, once, without the source
+    path and line a user cannot act on."""
+    text = str(message)
+    if text in _SHOWN:
+        return
+    _SHOWN.add(text)
+    err_console.print(f"[yellow]note:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def _error(message: str) -> None:
