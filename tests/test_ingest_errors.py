@@ -295,7 +295,7 @@ def test_unused_columns_are_listed_with_the_closest_field(ws, tmp_path):
 
 def test_a_file_whose_every_row_is_rejected_fails_the_ingest(ws, tmp_path):
     f = tmp_path / "reviews.csv"
-    f.write_text("Review ID,Stars,Text\nR1,great,Lovely\nR2,awful,Bad\n")
+    f.write_text("Review ID,Stars,Text\nR1,banana,Lovely\nR2,purple,Bad\n")
     out = subprocess.run(
         [sys.executable, "-m", "personae.cli", "ingest", "reviews", str(f), "-w", str(ws.path),
          "--map", "review_id=Review ID", "--map", "rating=Stars", "--map", "body=Text"],
