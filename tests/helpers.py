@@ -18,6 +18,33 @@ def ingest_demo(data: Path, ws_path: Path) -> tuple[Workspace, IngestReport]:
     return ws, ws.ingest()
 
 
+def init_from(tmp_path: Path, files: Iterable[Path]) -> Workspace:
+    """A workspace made by `personae init --from` over a folder holding copies of ``files``
+    (the command a new user runs first); it must decide every file without asking."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from personae.cli import app
+
+    data = tmp_path / "exports"
+    data.mkdir()
+    for f in files:
+        shutil.copy(f, data / f.name)
+    res = CliRunner().invoke(app, ["init", str(tmp_path / "ws"), "--from", str(data)])
+    assert res.exit_code == 0, res.output
+    return Workspace(tmp_path / "ws")
+
+
+def profiles_by_record(ws: Workspace) -> dict[tuple[str, int], str]:
+    """(file name, row) -> profile_id of every record identity resolution linked."""
+    return {
+        (r["source_file"].split("/")[-1], r["source_row"]): r["profile_id"]
+        for r in ws.sql("SELECT source_file, source_row, profile_id FROM record_profiles")
+        .to_pylist()
+    }  # fmt: skip
+
+
 def read_truth(data: Path, name: str) -> list[dict[str, str]]:
     with open(data / "truth" / name, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))

@@ -7,37 +7,22 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from personae import Workspace
-from personae.cli import app
+from tests.helpers import init_from
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
-runner = CliRunner()
 
 
 def _first_value(value: dict):
     return next((v for v in value.values() if v is not None), None)
 
 
-def _workspace(tmp_path: Path, files: list[Path]) -> Workspace:
-    data = tmp_path / "exports"
-    data.mkdir()
-    for f in files:
-        shutil.copy(f, data / f.name)
-    res = runner.invoke(app, ["init", str(tmp_path / "ws"), "--from", str(data)])
-    assert res.exit_code == 0, res.output
-    return Workspace(tmp_path / "ws")
-
-
 def test_ga4_and_segment_warehouse_exports_land_on_profiles(tmp_path: Path):
     ga4 = EXPORTS / "ga4" / "events_20251104.jsonl"
     seg = [EXPORTS / "segment" / f for f in ("identifies.csv", "tracks.csv", "pages.csv")]
-    ws = _workspace(tmp_path, [ga4, *seg])
+    ws = init_from(tmp_path, [ga4, *seg])
     presets = {s.preset for s in ws.config.sources.values()}
     assert presets == {
         "ga4_bigquery_events",
@@ -114,7 +99,7 @@ def test_ga4_and_segment_warehouse_exports_land_on_profiles(tmp_path: Path):
 
 def test_google_business_star_rating_words_are_read_as_numbers(tmp_path: Path):
     src = EXPORTS / "google_business" / "reviews.jsonl"
-    ws = _workspace(tmp_path, [src])
+    ws = init_from(tmp_path, [src])
     report = ws.ingest()
     rows = [json.loads(line) for line in src.read_text("utf-8").splitlines()]
     assert report.ingested == len(rows) and report.rejected == 0
@@ -128,7 +113,7 @@ def test_google_business_star_rating_words_are_read_as_numbers(tmp_path: Path):
 
 def test_google_play_review_id_is_read_from_the_review_link(tmp_path: Path):
     src = EXPORTS / "google_play" / "reviews_com.example.stridelog_202611.csv"
-    ws = _workspace(tmp_path, [src])
+    ws = init_from(tmp_path, [src])
     ws.ingest()
     with src.open(encoding="utf-16") as fh:
         rows = list(csv.DictReader(fh))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 
 from personae import Workspace
 from personae.cli import app
+from tests.helpers import init_from, profiles_by_record
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 AUDIENCE = [
@@ -52,16 +52,6 @@ def _rows(path: Path) -> list[dict]:
         return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     with path.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
-
-
-def _workspace(tmp_path: Path, files: list[Path]) -> Workspace:
-    data = tmp_path / "exports"
-    data.mkdir()
-    for f in files:
-        shutil.copy(f, data / f.name)
-    res = runner.invoke(app, ["init", str(tmp_path / "ws"), "--from", str(data)])
-    assert res.exit_code == 0, res.output
-    return Workspace(tmp_path / "ws")
 
 
 @pytest.mark.parametrize("fixture", sorted(PLANTED))
@@ -114,15 +104,10 @@ def test_mailchimp_audience_zip_is_read_as_its_three_files(tmp_path: Path):
 def test_mailchimp_email_activity_joins_the_audience_profiles(tmp_path: Path):
     audience = EXPORTS / "mailchimp" / AUDIENCE[0]
     activity = EXPORTS / "mailchimp" / "email_activity.csv"
-    ws = _workspace(tmp_path, [audience, activity])
+    ws = init_from(tmp_path, [audience, activity])
     assert ws.ingest().rejected == 0
     ws.build()
-    prof = {
-        (r["source_file"].split("/")[-1], r["source_row"]): r["profile_id"]
-        for r in ws.sql(
-            "SELECT source_file, source_row, profile_id FROM record_profiles"
-        ).to_pylist()
-    }
+    prof = profiles_by_record(ws)
     member = {
         m["Email Address"]: prof[(audience.name, i)] for i, m in enumerate(_rows(audience), start=1)
     }
@@ -138,7 +123,7 @@ def test_klaviyo_events_join_the_profiles_of_the_profiles_export(tmp_path: Path)
     """Events name their profile by id only; the id is the export's Klaviyo ID."""
     profiles = EXPORTS / "klaviyo" / "profiles_export.csv"
     events = EXPORTS / "klaviyo" / "events.jsonl"
-    ws = _workspace(tmp_path, [profiles, events])
+    ws = init_from(tmp_path, [profiles, events])
     presets = {s.preset for s in ws.config.sources.values() if s.kind == "events"}
     assert presets == {"klaviyo_events"}
     assert ws.ingest().rejected == 0
@@ -158,12 +143,7 @@ def test_klaviyo_events_join_the_profiles_of_the_profiles_export(tmp_path: Path)
         assert r["event"] == e["relationships"]["metric"]["data"]["id"]
         assert json.loads(r["properties"]) == e["attributes"]["event_properties"]
     ws.build()
-    prof = {
-        (r["source_file"].split("/")[-1], r["source_row"]): r["profile_id"]
-        for r in ws.sql(
-            "SELECT source_file, source_row, profile_id FROM record_profiles"
-        ).to_pylist()
-    }
+    prof = profiles_by_record(ws)
     person = {
         p["Klaviyo ID"]: prof[(profiles.name, i)] for i, p in enumerate(_rows(profiles), start=1)
     }
