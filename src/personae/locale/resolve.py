@@ -11,6 +11,7 @@ from collections import Counter
 
 import duckdb
 
+from personae.ingest.decisions import latest_decisions
 from personae.locale.money import money_table
 
 
@@ -20,20 +21,8 @@ def reporting_currency(con: duckdb.DuckDBPyConnection, setting: str = "") -> tup
     if setting.strip():
         code = setting.strip().upper()
         return code, f"currency {code} (set in [workspace] currency)"
-    cols = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_orders'"
-        ).fetchall()
-    }
-    if "currency" in cols:
-        counts = {
-            str(v): int(n)
-            for v, n in con.execute(
-                "SELECT upper(trim(currency)), count(*) FROM raw_orders "
-                "WHERE nullif(trim(currency), '') IS NOT NULL GROUP BY 1"
-            ).fetchall()
-        }
+    counts = order_currencies(con)
+    if counts is not None:
         if len(counts) == 1:
             code, n = next(iter(counts.items()))
             return code, f"currency {code} (currency column of the orders: {n:,} rows)"
@@ -67,18 +56,26 @@ def reporting_currency(con: duckdb.DuckDBPyConnection, setting: str = "") -> tup
 
 def _latest(con: duckdb.DuckDBPyConnection, topic: str) -> list[tuple[str, str, str]]:
     """(file, decision, evidence) of each file's latest ingest for one topic."""
-    if not con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingest_decisions'"
-    ).fetchall()[0][0]:
-        return []
-    return con.execute(
-        """
-        SELECT source_file, decision, evidence FROM ingest_decisions d
-        WHERE topic = ? AND decided_at = (SELECT max(decided_at) FROM ingest_decisions e
-                                           WHERE e.source_file = d.source_file)
-        ORDER BY source_file""",
-        [topic],
-    ).fetchall()
+    return [(f, d, e) for f, t, _, d, e, _ in latest_decisions(con) if t == topic]
+
+
+def order_currencies(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
+    """Order lines per currency code of the orders' currency column (None: no column)."""
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_orders'"
+        ).fetchall()
+    }
+    if "currency" not in cols:
+        return None
+    return {
+        str(v): int(n)
+        for v, n in con.execute(
+            "SELECT upper(trim(currency)), count(*) FROM raw_orders "
+            "WHERE nullif(trim(currency), '') IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    }
 
 
 def phone_region(con: duckdb.DuckDBPyConnection, setting: str = "") -> tuple[str | None, str]:
@@ -109,21 +106,8 @@ def plan_conversion(
 ) -> tuple[dict[str, float] | None, list[str]]:
     """(code -> rate, or None when the orders hold only the reporting currency; what the
     reports must say about each other currency)."""
-    cols = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_orders'"
-        ).fetchall()
-    }
-    if "currency" not in cols:
-        return None, []
-    counts = dict(
-        con.execute(
-            "SELECT upper(trim(currency)), count(*) FROM raw_orders "
-            "WHERE nullif(trim(currency), '') IS NOT NULL GROUP BY 1"
-        ).fetchall()
-    )
-    if set(counts) <= {reporting}:
+    counts = order_currencies(con)
+    if counts is None or set(counts) <= {reporting}:
         return None, []
     known = {reporting: 1.0, **rates}
     reference = reference_rates(reporting)

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from personae.engine import quote_ident as q
+from personae.ingest.decisions import latest_decisions
 from personae.ingest.schema import KINDS, FieldType
 
 # The timestamp that dates a record of each kind.
@@ -134,23 +135,6 @@ def render_ingest_report(
         out.append(f"### {kind.name} ({_n(total)} rows{period})")
         out.append(_md_table(["field", "type", "filled"], rows))
     return "\n\n".join(out) + "\n"
-
-
-def latest_decisions(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """Decisions of each file's latest ingest: (file, topic, column, decision, evidence,
-    severity), in file order."""
-    if not con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ingest_decisions'"
-    ).fetchall()[0][0]:
-        return []
-    return con.execute("""
-        SELECT source_file, topic, column_name, decision, evidence, severity
-        FROM ingest_decisions d
-        WHERE decided_at = (SELECT max(decided_at) FROM ingest_decisions e
-                            WHERE e.source_file = d.source_file)
-        ORDER BY source_file, CASE topic WHEN 'sheet' THEN 0 WHEN 'encoding' THEN 1
-                 WHEN 'delimiter' THEN 2 WHEN 'header' THEN 3 ELSE 4 END,
-                 column_name, topic""").fetchall()
 
 
 def _reading_sections(con: duckdb.DuckDBPyConnection) -> list[str]:
