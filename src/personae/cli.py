@@ -300,6 +300,32 @@ def sources_check(workspace: Path = WorkspaceOpt) -> None:
     raise typer.Exit(code)
 
 
+@sources_app.command("remove")
+def sources_remove(
+    name: str = typer.Argument(..., help="The source's name, as in [sources.NAME]."),
+    workspace: Path = WorkspaceOpt,
+) -> None:
+    """Remove a source: its [sources.NAME] block from personae.toml and its rows, quarantine
+    entries and ledger entries from the workspace."""
+    ws = _open(workspace)
+    with _user_errors():
+        done = ws.remove_source(name)
+    r = done.removed
+    where = "personae.toml and " if done.declared else ""
+    extra = f" and {r.quarantined:,} quarantine rows" if r.quarantined else ""
+    console.print(
+        escape(f"Removed source {name!r} from {where}the workspace: {r.rows:,} rows{extra} "
+               f"from {r.files:,} files.")
+    )  # fmt: skip
+    if not done.declared:
+        console.print(f"({name!r} was no longer declared in personae.toml; its rows were.)")
+    if r.rows:
+        console.print(
+            "Profiles, segments and personas built with them are stale: run `personae run` "
+            "to rebuild them."
+        )
+
+
 @app.command("demo-data")
 def demo_data(
     scenario: str = typer.Option("retail", help="retail (B2C shop) or saas (B2B software)."),
@@ -372,8 +398,16 @@ def ingest(
         "--strict/--no-strict",
         help="Exit 1 when any row is rejected (default from [ingest] strict).",
     ),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="Replace the rows earlier ingests of the same files (same paths) wrote, even "
+        "when the mapping and settings are unchanged or the files changed since.",
+    ),
 ) -> None:
-    """Ingest files into the workspace; bad rows go to quarantine, re-ingesting adds nothing."""
+    """Ingest files into the workspace; bad rows go to quarantine. Re-ingesting a file adds
+    nothing, unless its mapping or settings changed: then its earlier rows and quarantine
+    entries are replaced by the new read ("replaced N rows")."""
     ws = _open(workspace)
     mapping: dict[str, str] = {}
     for item in map_ or []:
@@ -393,8 +427,10 @@ def ingest(
                 mapping=mapping,
                 fmt=fmt,
                 progress=progress,
+                replace=replace,
             )
     _print_report(report)
+    _print_replaced(report, forced=replace)
     report_path = ws.write_ingest_report()
     console.print(f"Data intake report: {report_path}")
     console.print(f"Done in {time.perf_counter() - started:.1f} s (run {report.run_id}).")
@@ -402,6 +438,33 @@ def ingest(
         err_console.print(f"[bold red]strict:[/] {report.rejected:,} rows were rejected")
         raise typer.Exit(1)
     _exit_if_all_rejected(report)
+
+
+def _print_replaced(report: IngestReport, *, forced: bool) -> None:
+    """Which files replaced the rows of their earlier reads, and what is stale now."""
+    why = "--replace" if forced else "read with another mapping or settings than before"
+    shown = False
+    for f in report.files:
+        if not (f.replaced or f.replaced_quarantined):
+            continue
+        extra = f" and {f.replaced_quarantined:,} quarantine rows" if f.replaced_quarantined else ""
+        console.print(
+            escape(f"{Path(f.path).name}: replaced {f.replaced:,} rows{extra} of its earlier "
+                   f"ingests ({why})")
+        )  # fmt: skip
+        shown = True
+    for f in report.files:
+        if f.read_otherwise:
+            console.print(
+                escape(f"{Path(f.path).name}: {f.read_otherwise:,} rows from earlier versions "
+                       "of this file were read with another mapping or settings and are kept; "
+                       "`personae ingest --replace` replaces them with this read.")
+            )  # fmt: skip
+    if shown:
+        console.print(
+            "Profiles, segments and personas built before are stale: run `personae run` to "
+            "rebuild them."
+        )
 
 
 def _exit_if_all_rejected(report: IngestReport) -> None:

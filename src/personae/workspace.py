@@ -8,10 +8,10 @@ can take turns on the same file.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from personae.config import (
 from personae.governance.audit import note_config
 from personae.ingest import parsers
 from personae.ingest.loader import IngestReport, expand_paths, ingest_file
+from personae.ingest.remove_source import SourceRemoval, remove_source_block
 from personae.ingest.schema import KINDS, get_kind
 from personae.ingest.tables import ensure_tables
 from personae.ingest.validate import ParseOptions
@@ -258,11 +259,14 @@ class Workspace:
         mapping: Mapping[str, str] | None = None,
         fmt: str = "auto",
         progress: ProgressFn | None = None,
+        replace: bool = False,
     ) -> IngestReport:
         """Ingest files of one kind, or (without arguments) every source in the config.
 
         Relative paths given here start at the current directory; those in the config at
-        the workspace folder.
+        the workspace folder. A file this source ingested before (same path and content)
+        that is now read differently — another mapping or reading setting — replaces the
+        rows its earlier reads wrote; ``replace`` does so even when the read is the same.
         """
         jobs: list[
             tuple[str | None, str, list[Path], dict[str, str], str, ParseOptions, dict[str, Any]]
@@ -334,7 +338,7 @@ class Workspace:
                             run_id=run.run_id,
                             mapping=cols,
                             fmt=file_fmt,
-                            options=replace(
+                            options=dataclasses.replace(
                                 options,
                                 phone_region=fixed,
                                 region_fallback=self.config.identity.region,
@@ -343,6 +347,7 @@ class Workspace:
                             source_name=name,
                             progress=progress,
                             pseudonyms=pseudonyms,
+                            replace=replace,
                             **reader,
                         )
                     )
@@ -351,9 +356,47 @@ class Workspace:
                 "ingested": report.ingested,
                 "rejected": report.rejected,
                 "duplicates": report.duplicates,
+                "replaced": report.replaced,
                 "files": len(report.files),
             }
         return report
+
+    def remove_source(self, name: str) -> SourceRemoval:
+        """Remove a source (``personae sources remove``): its ``[sources.NAME]`` block from
+        ``personae.toml`` and its records, quarantine rows, reading decisions and ledger
+        entries from the database, in one transaction.
+
+        A name the ledger knows but the file no longer declares (the block was deleted by
+        hand) has its rows removed all the same. Profiles, segments and personas built from
+        those rows are stale until the next ``personae run``; they are not rebuilt here.
+        """
+        from personae.ingest.ledger import ledger_sources, remove_source_ingests
+
+        with self.connect() as con:
+            ingested = ledger_sources(con)
+            if name not in self.config.sources and name not in ingested:
+                known = sorted({*self.config.sources, *ingested})
+                raise WorkspaceError(
+                    f"no source named {name!r} in {self.path / CONFIG_FILE}"
+                    + (f"; the sources are: {', '.join(known)}" if known else "; it declares none")
+                    + ". Fix: pick one of those (`personae sources check` shows them)."
+                )
+            text = None
+            if name in self.config.sources:
+                text = remove_source_block(
+                    (self.path / CONFIG_FILE).read_text(encoding="utf-8"), name
+                )
+            con.execute("BEGIN TRANSACTION")
+            try:
+                removed = remove_source_ingests(con, name)
+                if text is not None:  # the file last: a failed delete leaves both as they were
+                    (self.path / CONFIG_FILE).write_text(text, encoding="utf-8")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        self.reload()
+        return SourceRemoval(name, text is not None, removed)
 
     # -- reading --------------------------------------------------------------------------
     # -- identity and profiles ------------------------------------------------------------

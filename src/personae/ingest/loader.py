@@ -11,7 +11,12 @@ For each file, in one transaction:
    table) to ``raw_<kind>``, typed, with derived and lineage columns.
 
 The ledger ``ingest_files`` records, per file, rows in = ingested + rejected + duplicates
-+ erased. *Erased* records carry an identifier of a person erased from the workspace (a
++ erased, with the file's content hash and a hash of how it was read (:mod:`ledger`). The
+same file read again with another mapping or settings (or with ``replace``) first loses
+what its earlier reads wrote — records, quarantine rows, ledger entries — so a corrected
+mapping leaves the workspace as if the file had been read right the first time.
+
+*Erased* records carry an identifier of a person erased from the workspace (a
 tombstone, see :mod:`personae.governance.tombstones`): they are dropped before anything is
 written — quarantine included, which would otherwise keep their data.
 """
@@ -36,6 +41,14 @@ from personae.ingest.columns import decide_columns
 from personae.ingest.dialect import Decision
 from personae.ingest.errors import IngestError
 from personae.ingest.fill_down import check_fill_down, fill_down_stage
+from personae.ingest.ledger import (
+    content_hash,
+    ensure_ledger_columns,
+    previous_read,
+    read_hash,
+    remove_file_ingests,
+    rows_read_otherwise,
+)
 from personae.ingest.locale_evidence import UNDECIDED, locale_decisions
 from personae.ingest.mapping import resolve_columns, unmapped_decisions
 from personae.ingest.nested import compute_stage, computed_columns, preset_layout
@@ -82,6 +95,13 @@ class FileReport:
     # a wide survey export (ingest/wide.py): the rows above are respondents, and this many
     # answer rows were written from them
     answers: int | None = None
+    # records (and quarantine rows) of earlier reads of this same file removed before this
+    # read, because it is read differently now or ``replace`` was asked for (ingest/ledger.py)
+    replaced: int = 0
+    replaced_quarantined: int = 0
+    # records earlier versions of the file (other content) wrote with another mapping or
+    # settings: kept, and named in the command's output (``--replace`` replaces them)
+    read_otherwise: int = 0
 
     @property
     def conserved(self) -> bool:
@@ -118,6 +138,10 @@ class IngestReport:
     @property
     def erased(self) -> int:
         return self._sum("erased")
+
+    @property
+    def replaced(self) -> int:
+        return self._sum("replaced")
 
     @property
     def reasons(self) -> Counter[str]:
@@ -518,6 +542,7 @@ def ingest_file(
     group_by: str | None = None,
     fill_down: Sequence[str] = (),
     preset: str | None = None,
+    replace: bool = False,
 ) -> FileReport:
     """Ingest one file in one transaction and return its report.
 
@@ -527,6 +552,11 @@ def ingest_file(
     blank on the later rows of a ``group_by`` group take the group's earlier value
     (:mod:`personae.ingest.fill_down`) before anything is checked. ``wide``: the file is
     a wide survey export (one row per respondent), reshaped by :mod:`personae.ingest.wide`.
+
+    When this source ingested the same file (same path and content) before and read it
+    differently (another mapping or setting), the records and quarantine rows of those
+    earlier reads are removed first (``report.replaced``); ``replace`` removes what every
+    earlier read of the path wrote, whatever the file held then.
     """
     options = options or ParseOptions()
     explicit = dict(mapping or {})
@@ -549,8 +579,21 @@ def ingest_file(
         if progress:
             progress(path, min(done, size), size)
 
-    # the ledger's erased column (workspaces made before erasure existed lack it)
-    con.execute("ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS erased BIGINT DEFAULT 0")
+    # the ledger's later columns (workspaces made before them lack them)
+    ensure_ledger_columns(con)
+    settings = {
+        "format": fmt,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "sheet": sheet,
+        "group_by": group_by,
+        "fill_down": list(fill_down),
+        "preset": preset,
+        "wide": None if wide is None else [wide.header_rows, list(wide.metadata)],
+        "timezone": options.timezone,
+        "date_order": options.date_order,
+        "phone_region": options.phone_region,
+    }
     con.execute("BEGIN TRANSACTION")
     try:
         stage = "_stage_view" if fmt == "parquet" else "_stage"
@@ -586,6 +629,7 @@ def ingest_file(
         if layout is not None:
             stage, columns, types = compute_stage(con, layout, stage, columns, types, explicit)
         if wide is not None:
+            digest = _replace_earlier(con, kind, report, explicit, settings, replace)
             load_wide(
                 con, kind, report, stage, columns, types, explicit, options, wide, run_id, now,
                 pseudonyms, tombstones=tombstones, source_name=source_name,
@@ -602,6 +646,7 @@ def ingest_file(
             report.decisions += found
             _read_locale(con, kind, report, stage, columns, cols, options)
             report.decisions += unmapped_decisions(kind, columns, cols, explicit)
+            digest = _replace_earlier(con, kind, report, cols, settings, replace)
             load_staged(
                 con, kind, report, stage, columns, types, cols, options, run_id, now,
                 pseudonyms, tombstones=tombstones,
@@ -610,8 +655,9 @@ def ingest_file(
         report.seconds = time.perf_counter() - started
         con.execute(
             "INSERT INTO ingest_files (run_id, kind, source, source_file, format, bytes, "
-            "rows_in, ingested, rejected, duplicates, seconds, ingested_at, erased) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "rows_in, ingested, rejected, duplicates, seconds, ingested_at, erased, "
+            "content_hash, read_hash, replaced) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 kind.name,
@@ -626,6 +672,9 @@ def ingest_file(
                 report.seconds,
                 now,
                 report.erased,
+                digest[0],
+                digest[1],
+                report.replaced,
             ],
         )
         _record_decisions(con, report, run_id, now)
@@ -637,6 +686,36 @@ def ingest_file(
     if progress:
         progress(path, size, size)
     return report
+
+
+def _replace_earlier(
+    con: duckdb.DuckDBPyConnection,
+    kind: SourceKind,
+    report: FileReport,
+    mapping: Mapping[str, str],
+    settings: Mapping[str, object],
+    replace: bool,
+) -> tuple[str, str]:
+    """Remove what earlier reads of this file wrote when it is read differently now (or
+    ``replace``); return the file's (content hash, read hash) for the ledger.
+
+    The same read of the same file removes nothing: its records are found again as
+    duplicates, as before. The mapping here is the one the read uses (the columns each
+    field was resolved to), so naming the column a field already found changes nothing.
+    """
+    path = Path(report.path)
+    digest = content_hash(path)
+    how = read_hash(kind.name, mapping, settings)
+    earlier = previous_read(con, report.source, report.path, digest)
+    if replace or (earlier.found and earlier.read_hash != how):
+        removed = remove_file_ingests(
+            con, report.source, report.path, digest, every_version=replace
+        )
+        report.replaced = removed.rows
+        report.replaced_quarantined = removed.quarantined
+    if not replace:
+        report.read_otherwise = rows_read_otherwise(con, report.source, report.path, digest, how)
+    return digest, how
 
 
 def _record_decisions(

@@ -1,5 +1,6 @@
 """DDL for the ingestion tables: one ``raw_<kind>`` per source kind, ``quarantine``,
-``ingest_files`` (one row per file per run: the row-conservation ledger) and
+``ingest_files`` (one row per file per run: the row-conservation ledger, with the file's
+content hash and how it was read, see :mod:`personae.ingest.ledger`) and
 ``ingest_decisions`` (how each file was read, and why)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import duckdb
 
 from personae.engine import quote_ident as q
+from personae.ingest.ledger import LEDGER_COLUMNS
 from personae.ingest.schema import KINDS, SourceKind
 
 LINEAGE_COLUMNS = (
@@ -54,6 +56,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             run_id VARCHAR, kind VARCHAR, source VARCHAR, source_file VARCHAR, format VARCHAR,
             bytes BIGINT, rows_in BIGINT, ingested BIGINT, rejected BIGINT, duplicates BIGINT,
             seconds DOUBLE, ingested_at TIMESTAMP)""")
+    # content and read hashes (ingest/ledger.py), added to workspaces made before them
+    ledger = have.get("ingest_files", set())
+    for name, sql_type in LEDGER_COLUMNS:
+        if name not in ledger:
+            con.execute(f"ALTER TABLE ingest_files ADD COLUMN {name} {sql_type}")
     # How each file was read (encoding, delimiter, header row, sheet; per column the date
     # order, decimal separator, Excel serial dates) and the evidence: ingest/dialect.py,
     # ingest/columns.py. source_row is the record a decision rests on, if any.
