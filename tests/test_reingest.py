@@ -282,3 +282,47 @@ def test_sources_remove_of_an_unknown_name_lists_the_known_ones(tmp_path, export
     assert len(lines) == 1, result.output
     assert "'cmr'" in lines[0] and "crm" in lines[0] and "Traceback" not in result.output
     assert config.read_text(encoding="utf-8") == before
+
+
+def test_a_source_declared_for_a_file_tried_on_the_command_line_replaces_that_read(
+    tmp_path, export
+):
+    """The usual way to a fixed mapping: `personae ingest contacts FILE` first, then a
+    [sources.NAME] with the right columns. The source owns the file from then on; a later
+    command-line read of it is told where its mapping lives."""
+    fixed = new_ws(tmp_path, "fixed")
+    ingest(fixed, export, WRONG)
+    source = (
+        f'\n[sources.hubspot]\nkind = "contacts"\npaths = ["{export}"]\n'
+        '[sources.hubspot.columns]\ncreated_at = "Create Date"\n'
+    )
+    config = fixed / "personae.toml"
+    config.write_text(config.read_text(encoding="utf-8") + source, encoding="utf-8")
+    assert "replaced" in cli("ingest", "-w", str(fixed))
+
+    fresh = new_ws(tmp_path, "fresh")
+    (fresh / "personae.toml").write_text(
+        (fresh / "personae.toml").read_text(encoding="utf-8") + source, encoding="utf-8"
+    )
+    cli("ingest", "-w", str(fresh))
+    assert state(fixed) == state(fresh)
+
+    out = ingest(fixed, export, WRONG)
+    assert "replaced" not in out and "[sources.hubspot.columns]" in out
+    assert _rows(fixed, "raw_contacts", INGEST_TIME["record"]) == state(fresh)["raw_contacts"]
+
+
+def test_a_workspace_made_before_content_hashes_reads_on(tmp_path, export):
+    """Ledger entries without content or read hashes (an older workspace): a re-ingest
+    finds the records again as duplicates and replaces nothing; --replace replaces them."""
+    ws = new_ws(tmp_path, "ws")
+    ingest(ws, export, RIGHT)
+    once = state(ws)["raw_contacts"]
+    w = Workspace(ws)
+    with w.connect() as con:
+        con.execute("UPDATE ingest_files SET content_hash = NULL, read_hash = NULL")
+    assert "replaced" not in ingest(ws, export, RIGHT)
+    assert state(ws)["raw_contacts"] == once
+    assert f"replaced {len(once)} rows" in ingest(ws, export, RIGHT, "--replace")
+    assert state(ws)["raw_contacts"] == once
+    assert scalar(ws, "SELECT count(*) AS n FROM ingest_files") == 1

@@ -454,6 +454,13 @@ def _print_replaced(report: IngestReport, *, forced: bool) -> None:
         )  # fmt: skip
         shown = True
     for f in report.files:
+        for name in f.sources:
+            console.print(
+                escape(f"{Path(f.path).name}: the source {name!r} ingested this file too; "
+                       "a command-line ingest leaves its rows as they are. To correct its "
+                       f"mapping, edit [sources.{name}.columns] in personae.toml and run "
+                       "`personae ingest`.")
+            )  # fmt: skip
         if f.read_otherwise:
             console.print(
                 escape(f"{Path(f.path).name}: {f.read_otherwise:,} rows from earlier versions "

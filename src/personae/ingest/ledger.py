@@ -176,6 +176,19 @@ def remove_source_ingests(con: duckdb.DuckDBPyConnection, source: str) -> Remove
     return remove_ingests(con, "source = ?", [source])
 
 
+def sources_of(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
+    """The declared sources that ingested this path (a command-line read of it does not
+    replace their rows: the user is told to fix the source's mapping instead)."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT source FROM ingest_files WHERE source_file = ? "
+            "AND source IS NOT NULL ORDER BY 1",
+            [path],
+        ).fetchall()
+    ]
+
+
 def ledger_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The source names the ledger holds entries for."""
     return [

@@ -48,6 +48,7 @@ from personae.ingest.ledger import (
     read_hash,
     remove_file_ingests,
     rows_read_otherwise,
+    sources_of,
 )
 from personae.ingest.locale_evidence import UNDECIDED, locale_decisions
 from personae.ingest.mapping import resolve_columns, unmapped_decisions
@@ -102,6 +103,9 @@ class FileReport:
     # records earlier versions of the file (other content) wrote with another mapping or
     # settings: kept, and named in the command's output (``--replace`` replaces them)
     read_otherwise: int = 0
+    # read from the command line, but declared sources ingested the same path: their rows
+    # are theirs (fixed through their [sources.NAME.columns]), named in the output
+    sources: list[str] = field(default_factory=list)
 
     @property
     def conserved(self) -> bool:
@@ -715,6 +719,8 @@ def _replace_earlier(
         report.replaced_quarantined = removed.quarantined
     if not replace:
         report.read_otherwise = rows_read_otherwise(con, report.source, report.path, digest, how)
+    if report.source is None:
+        report.sources = sources_of(con, report.path)
     return digest, how
 
 
