@@ -9,6 +9,7 @@ import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests.helpers import init_from
 
@@ -40,7 +41,8 @@ def test_ga4_and_segment_warehouse_exports_land_on_profiles(tmp_path: Path):
     got = {
         (r["anonymous_id"], r["event"], r["timestamp"]): r
         for r in ws.sql(
-            "SELECT anonymous_id, event, timestamp, type, user_id, properties, context "
+            "SELECT anonymous_id, event, timestamp, type, user_id, properties, context, "
+            "page_url, page_path, consent_analytics, consent_advertising "
             "FROM raw_events WHERE _source_file LIKE '%.jsonl'"
         ).to_pylist()
     }
@@ -48,10 +50,17 @@ def test_ga4_and_segment_warehouse_exports_land_on_profiles(tmp_path: Path):
     for row in ga4_rows:
         ts = datetime.fromtimestamp(int(row["event_timestamp"]) / 1e6, UTC).replace(tzinfo=None)
         r = got[(row["user_pseudo_id"], row["event_name"], ts)]
-        assert r["type"] == "track"
+        # a page_view is a page call (it counts as a page view), every other event a track
+        assert r["type"] == ("page" if row["event_name"] == "page_view" else "track")
         assert r["user_id"] == row["user_id"]
         props = json.loads(r["properties"])
         assert props == {p["key"]: _first_value(p["value"]) for p in row["event_params"]}
+        url = props.get("page_location")
+        assert r["page_url"] == url
+        assert r["page_path"] == (urlsplit(url).path or None if url else None)
+        privacy = row["privacy_info"]
+        assert r["consent_analytics"] is (privacy["analytics_storage"] == "Yes")
+        assert r["consent_advertising"] is (privacy["ads_storage"] == "Yes")
         ctx = json.loads(r["context"])
         assert ctx["device"]["type"] == row["device"]["category"]
         assert ctx["campaign"]["source"] == row["traffic_source"]["source"]

@@ -1,7 +1,8 @@
 """`personae demo-data --format exports`: the demo as the vendors' own exports.
 
-The same people, written as a Shopify orders export, a HubSpot contacts export and a
-Zendesk tickets export (the other kinds in their native files), must come out of
+The same people, written as a Shopify orders export, a HubSpot contacts export, a
+Zendesk tickets export, GA4's BigQuery events export and others (the remaining kinds in
+their native files), must come out of
 `personae init WS --from DIR/exports` + `personae run`, with no edit to personae.toml, as
 well as the native demo does: identity precision and recall within 0.005 and archetype ARI
 within 0.05 of the native files run through the same steps, scored against the generator's
@@ -11,8 +12,10 @@ ground truth with the helpers the ground-truth tests use.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -40,6 +43,7 @@ VENDOR = {
         "zendesk-tickets.csv": "zendesk_tickets",
         "trustpilot-reviews.csv": "trustpilot_reviews",
         "reports_email_activity.csv": "mailchimp_email_activity",
+        "events-000000000000.json": "ga4_bigquery_events",
     },
     "saas": {
         "hubspot-contacts.csv": "hubspot_contacts",
@@ -50,7 +54,7 @@ VENDOR = {
 }
 # The native files the vendor files replace (per scenario: saas keeps its native orders).
 _REPLACED = {"crm_contacts.csv", "support_tickets.jsonl", "reviews.csv", "email_activity.csv"}
-NATIVE_REPLACED = {"retail": _REPLACED | {"orders.csv"}, "saas": _REPLACED}
+NATIVE_REPLACED = {"retail": _REPLACED | {"orders.csv", "events.jsonl"}, "saas": _REPLACED}
 
 
 @dataclass
@@ -184,6 +188,7 @@ def _bad_rows(pair: Pair, name: str) -> tuple[dict, dict]:
         ("retail", "orders_export_1.csv"),
         ("retail", "trustpilot-reviews.csv"),
         ("retail", "reports_email_activity.csv"),
+        ("retail", "events-000000000000.json"),
         ("saas", "hubspot-contacts.csv"),
         ("saas", "zendesk-tickets.csv"),
         ("saas", "reports_email_activity.csv"),
@@ -267,3 +272,48 @@ def test_a_long_survey_written_as_a_google_forms_export(saas_data, tmp_path):
         for r in ws.sql("SELECT DISTINCT question FROM raw_survey_responses").to_pylist()
     }
     assert questions == {r["Question"] for r in native if r["Question"]}
+
+
+def _utc(text: str) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return (t.astimezone(UTC) if t.tzinfo else t).replace(tzinfo=None)
+
+
+@pytest.mark.slow
+def test_the_ga4_export_carries_each_native_message(retail_pair, retail_data):
+    """Read back through the GA4 preset, each line of the GA4 file is the native Segment
+    message of the same line: its time (micros since the epoch = the message's UTC time),
+    user, call type (page_view a page, screen_view a screen, the rest tracks), page URL and
+    device. The native file is read here with json, not by personae."""
+    name = "events-000000000000.json"
+    got = {
+        r["_source_row"]: r
+        for r in retail_pair.exports_ws.sql(
+            "SELECT _source_row, timestamp, user_id, type, page_url, device_type "
+            "FROM raw_events WHERE parse_filename(_source_file) = ?",
+            params=[name],
+        ).to_pylist()
+    }
+    lines = (retail_data / "events.jsonl").read_text("utf-8", "surrogateescape").splitlines()
+    checked = 0
+    for row, line in enumerate(lines, start=1):
+        try:
+            msg = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        when = _utc(msg.get("timestamp"))
+        if when is None or "messageId" not in msg or row not in got:
+            continue  # planted bad rows (checked above) and copies of a message
+        r = got[row]
+        assert r["timestamp"] == when, row
+        assert r["user_id"] == msg.get("userId"), row
+        assert r["type"] == (msg["type"] if msg["type"] in ("page", "screen") else "track")
+        page = (msg.get("context") or {}).get("page") or {}
+        url = (msg.get("properties") or {}).get("url") if msg["type"] == "page" else None
+        assert r["page_url"] == (url or page.get("url")), row
+        assert r["device_type"] == msg["context"]["device"]["type"], row
+        checked += 1
+    assert checked > 0.9 * len(lines)

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from personae.demo.ga4 import convert_ga4
 from personae.demo.generator import DemoManifest, generate
 from personae.ingest.discover.presets import Preset, presets
 from personae.ingest.mapping import resolve_columns
@@ -63,6 +64,7 @@ class VendorFile:
     preset: str  # preset file name (without .toml)
     name: str  # the vendor file's name, as the vendor names its downloads
     drop: tuple[str, ...] = ()  # native fields the vendor layout cannot carry at all
+    writer: str = ""  # a layout with a writer of its own ("ga4": personae.demo.ga4)
 
 
 CONTACTS = VendorFile("crm_contacts.csv", "contacts", "hubspot_contacts", "hubspot-contacts.csv")
@@ -83,13 +85,19 @@ SHOPIFY = VendorFile(
 # whole file reads as cp1252 and its bad_encoding rows are not quarantined (the encoding is
 # decided per file, not per row).
 FORMS = VendorFile("survey_responses.csv", "survey_responses", "google_forms_responses", FORMS_NAME)
+# The events as GA4's BigQuery export, extracted as bq extract names its shards. Segment's
+# batch file (events_batch_*.json) stays as it is: a shop sending through Segment's HTTP
+# API alongside GA4's web tag.
+GA4 = VendorFile(
+    "events.jsonl", "events", "ga4_bigquery_events", "events-000000000000.json", writer="ga4"
+)
 
 # Which vendor writes which native file, per scenario. A preset not (yet) shipped leaves the
 # file native; so do the kinds whose vendor layout would lose what the demo has (saas
-# invoices are line items, Stripe's exports one row per payment or subscription; events
-# as GA4's nested BigQuery rows are not written yet).
+# invoices are line items, Stripe's exports one row per payment or subscription). Saas
+# events stay Segment's: a B2B product's events carry group calls, which GA4 has not.
 VENDOR_FILES: dict[str, tuple[VendorFile, ...]] = {
-    "retail": (CONTACTS, SHOPIFY, TICKETS, REVIEWS, EMAIL),
+    "retail": (CONTACTS, SHOPIFY, TICKETS, REVIEWS, EMAIL, GA4),
     "saas": (CONTACTS, TICKETS, REVIEWS, EMAIL, FORMS),
 }
 
@@ -366,6 +374,18 @@ def _rewrite_truth(truth: Path, renames: dict[str, str], layouts: dict[str, Layo
                 seen.add((row[0], row[1]))
             writer.writerow(row)
     tmp.replace(records)
+    dups = truth / "duplicates.csv"  # a copy and its original, each in its vendor file
+    if dups.exists():
+        with open(dups, encoding=ENCODING, newline="") as fh:
+            lines = list(csv.reader(fh))
+        for row in lines[1:]:
+            for f, r in ((0, 1), (2, 3)):
+                lay = layouts.get(row[f])
+                if lay is not None and lay.row_map is not None:
+                    row[r] = str(lay.row_map[int(row[r])])
+                row[f] = renames.get(row[f], row[f])
+        with open(dups, "w", encoding=ENCODING, newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(lines)
     bad = truth / "bad_rows.csv"
     with open(bad, encoding=ENCODING, newline="") as fh:
         rows = list(csv.reader(fh))
@@ -442,7 +462,11 @@ def generate_exports(
             files[name] = rows
             continue
         preset = shipped[spec.preset]
-        if preset.layout == "wide":
+        if spec.writer == "ga4":
+            planted = planted_rows(out / "truth", name)
+            count, row_map, bad = convert_ga4(native, folder / spec.name, planted)
+            lay = Layout([], [], {}, None, set(), row_map=row_map, bad_rows=bad)
+        elif preset.layout == "wide":
             planted = planted_rows(out / "truth", name)
             count, lay = convert_wide(spec, preset, native, folder / spec.name, planted)
         else:

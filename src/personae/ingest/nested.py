@@ -23,7 +23,8 @@ the mapping points the field at it. No code here knows a vendor.
   writes a caller's number under Mobile phone or Work phone, whichever the contact has;
   ``[columns]`` picks one header for the whole file).
 * ``{from = COL, epoch = "us" | "ms" | "s"}``: a number since the Unix epoch as an ISO
-  timestamp.
+  timestamp (a value that is not a number is kept as written, so that it is quarantined
+  as a bad timestamp).
 * ``{from = COL, match = "reviewId=([^&]+)"}``: the first group of a regular expression
   (an id inside a link).
 
@@ -183,9 +184,10 @@ def _nested_sql(src: _Sources, field: str, spec: Mapping) -> str:
     if "first" in spec:  # row by row, the first column that holds a value
         cells = ", ".join(f"nullif(trim({src.text(c)}), '')" for c in spec["first"])
         return f"coalesce({cells})"
-    if "epoch" in spec:
-        unit = _EPOCH[spec["epoch"]].format(c=src.text(spec["from"]))
-        return f"strftime({unit}, '%Y-%m-%dT%H:%M:%S.%f')"
+    if "epoch" in spec:  # a value that is no number stays as written: quarantined as a bad
+        raw = src.text(spec["from"])  # timestamp, not as a missing one
+        unit = _EPOCH[spec["epoch"]].format(c=raw)
+        return f"coalesce(strftime({unit}, '%Y-%m-%dT%H:%M:%S.%f'), nullif(trim({raw}), ''))"
     if "match" in spec:  # the first group of a regular expression over the column
         return f"nullif(regexp_extract({src.text(spec['from'])}, {lit(spec['match'])}, 1), '')"
     if "from" in spec:
@@ -196,7 +198,8 @@ def _nested_sql(src: _Sources, field: str, spec: Mapping) -> str:
 def _values_sql(src: _Sources, spec: Mapping) -> str:
     ref = src.text(spec["from"])
     cases = " ".join(f"WHEN {lit(k.strip().upper())} THEN {lit(v)}" for k, v in spec["map"].items())
-    return f"CASE upper(trim({ref})) {cases} ELSE {ref} END"
+    other = lit(spec["default"]) if "default" in spec else ref  # an unlisted value
+    return f"CASE upper(trim({ref})) {cases} ELSE {other} END"
 
 
 def compute_stage(

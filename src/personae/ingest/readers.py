@@ -81,7 +81,26 @@ def detect_format(path: Path, declared: str = "auto") -> str:
             f"cannot tell the format from the file name (.{suffix})",
             "name it .csv, .jsonl, .json, .parquet or .xlsx, or set format = ... for the source",
         )
+    if by_suffix[suffix] == "json" and _holds_json_lines(path):
+        return "jsonl"  # bq extract and many APIs write JSON Lines under a .json name
     return by_suffix[suffix]
+
+
+def _holds_json_lines(path: Path) -> bool:
+    """True when a .json file's first line is a whole JSON object and more lines follow,
+    which one JSON document (an array, a Segment batch, pretty-printed) never is."""
+    try:
+        with _open_binary(path, None) as fh:
+            head = fh.read(1 << 20)
+    except OSError:
+        return False
+    lines = [x for x in head.splitlines() if x.strip()]
+    if len(lines) < 2 or not lines[0].lstrip().startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(lines[0]), dict)
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 def _is_utf8(text: str) -> bool:

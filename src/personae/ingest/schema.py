@@ -452,11 +452,23 @@ def _ctx(name: str) -> str:
     return f"_ctx[{list(_CONTEXT_PATHS).index(name) + 1}]"
 
 
-_PROPERTY_PATHS = {"url": "$.url", "path": "$.path", "referrer": "$.referrer", "email": "$.email"}
+# GA4's page_view parameters (page_location, page_referrer) are read as the page's URL.
+_PROPERTY_PATHS = {
+    "url": "$.url",
+    "path": "$.path",
+    "referrer": "$.referrer",
+    "email": "$.email",
+    "page_location": "$.page_location",
+    "page_referrer": "$.page_referrer",
+}
 
 
 def _prop(name: str) -> str:
     return f"_props[{list(_PROPERTY_PATHS).index(name) + 1}]"
+
+
+_URL_PATH = "'^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)'"  # a URL's path
+_PAGE_URL = f"coalesce({_ctx('page_url')}, {_prop('url')}, {_prop('page_location')})"
 
 
 def _ctx_bool(name: str) -> str:
@@ -504,9 +516,19 @@ EVENTS = SourceKind(
             "VARCHAR",
             "Email from traits, context.traits or properties.",
         ),
-        Derived("page_url", f"coalesce({_ctx('page_url')}, {_prop('url')})", "VARCHAR"),
-        Derived("page_path", f"coalesce({_ctx('page_path')}, {_prop('path')})", "VARCHAR"),
-        Derived("referrer", f"coalesce({_ctx('referrer')}, {_prop('referrer')})", "VARCHAR"),
+        Derived("page_url", _PAGE_URL, "VARCHAR"),
+        Derived(
+            "page_path",
+            f"coalesce({_ctx('page_path')}, {_prop('path')}, "
+            f"nullif(regexp_extract({_PAGE_URL}, {_URL_PATH}, 1), ''))",
+            "VARCHAR",
+            "The page's path, or the path of its URL.",
+        ),
+        Derived(
+            "referrer",
+            f"coalesce({_ctx('referrer')}, {_prop('referrer')}, {_prop('page_referrer')})",
+            "VARCHAR",
+        ),
         Derived("utm_source", _ctx("utm_source"), "VARCHAR"),
         Derived("utm_medium", _ctx("utm_medium"), "VARCHAR"),
         Derived("utm_campaign", _ctx("utm_campaign"), "VARCHAR"),

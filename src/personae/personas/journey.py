@@ -58,7 +58,9 @@ from __future__ import annotations
 
 import itertools
 import re
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -73,58 +75,23 @@ from personae.governance.kanon import (
 )
 from personae.personas.schema import JOURNEY_STAGES, Claim, Evidence, Fact, JourneyStage
 
+
 # ----------------------------------------------------------------------------- stage rules
-CONSIDERATION_EVENTS = frozenset(
-    {
-        # Segment e-commerce spec: browsing, cart and checkout
-        "products searched", "product list viewed", "product list filtered",
-        "promotion viewed", "promotion clicked", "product clicked", "product viewed",
-        "product added", "product removed", "cart viewed", "checkout started",
-        "checkout step viewed", "checkout step completed", "payment info entered",
-        "coupon entered", "coupon applied", "product added to wishlist",
-        "wishlist product added to cart", "product compared",
-        # SaaS / B2B evaluation
-        "signed up", "sign up", "account created", "trial started", "demo requested",
-        "pricing viewed", "plan viewed", "form submitted", "lead captured", "contact sales",
-        "onboarding completed", "feature used",
-    }
-)  # fmt: skip
-PURCHASE_EVENTS = frozenset(
-    {
-        "order completed", "order placed", "purchase", "purchased", "checkout completed",
-        "subscription started", "subscription created", "subscription activated",
-        "trial converted", "payment succeeded", "payment completed", "invoice paid",
-        "plan purchased",
-    }
-)  # fmt: skip
-# A renewal or an upgrade is a repeat purchase by definition.
-RENEWAL_EVENTS = frozenset(
-    {"subscription renewed", "subscription upgraded", "plan upgraded", "seats added"}
-)
-ADVOCACY_EVENTS = frozenset(
-    {
-        "referral sent", "referral link shared", "referral completed", "friend invited",
-        "invite friend", "product shared", "cart shared",
-    }
-)  # fmt: skip
-# Track events that say nothing about interest in the product (messages received, exits).
-NON_ENGAGEMENT_EVENTS = frozenset(
-    {
-        "email link clicked", "email opened", "email delivered", "email bounced",
-        "email marked as spam", "unsubscribed", "push notification received",
-        "order cancelled", "order refunded", "subscription cancelled", "account deleted",
-        "application uninstalled",
-    }
-)  # fmt: skip
-# Any other track event counts as engagement (feature use in a product): set False to
-# count only the named consideration events.
-OTHER_TRACK_EVENTS_ENGAGE = True
-# A page or screen view is consideration when its path or name holds one of these words.
-CONSIDERATION_PAGE_WORDS = (
-    "product", "pricing", "plans", "docs", "feature", "template", "demo", "compare",
-    "security", "customers", "cart", "checkout", "trial", "signup", "sign-up", "catalog",
-    "collection", "shop", "search",
-)  # fmt: skip
+def _event_lists() -> dict:
+    """journey_events.toml: the event names of each stage (data, so a shop can add its own)."""
+    with open(Path(__file__).with_name("journey_events.toml"), "rb") as fh:
+        return tomllib.load(fh)
+
+
+_EVENTS = _event_lists()
+CONSIDERATION_EVENTS = frozenset(_EVENTS["consideration"])
+PURCHASE_EVENTS = frozenset(_EVENTS["purchase"])
+RENEWAL_EVENTS = frozenset(_EVENTS["renewal"])
+ADVOCACY_EVENTS = frozenset(_EVENTS["advocacy"])
+NON_ENGAGEMENT_EVENTS = frozenset(_EVENTS["non_engagement"])
+# Any other track event counts as engagement (feature use in a product).
+OTHER_TRACK_EVENTS_ENGAGE = bool(_EVENTS["other_track_events_engage"])
+CONSIDERATION_PAGE_WORDS = tuple(_EVENTS["consideration_page_words"])
 EMAIL_NOT_RECEIVED = ("bounce", "bounced", "dropped", "deferred", "failed", "blocked")
 EMAIL_OPENS = ("open", "opened", "email opened")
 EMAIL_CLICKS = ("click", "clicked", "email link clicked")
@@ -283,7 +250,8 @@ class _Journey:
         category = prop.format("category") if props else "NULL"
         order_id = prop.format("order_id") if props else "NULL"
         ts = self.col(t, "timestamp", cast="TIMESTAMP")
-        event = f"lower(trim({self.col(t, 'event')}))"
+        # snake_case names (GA4's view_item) read as the spaced names of the lists
+        event = f"replace(lower(trim({self.col(t, 'event')})), '_', ' ')"
         path = self.col(t, "page_path")
         name = self.col(t, "name")
         pages_re = quote_literal("|".join(re.escape(w) for w in CONSIDERATION_PAGE_WORDS))

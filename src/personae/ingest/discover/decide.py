@@ -380,6 +380,7 @@ def _named_identifier(d: FileDecision, rel: Relation) -> str | None:
 
 
 _STEM_DIGITS = re.compile(r"[_\-. ]*\d+$")
+_SHARD_DIGITS = re.compile(r"_\d{6,}$")
 
 
 def _stem(path: Path) -> str:
@@ -393,6 +394,8 @@ def _stem(path: Path) -> str:
 def source_name(path: Path, taken: set[str]) -> str:
     """A TOML-friendly source name from the file name, unique among ``taken``."""
     base = re.sub(r"[^0-9a-z]+", "_", _stem(path).lower()).strip("_") or "source"
+    # a shard or date number (events-000000000000, events_20251104) names no source
+    base = _SHARD_DIGITS.sub("", base) or base
     if base[0].isdigit():
         base = f"s_{base}"
     name, n = base, 2
