@@ -700,6 +700,13 @@ def build(
     _print_build(result, ws, examples)
 
 
+def _value_basis_line(result) -> str:
+    """What the value figures rest on, in plain words ('' for a model that fitted)."""
+    from personae.value.estimate import ValueBasis
+
+    return ValueBasis(result.estimate, result.monetary, result.estimate_note).sentence()
+
+
 @app.command()
 def value(workspace: Path = WorkspaceOpt) -> None:
     """Customer value: RFM, lifetime value, churn risk, upsell and acquisition cost."""
@@ -713,12 +720,18 @@ def value(workspace: Path = WorkspaceOpt) -> None:
     t.add_row("buying customers", f"{result.customers:,}")
     if result.accounts:
         t.add_row("accounts", f"{result.accounts:,}")
-    t.add_row("model", result.model)
+    t.add_row("model", result.estimate or result.model)
     for k, v in result.params.items():
         t.add_row(f"  {k}", f"{v:.4f}")
-    t.add_row("total predicted CLV", f"{result.total_clv:,.2f}")
+    if result.total_clv is None:
+        t.add_row("expected purchases", f"{result.expected_purchases:,.0f}")
+    else:
+        t.add_row("total predicted CLV", f"{result.total_clv:,.2f}")
     t.add_row("high churn risk (≥ 60%)", f"{result.at_risk:,}")
     console.print(t)
+    basis = _value_basis_line(result)
+    if basis:
+        console.print(basis)
     if "spend_frequency_correlation" in result.checks:
         check = result.checks["spend_frequency_correlation"]
         console.print(
@@ -1202,10 +1215,18 @@ def demo(
     if result.value is not None:
         v = result.value
         who = "accounts" if v.model == "contractual" else "customers"
+        worth = (
+            f"{v.expected_purchases:,.0f} purchases expected"
+            if v.total_clv is None
+            else f"predicted {v.total_clv:,.0f}"
+        )
         console.print(
-            f"Value:        predicted {v.total_clv:,.0f} over the next "
+            f"Value:        {worth} over the next "
             f"{ws.config.value.horizon_months} months; {v.at_risk:,} {who} at high churn risk"
         )
+        basis = _value_basis_line(v)
+        if basis:
+            console.print(f"              {basis}")
     if result.icp is not None and result.icp.traits:
         console.print(f"Ideal customer: {_icp_line(result.icp)}")
     if result.segments is not None:
@@ -1356,6 +1377,8 @@ def run_all(workspace: Path = WorkspaceOpt) -> None:
         raise typer.Exit(2)
     for step, reason in out["skipped"].items():
         console.print(f"[yellow]skipped {step}:[/yellow] {escape(reason)}", highlight=False)
+    if "value" in out and _value_basis_line(out["value"]):
+        console.print(f"[yellow]value:[/yellow] {escape(_value_basis_line(out['value']))}")
     if "ingest" in out:
         _exit_if_all_rejected(out["ingest"])
     console.print(

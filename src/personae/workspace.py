@@ -452,9 +452,11 @@ class Workspace:
                 run.counts = {
                     "customers": result.customers,
                     "accounts": result.accounts,
-                    "total_clv": round(result.total_clv, 2),
+                    "estimate": result.estimate,
                     "at_risk": result.at_risk,
                 }
+                if result.total_clv is not None:  # None: no amounts, purchase counts only
+                    run.counts["total_clv"] = round(result.total_clv, 2)
             result.report_path = write_value_report(
                 con,
                 self.reports_dir,

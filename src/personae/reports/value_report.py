@@ -27,6 +27,8 @@ from personae.governance.kanon import (
     small_cell,
 )
 from personae.locale.money import money_text
+from personae.value.estimate import ValueBasis
+from personae.value.fallback import SHRINK_DAYS
 from personae.value.rfm import RFM_GROUP_DESCRIPTIONS
 
 HOLDOUT_DAYS = 182
@@ -139,6 +141,32 @@ def holdout_check(
     return lines
 
 
+def _fallback_lines(result) -> list[str]:
+    """The historical estimate's formula and the fits that failed, for the analyst."""
+    rate = result.params.get("population_rate_per_day", 0.0)
+    lines = [
+        "## Lifetime value estimate (historical purchase rates)",
+        "",
+        "Each customer's purchase rate is their repeat purchase days per day since their "
+        f"first purchase, shrunk towards everyone's rate ({rate * 30.4375:.2f} a month) by "
+        f"{SHRINK_DAYS:g} days of it; churn risk = 1 − exp(−days since the last purchase / "
+        "their usual gap between purchases); expected purchases = (1 − churn risk) × rate × "
+        "horizon"
+        + (
+            "; CLV = expected purchases per month × their mean value per purchase, "
+            "discounted monthly."
+            if result.monetary
+            else "."
+        )
+        + " See docs/value.md.",
+        "",
+        "Fits tried:",
+        "",
+    ]
+    lines += [f"- {f}" for f in result.checks.get("fit_failures", [])]
+    return [*lines, ""]
+
+
 def write_value_report(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
@@ -152,41 +180,62 @@ def write_value_report(
     cur = f" ({currency})"
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"# Customer value — {name}", ""]
+    basis = ValueBasis(result.estimate, result.monetary, result.estimate_note)
+    fallback = result.model == "bg_nbd" and basis.fallback
+    if result.model == "contractual":
+        model = "contractual (B2B subscriptions)."
+    elif fallback:
+        model = "historical purchase rates (the statistical model did not fit)."
+    elif result.monetary:
+        model = "BG/NBD + Gamma-Gamma (non-contractual)."
+    else:
+        model = "BG/NBD (non-contractual; purchase counts only)."
     lines.append(
         f"Measured at {result.as_of}: {result.customers:,} buying customers"
         + (f", {result.accounts:,} accounts" if result.accounts else "")
         + ". Model: "
-        + (
-            "contractual (B2B subscriptions)."
-            if result.model == "contractual"
-            else "BG/NBD + Gamma-Gamma (non-contractual)."
-        )
+        + model
     )
-    lines += ["", f"Total predicted CLV: **{money_text(result.total_clv, currency)}**; "
-              f"{result.at_risk:,} at high churn risk (≥ 60%).", ""]  # fmt: skip
+    if basis.sentence():
+        lines += ["", f"**{basis.sentence()}**"]
+    if result.total_clv is None:
+        lines += ["", f"{result.expected_purchases:,.0f} purchases expected over the next "
+                  f"{result.horizon_months} months; {result.at_risk:,} at high churn risk "
+                  "(≥ 60%).", ""]  # fmt: skip
+    else:
+        lines += ["", f"Total predicted CLV: **{money_text(result.total_clv, currency)}**; "
+                  f"{result.at_risk:,} at high churn risk (≥ 60%).", ""]  # fmt: skip
     if getattr(result, "checks", {}).get("penalizer_note"):
         lines += [f"Note: {result.checks['penalizer_note']}.", ""]
-    if result.model == "bg_nbd":
+    if fallback:
+        lines += _fallback_lines(result)
+    elif result.model == "bg_nbd":
         p = result.params
+        spend_model = (
+            f"Gamma-Gamma (spend per purchase): p = {p['p']:.4f}, q = {p['q']:.4f}, "
+            f"γ = {p['v']:.4f}. "
+            if "q" in p
+            else "No spend model: the orders carry no amounts. "
+        )
         lines += [
             "## Lifetime value model",
             "",
             "BG/NBD (purchase rate and dropout, time in days): "
             f"r = {p['r']:.4f}, α = {p['alpha']:.4f}, a = {p['a']:.4f}, b = {p['b']:.4f}. "
-            f"Gamma-Gamma (spend per purchase): p = {p['p']:.4f}, q = {p['q']:.4f}, "
-            f"γ = {p['v']:.4f}. Fitted on {result.checks['fit_sample']:,} customers "
-            f"({result.checks['repeat_buyers']:,} repeat buyers for the spend model).",
+            + spend_model
+            + f"Fitted on {result.checks['fit_sample']:,} customers "
+            f"({result.checks['repeat_buyers']:,} repeat buyers).",
             "",
         ]
-        ind = result.checks["spend_frequency_correlation"]
-        lines += [
-            "**Gamma-Gamma independence check** (spend per purchase must not depend on how "
-            f"often people buy): Pearson r = {ind['pearson_r']:.3f}, Spearman ρ = "
-            f"{ind['spearman_rho']:.3f} over {ind['n']:,} repeat buyers — {ind['verdict']}",
-            "",
-            "### Holdout check",
-            "",
-        ]
+        ind = result.checks.get("spend_frequency_correlation")
+        if ind:
+            lines += [
+                "**Gamma-Gamma independence check** (spend per purchase must not depend on "
+                f"how often people buy): Pearson r = {ind['pearson_r']:.3f}, Spearman ρ = "
+                f"{ind['spearman_rho']:.3f} over {ind['n']:,} repeat buyers — {ind['verdict']}",
+                "",
+            ]
+        lines += ["### Holdout check", ""]
         lines += holdout_check(con, result.as_of, out_dir, k)
         lines.append("")
     rfm = con.execute(
@@ -198,17 +247,12 @@ def write_value_report(
         """
     ).df()
     total = rfm["customers"].sum()
-    rfm, note = pooled(
-        rfm,
-        "group",
-        "customers",
-        {
-            "mean spend" + cur: ("_spend", 2),
-            "mean CLV" + cur: ("_clv", 2),
-            "mean churn risk": ("_risk", 3),
-        },
-        k,
-    )
+    means = {"mean churn risk": ("_risk", 3)}
+    if result.monetary:
+        means = {"mean spend" + cur: ("_spend", 2), "mean CLV" + cur: ("_clv", 2), **means}
+    else:
+        rfm = rfm.drop(columns=["_spend", "_clv"])
+    rfm, note = pooled(rfm, "group", "customers", means, k)
     rfm["share %"] = (100.0 * rfm["customers"] / max(total, 1)).round(1)
     rfm["meaning"] = [RFM_GROUP_DESCRIPTIONS.get(g, "") for g in rfm["group"]]
     lines += ["## RFM groups", "", *_table(rfm), ""] + ([note, ""] if note else [])
@@ -240,15 +284,16 @@ def write_value_report(
             FROM value_scores GROUP BY churn_band ORDER BY min(churn_risk)
             """
         ).df()
-        bands, note = pooled(
-            bands,
-            "band",
-            "customers",
-            {"mean CLV" + cur: ("_clv", 2), "mean P(alive)": ("_alive", 3)},
-            k,
-        )
+        means = {"mean P(alive)": ("_alive", 3)}
+        if result.monetary:
+            means = {"mean CLV" + cur: ("_clv", 2), **means}
+        else:
+            bands = bands.drop(columns=["_clv"])
+        bands, note = pooled(bands, "band", "customers", means, k)
         lines += ["## Churn risk", "", *_table(bands), ""] + ([note, ""] if note else [])
     acq = con.execute("SELECT * FROM acquisition_costs WHERE campaign = '*'").df()
+    if not result.monetary:  # no lifetime value to set against the cost
+        acq = acq.drop(columns=["mean_clv", "clv_to_cac"], errors="ignore")
     few_acq = ""
     if not acq.empty and "customers" in acq.columns:
         few = [small_cell(n, k) for n in acq["customers"].fillna(0).astype(int)]

@@ -15,8 +15,10 @@ vectorised chunks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,11 +40,14 @@ from personae.value.clv import (
     customer_lifetime_value,
     spend_frequency_correlation,
 )
+from personae.value.estimate import check_fit, fallback_reason, model_name
+from personae.value.fallback import FALLBACK_NAME, historical_estimate
 from personae.value.rfm import rfm_table
 from personae.value.transactions import (
     as_float,
     columns_of,
     optional_columns,
+    orders_have_amounts,
     purchase_summary,
     stage_value_orders,
 )
@@ -66,7 +71,16 @@ class ValueResult:
     accounts: int
     model: str  # "bg_nbd" (non-contractual) or "contractual"
     params: dict[str, float] = field(default_factory=dict)
-    total_clv: float = 0.0
+    # None when the orders carry no amounts: purchase counts only, no money
+    total_clv: float | None = 0.0
+    monetary: bool = True
+    # which model produced the numbers: "bgnbd+gamma_gamma", "... penalizer=0.1",
+    # "bgnbd" (no amounts), "rfm_fallback" (the models did not fit; estimate_note says why)
+    # or "contractual"
+    estimate: str = ""
+    estimate_note: str = ""
+    expected_purchases: float = 0.0  # in the horizon, summed over customers
+    horizon_months: int = 12
     at_risk: int = 0
     seconds: float = 0.0
     checks: dict[str, Any] = field(default_factory=dict)
@@ -106,10 +120,19 @@ class ValueBuilder:
                 "and run `personae run` again."
             )
         summary = purchase_summary(con, as_of, self.settings.return_cost_share)
+        money = orders_have_amounts(con)
+        if not money:  # the floor of one cent per purchase is not spend: there is none
+            summary["spend"] = np.nan
+            summary["monetary"] = np.nan
         accounts = self._accounts(con, as_of)
         contractual = not accounts.empty and accounts["mrr"].notna().any()
         result = ValueResult(
-            as_of=as_of, customers=len(summary), accounts=len(accounts), model="bg_nbd"
+            as_of=as_of,
+            customers=len(summary),
+            accounts=len(accounts),
+            model="bg_nbd",
+            monetary=money,
+            horizon_months=self.settings.horizon_months,
         )
         scores = self._person_scores(con, summary, result, contractual)
         if contractual:
@@ -146,9 +169,14 @@ class ValueBuilder:
             eng.register("value_scores", _arrow(scores))
         eng.register("acquisition_costs", _arrow(acq if not acq.empty else _empty_acq()))
         con.execute("DROP TABLE IF EXISTS _acq_touch")
-        result.total_clv = float(
-            np.nansum(acc_scores["clv"]) if contractual else np.nansum(scores["clv"])
-        )
+        if contractual:
+            result.estimate = "contractual"
+            result.total_clv = float(np.nansum(acc_scores["clv"]))
+        elif money:
+            result.total_clv = float(np.nansum(scores["clv"]))
+        else:
+            result.total_clv = None
+        result.expected_purchases = float(np.nansum(scores["expected_purchases"]))
         risk = acc_scores["churn_risk"] if contractual else scores["churn_risk"]
         result.at_risk = int((risk >= 0.6).sum())
         result.seconds = time.perf_counter() - started
@@ -203,27 +231,47 @@ class ValueBuilder:
             out["churn_band"] = ""
             out["churn_drivers"] = ""
         else:
-            bg, gg = self._fit(f, r, t, mon, result)
-            p_alive = bg.p_alive(f, r, t)
             horizon_days = s.horizon_months * DAYS_PER_MONTH
-            out["p_alive"] = np.round(p_alive, 4)
-            out["expected_purchases"] = np.round(bg.predict_purchases(horizon_days, f, r, t), 3)
-            out["expected_spend"] = np.round(gg.expected_spend(f, mon), 2)
-            out["clv"] = np.round(
-                customer_lifetime_value(
-                    bg,
-                    gg,
+            fitted = self._fit(f, r, t, mon, result, result.monetary)
+            if fitted is None:
+                est = historical_estimate(
                     f,
                     r,
                     t,
-                    mon,
-                    horizon=s.horizon_months,
+                    as_float(summary, "spend") if result.monetary else None,
+                    horizon_months=s.horizon_months,
                     period_length=DAYS_PER_MONTH,
                     discount_rate=s.discount_rate,
-                ),
-                2,
-            )
-            risk = 1 - p_alive
+                )
+                result.estimate = FALLBACK_NAME
+                result.estimate_note = fallback_reason(result.checks["fit_failures"])
+                result.params = est.params
+                p_alive, risk = est.p_alive, est.churn_risk
+                expected, spend, clv = est.expected_purchases, est.expected_spend, est.clv
+            else:
+                bg, gg = fitted
+                p_alive = bg.p_alive(f, r, t)
+                risk = 1 - p_alive
+                expected = bg.predict_purchases(horizon_days, f, r, t)
+                spend = clv = None
+                if gg is not None:
+                    spend = gg.expected_spend(f, mon)
+                    clv = customer_lifetime_value(
+                        bg,
+                        gg,
+                        f,
+                        r,
+                        t,
+                        mon,
+                        horizon=s.horizon_months,
+                        period_length=DAYS_PER_MONTH,
+                        discount_rate=s.discount_rate,
+                    )
+            nothing = np.full(len(f), np.nan)
+            out["p_alive"] = np.round(p_alive, 4)
+            out["expected_purchases"] = np.round(expected, 3)
+            out["expected_spend"] = np.round(nothing if spend is None else spend, 2)
+            out["clv"] = np.round(nothing if clv is None else clv, 2)
             out["churn_risk"] = np.round(risk, 4)
             out["churn_band"] = risk_band(risk)
             out["churn_drivers"] = retail_drivers(
@@ -242,7 +290,11 @@ class ValueBuilder:
         out["as_of"] = pd.Timestamp(result.as_of)
         return out.drop(columns=["unsub", "days_since_last_seen"])
 
-    def _fit(self, f, r, t, mon, result: ValueResult) -> tuple[BetaGeo, GammaGamma]:
+    def _fit(
+        self, f, r, t, mon, result: ValueResult, money: bool
+    ) -> tuple[BetaGeo, GammaGamma | None] | None:
+        """BG/NBD (and Gamma-Gamma when orders carry amounts) up the penalizer ladder;
+        ``None`` when no rung gives a usable fit (the reasons are in ``result.checks``)."""
         s = self.settings
         idx = np.arange(len(f))
         if len(idx) > s.fit_sample:
@@ -250,28 +302,33 @@ class ValueBuilder:
         rep = idx[f[idx] > 0]
         # An unpenalised fit diverges on small or regular-buyer data (parameters run off to
         # infinity); a small penalty keeps them finite. The configured one is tried first,
-        # then the ladder, and the report states which one was used.
+        # then the ladder, and the report states which one was used. Warnings of a rung that
+        # is not used are dropped: they describe a fit nobody sees.
         ladder = [s.penalizer] + [p for p in PENALIZER_LADDER if p > s.penalizer]
+        horizon_days = s.horizon_months * DAYS_PER_MONTH
         failures: list[str] = []
         for penalizer in ladder:
-            try:
-                bg = BetaGeo(penalizer=penalizer).fit(f[idx], r[idx], t[idx])
-                gg = GammaGamma(penalizer=penalizer).fit(f[rep], mon[rep])
-                if gg.params_["q"] <= 1:  # a first-time buyer's expected spend is infinite
-                    raise ModelInputError(
-                        f"Gamma-Gamma q = {gg.params_['q']:.3g} ≤ 1 (expected spend infinite)"
-                    )
-                check = spend_frequency_correlation(f[rep], mon[rep])
-                break
-            except ModelInputError as exc:
-                failures.append(f"penalizer {penalizer:g}: {exc}")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    bg = BetaGeo(penalizer=penalizer).fit(f[idx], r[idx], t[idx])
+                    gg = GammaGamma(penalizer=penalizer).fit(f[rep], mon[rep]) if money else None
+                    check_fit(bg, gg, f, r, t, mon, horizon_days)
+                except ModelInputError as exc:
+                    failures.append(f"penalizer {penalizer:g}: {exc}")
+                    continue
+            for w in caught:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            break
         else:
-            raise ValueStepError(
-                "cannot fit the lifetime-value models with any penalizer tried ("
-                + "; ".join(failures)
-                + "). Fix: check the orders' dates and amounts in reports/ingest.md"
-            )
-        result.params = {**bg.params_, **gg.params_}
+            result.checks = {"fit_failures": failures}
+            return None
+        check = None
+        if money:
+            with contextlib.suppress(ModelInputError):  # too few repeat buyers to measure it
+                check = _jsonable(vars(spend_frequency_correlation(f[rep], mon[rep])))
+        result.params = {**bg.params_, **(gg.params_ if gg is not None else {})}
+        result.estimate = model_name(money, penalizer)
         result.checks = {
             "penalizer": penalizer,
             "penalizer_note": (
@@ -280,11 +337,13 @@ class ValueBuilder:
                 if failures
                 else ""
             ),
+            "fit_failures": failures,
             "fit_sample": len(idx),
             "repeat_buyers": len(rep),
             "bg_log_likelihood": float(bg.log_likelihood_),
-            "spend_frequency_correlation": _jsonable(vars(check)),
         }
+        if money and check is not None:
+            result.checks["spend_frequency_correlation"] = check
         return bg, gg
 
     # ------------------------------------------------------------------ account level

@@ -39,6 +39,7 @@ from personae.profiles.build import (
     SENIORITY,
 )
 from personae.runs import StepCannotRun
+from personae.value.estimate import value_basis
 from personae.value.transactions import optional_columns
 
 # Profile attributes the ICP looks at, by family (only those present and non-empty count).
@@ -156,6 +157,13 @@ def icp_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, str, dict[s
     eng = DuckDBEngine(con)
     if not eng.has_table("value_scores"):
         raise IcpError("no value scores yet. Fix: run `personae value` first.")
+    basis = value_basis(con)
+    if basis is not None and not basis.monetary:
+        raise IcpError(
+            "purchase counts only — no order amounts in the data, so there is no lifetime "
+            "value to rank customers by. Fix: if the orders have an amount or total column, "
+            "map it (`personae sources check` shows the mapping) and run `personae run` again."
+        )
     b2b = eng.has_table("account_value_scores") and bool(
         con.execute("SELECT count(*) FROM account_value_scores").fetchall()[0][0]
     )

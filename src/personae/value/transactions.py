@@ -136,3 +136,10 @@ def purchase_summary(
 
 def as_float(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].to_numpy(dtype=float)
+
+
+def orders_have_amounts(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any staged order carries money. Orders without an amount (all empty or
+    zero) still count as purchases, but there is no spend to model or report."""
+    row = con.execute("SELECT coalesce(bool_or(gross_value > 0), false) FROM value_orders")
+    return bool(row.fetchall()[0][0])
