@@ -54,6 +54,7 @@ from personae.personas.schema import (
 )
 from personae.runs import StepCannotRun
 from personae.segments.describe import humanise, money, percent
+from personae.value.estimate import COUNTS_ONLY_CELL, ValueBasis, value_basis
 
 VOICE_FACETS = {
     "goal": "goals",
@@ -135,6 +136,8 @@ class PersonaBuilder:
         self.currency = currency
         self.as_of = as_of
         self.progress = progress
+        # what the value figures rest on (read from value_models in build)
+        self.basis: ValueBasis | None = None
 
     # ------------------------------------------------------------------ public
     def build(self, con: duckdb.DuckDBPyConnection) -> PersonaResult:
@@ -148,7 +151,9 @@ class PersonaBuilder:
         entity = fx.segment_entity(con)
         fx.register_population(con, entity)
         k = self.min_group_size
-        stats = fx.gather(con, entity, k)
+        self.basis = value_basis(con)
+        money = self.basis is None or self.basis.monetary
+        stats = fx.gather(con, entity, k, money=money)
         timings["facts"] = time.perf_counter() - start
         descriptions = self._descriptions(con)
         as_of = self.as_of or self._as_of(con)
@@ -399,12 +404,28 @@ class PersonaBuilder:
         unit = "accounts" if entity == "account" else "customers"
         mean_clv = d["mean_value"]
         mean_clv = None if mean_clv is None or not math.isfinite(mean_clv) else float(mean_clv)
+        basis = self.basis
+        note = basis.sentence() if basis is not None else ""
+        money = basis is None or basis.monetary
+        if not money:
+            counted = "share of everyone segmented; " + COUNTS_ONLY_CELL
+        elif basis is not None and basis.fallback:
+            counted = (
+                "share and revenue share of everyone segmented; mean lifetime value "
+                "estimated from past purchase rates (value_scores)"
+            )
+        else:
+            counted = (
+                "share and revenue share of everyone segmented; mean predicted lifetime "
+                "value from value_scores"
+            )
         return SizeFigures(
             customers=int(d["size"]),
             share=float(d["share"]),
-            revenue_share=_share_or_none(d["revenue_share"]),
-            mean_clv=mean_clv,
+            revenue_share=_share_or_none(d["revenue_share"]) if money else None,
+            mean_clv=mean_clv if money else None,
             currency=self.currency,
+            value_note=note,
             evidence=[
                 Evidence(
                     kind="statistic",
@@ -412,8 +433,7 @@ class PersonaBuilder:
                     attribute="size",
                     segment_value=float(d["size"]),
                     n=int(d["size"]),
-                    note=f"{unit} in the segment; share and revenue share of everyone "
-                    "segmented; mean predicted lifetime value from value_scores",
+                    note=f"{unit} in the segment; {counted}",
                 )
             ],
         )

@@ -47,6 +47,8 @@ PERSON_NUMBERS = (
     "mobile_share", "text_sentiment", "recency_days", "clv", "churn_risk", "survey_nps",
     "mean_rating",
 )  # fmt: skip
+# Money figures: left out when the orders carry no amounts (their zeros are not spend).
+MONEY_NUMBERS = ("revenue", "avg_order_value", "clv")
 # From value_scores rather than profiles (profiles has its own orders/recency).
 VALUE_COLUMNS = ("acquisition_channel", "churn_band", "clv", "churn_risk")
 ACCOUNT_CATEGORIES = ("industry", "employee_band", "revenue_band", "plan", "country", "churn_band")
@@ -267,10 +269,15 @@ def _number(
 
 
 def gather(
-    con: duckdb.DuckDBPyConnection, entity: str, min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    *,
+    money: bool = True,
 ) -> dict[int, SegmentStats]:
     """Every segment's figures resting on at least ``min_group_size`` members (see the module
-    doc). Needs :func:`register_population` first."""
+    doc). Needs :func:`register_population` first. ``money=False`` (orders without
+    amounts) leaves out the person money figures (:data:`MONEY_NUMBERS`)."""
     sizes = dict(con.execute("SELECT segment, count(*) FROM _persona_pop GROUP BY 1").fetchall())
     accounts: dict[int, int] = {}
     if entity == "account":
@@ -302,7 +309,8 @@ def gather(
 
     acc_have: set[str] = set()
     collect("categories", people, "profile_id", "_persona_pop", [*PERSON_CATEGORIES, *survey])
-    collect("numbers", people, "profile_id", "_persona_pop", PERSON_NUMBERS)
+    numbers = [c for c in PERSON_NUMBERS if money or c not in MONEY_NUMBERS]
+    collect("numbers", people, "profile_id", "_persona_pop", numbers)
     if entity == "account":
         rel, acc_have = _account_source(con)
         acc = ("account_id", "_persona_accounts")

@@ -146,6 +146,12 @@ class SizeFigures(_Model):
     mean_clv: float | None
     currency: str
     evidence: list[Evidence] = Field(min_length=1)
+    value_note: str = Field(
+        "",
+        description="What the value figures rest on, in plain words, when it is not the "
+        "fitted lifetime-value model: the historical estimate (the model did not fit) or "
+        "purchase counts only (no order amounts). Empty for a model that fitted.",
+    )
 
 
 class QualityFigures(_Model):

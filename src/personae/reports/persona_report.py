@@ -45,6 +45,7 @@ from personae.personas.schema import (
     VoiceTheme,
 )
 from personae.reports.sections import ReportSection
+from personae.value.estimate import COUNTS_ONLY_CELL, counts_only
 
 log = logging.getLogger(__name__)
 
@@ -392,14 +393,26 @@ def comparison_rows(personas: list[Persona], currency: str) -> list[_Row]:
     the persona builder writes ('Age', 'Preferred channel', 'Days between orders', ...)."""
 
     def money(p: Persona) -> str:
+        if counts_only(p.size.value_note):
+            return COUNTS_ONLY_CELL
         return fmt_money(p.size.mean_clv, p.size.currency or currency)
+
+    def revenue(p: Persona) -> str:
+        if counts_only(p.size.value_note):
+            return COUNTS_ONLY_CELL
+        return fmt_pct(p.size.revenue_share)
 
     rows = [
         _Row("Customers", [fmt_int(p.size.customers) for p in personas], True),
         _Row("Share of customers", [fmt_pct(p.size.share) for p in personas], True),
-        _Row("Share of revenue", [fmt_pct(p.size.revenue_share) for p in personas], True),
-        _Row("Mean lifetime value", [money(p) for p in personas], True),
     ]
+    if personas and all(counts_only(p.size.value_note) for p in personas):
+        rows.append(_Row("Value", [COUNTS_ONLY_CELL for _ in personas]))
+    else:
+        rows += [
+            _Row("Share of revenue", [revenue(p) for p in personas], True),
+            _Row("Mean lifetime value", [money(p) for p in personas], True),
+        ]
     who: list[_Lookup] = [
         ("Age", lambda p: p.demographics, ("age",)),
         ("Gender", lambda p: p.demographics, ("gender",)),
@@ -577,7 +590,9 @@ def _environment() -> jinja2.Environment:
         slug=slug,
         trivial_fact=_fact_is_trivial,
     )
+    env.tests.update(counts_only=counts_only)
     env.globals.update(
+        COUNTS_ONLY_CELL=COUNTS_ONLY_CELL,
         QUALITY_HELP=QUALITY_HELP,
         SOURCE_KIND_LABELS=SOURCE_KIND_LABELS,
     )
@@ -712,9 +727,15 @@ def _md_persona(v: dict[str, Any], n: int) -> list[str]:
         "",
         f"**{role}** · segment {p.segment} ({md_text(p.segment_name)}) · "
         f"{fmt_int(p.size.customers)} {v['noun']} ({fmt_pct(p.size.share)}) · "
-        f"{fmt_pct(p.size.revenue_share)} of revenue · mean CLV "
-        f"{fmt_money(p.size.mean_clv, cur)}{fn.ref(p.size.evidence)}",
+        + (
+            COUNTS_ONLY_CELL
+            if counts_only(p.size.value_note)
+            else f"{fmt_pct(p.size.revenue_share)} of revenue · mean CLV "
+            f"{fmt_money(p.size.mean_clv, cur)}"
+        )
+        + fn.ref(p.size.evidence),
         "",
+        *([f"*{md_text(p.size.value_note)}*", ""] if p.size.value_note else []),
         f"*Illustrative name and picture, chosen from the segment's typical facts: "
         f"{p.naming.gender}, age {p.naming.age}, {md_text(p.naming.country)}.*"
         f"{fn.ref(p.naming.basis)}",

@@ -65,6 +65,7 @@ from personae.personas.schema import JourneyStage
 from personae.reports import charts
 from personae.reports.sections import Chart, ReportSection, Table
 from personae.runs import StepCannotRun
+from personae.value.estimate import NO_AMOUNTS, ValueBasis, value_basis
 
 HOLDOUT_DAYS = 182
 CALIBRATION_SAMPLE = 200_000  # customers the holdout check refits the model on, at most
@@ -178,6 +179,13 @@ class _Ctx:
     # hidden segments that together have fewer than k members: in no Everyone figure either,
     # or Everyone minus the segments shown would describe them
     left_out: tuple[int, ...] = ()
+    # what the value figures rest on (value_models); None before `personae value`
+    basis: ValueBasis | None = None
+
+    @property
+    def counts_only(self) -> bool:
+        """The orders carry no amounts: no money figure is shown anywhere."""
+        return self.basis is not None and not self.basis.monetary
 
     def members_filter(self, alias: str = "s") -> str:
         """The SQL condition keeping ``left_out`` segments out of every figure."""
@@ -316,6 +324,7 @@ def _context(
         k,
         hidden,
         left_out,
+        value_basis(con),
     )
 
 
@@ -358,37 +367,42 @@ def segments_section(ctx: _Ctx) -> ReportSection:
     n_segments = len(ctx.descriptions)
     d = ctx.shown
     renamed = any(ctx.names[int(s)] != n for s, n in zip(d["segment"], d["name"], strict=True))
+    money = not ctx.counts_only
     columns = ["segment", "name"] + (["described as"] if renamed else [])
-    columns += ["role", "size", "share", "revenue share", "mean CLV", "stability"]
+    columns += ["role", "size", "share"] + (["revenue share", "mean CLV"] if money else [])
+    columns += ["stability"]
     rows = []
     for r in d.itertuples(index=False):
         seg = int(r.segment)
         row = [str(seg), ctx.names[seg]] + ([str(r.name)] if renamed else [])
-        row += [
-            str(r.role),
-            fmt_int(r.size),
-            fmt_pct(r.share),
-            fmt_pct(r.revenue_share),
-            fmt_money(r.mean_value, ctx.currency),
-            "–" if _missing(r.stability) else f"{float(r.stability):.2f}",
-        ]
+        row += [str(r.role), fmt_int(r.size), fmt_pct(r.share)]
+        if money:
+            row += [fmt_pct(r.revenue_share), fmt_money(r.mean_value, ctx.currency)]
+        row.append("–" if _missing(r.stability) else f"{float(r.stability):.2f}")
         rows.append(row)
-    numeric = [True, False] + ([False] if renamed else []) + [False, True, True, True, True, True]
+    numeric = [True, False] + ([False] if renamed else []) + [False, True, True]
+    numeric += [True, True, True] if money else [True]
+    basis = ctx.basis.sentence() if ctx.basis is not None else ""
     table = Table(
         title="Segments",
         columns=columns,
         rows=rows,
         numeric=numeric,
-        note="Share: of segmented "
-        f"{ctx.noun}; revenue share: of their revenue to date; mean CLV: mean predicted "
-        "lifetime value; stability: bootstrap Jaccard (1 = the segment comes back unchanged "
-        "when the data are resampled).",
+        note=(f"{basis} " if basis else "")
+        + f"Share: of segmented {ctx.noun}; "
+        + (
+            "revenue share: of their revenue to date; mean CLV: mean predicted lifetime value; "
+            if money
+            else ""
+        )
+        + "stability: bootstrap Jaccard (1 = the segment comes back unchanged when the data "
+        "are resampled).",
     )
     long, cells = [], []
     for r in d.itertuples(index=False):
         for measure, value in (
             (f"share of {ctx.noun}", r.share),
-            ("share of revenue", r.revenue_share),
+            ("share of revenue", r.revenue_share if money else None),
         ):
             if not _missing(value):
                 long.append((ctx.label(int(r.segment)), measure, float(value)))
@@ -461,6 +475,8 @@ def _members_sql(ctx: _Ctx, attrs: Sequence[_Attr]) -> str:
 def _available(ctx: _Ctx) -> list[_Attr]:
     """The attributes of the entity that exist in the workspace and have enough values."""
     candidates = PERSON_ATTRIBUTES if ctx.entity == "person" else ACCOUNT_ATTRIBUTES
+    if ctx.counts_only:  # the orders' zeros are not money
+        candidates = tuple(a for a in candidates if not (a.kind == "money" and a.source == "p"))
     present = [
         a
         for a in candidates
@@ -830,15 +846,35 @@ def value_section(ctx: _Ctx) -> ReportSection:
     table = "account_value_scores" if b2b else "value_scores"
     key = "account_id" if b2b else "profile_id"
     title = "Value and churn risk by segment"
+    basis = ctx.basis
+    if b2b:
+        how = " (contractual model: monthly revenue while the account stays, discounted)."
+    elif basis is not None and basis.fallback:
+        how = " (estimated from each customer's past purchase rate and order value)."
+    elif ctx.counts_only:
+        how = " (BG/NBD model of purchase counts)."
+    else:
+        how = " (BG/NBD + Gamma-Gamma model)."
     intro = (
         f"What each segment's {ctx.noun} are worth and how likely they are to leave: predicted "
-        f"lifetime value (CLV) and churn risk from the {table} table"
-        + (
-            " (contractual model: monthly revenue while the account stays, discounted)."
-            if b2b
-            else " (BG/NBD + Gamma-Gamma model)."
-        )
+        f"lifetime value (CLV) and churn risk from the {table} table" + how
+        if not ctx.counts_only or b2b
+        else f"How likely each segment's {ctx.noun} are to buy again and to leave: expected "
+        f"purchases and churn risk from the {table} table" + how
     )
+    if basis is not None and basis.sentence():
+        intro += " " + basis.sentence()
+    if ctx.counts_only and not b2b:
+        return ReportSection(
+            key="value",
+            title=title,
+            intro=intro,
+            notes=[
+                "No lifetime value in money: the orders carry no amounts. Expected purchases "
+                "and churn risk per customer are in value_scores (expected_purchases, "
+                "churn_risk)."
+            ],
+        )
     if not ctx.has(table, key, "clv") or ctx.rows(table) == 0:
         return ReportSection(
             key="value",
@@ -1114,7 +1150,7 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
     grid["n"] = [n if ok else 0 for n, ok in zip(grid["n"], shown, strict=True)]
     grid["text"] = [fmt_int(n) if ok else "–" for n, ok in zip(grid["n"], shown, strict=True)]
     grid["sub"] = [
-        fmt_money(s, ctx.currency) if n and ok else ""
+        fmt_money(s, ctx.currency) if n and ok and not ctx.counts_only else ""
         for s, n, ok in zip(grid["spend"], grid["n"], shown, strict=True)
     ]
     blank_note = (
@@ -1177,10 +1213,12 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
         )
         n_all = int(groups["n"].sum())
         with_clv = bool(groups["clv"].notna().any())  # B2B: CLV is per account, not person
+        with_spend = not ctx.counts_only
         tables.append(
             Table(
                 title="RFM groups",
-                columns=["group", "who they are", "count", "share", "mean spend"]
+                columns=["group", "who they are", "count", "share"]
+                + (["mean spend"] if with_spend else [])
                 + (["mean CLV"] if with_clv else []),
                 rows=[
                     [
@@ -1188,15 +1226,18 @@ def rfm_section(ctx: _Ctx) -> ReportSection:
                         RFM_GROUP_DESCRIPTIONS.get(g, ""),
                         fmt_int(n),
                         fmt_pct(n / n_all if n_all else None),
-                        fmt_money(s, ctx.currency),
                     ]
+                    + ([fmt_money(s, ctx.currency)] if with_spend else [])
                     + ([fmt_money(c, ctx.currency)] if with_clv else [])
                     for g, n, s, c in zip(
                         groups["grp"], groups["n"], groups["spend"], groups["clv"], strict=True
                     )
                 ],
-                numeric=[False, False, True, True, True] + ([True] if with_clv else []),
+                numeric=[False, False, True, True]
+                + ([True] if with_spend else [])
+                + ([True] if with_clv else []),
                 note="Groups follow the usual R × F grid of RFM practice (value_scores.rfm_group)."
+                + (f" {NO_AMOUNTS}" if ctx.counts_only else "")
                 + groups_note,
             )
         )
@@ -1315,6 +1356,8 @@ def calibration_section(ctx: _Ctx) -> ReportSection:
             "Skipped: accounts are valued with the contractual model (recurring revenue and "
             "churn risk), which this purchase-count check does not apply to."
         )
+    if ctx.basis is not None and ctx.basis.fallback:
+        return skipped(f"Skipped: {ctx.basis.sentence()} There is no fitted model to check.")
     as_of = _as_of(ctx)
     if as_of is None or not ctx.has("value_orders", "profile_id", "order_day", "kept"):
         return skipped("Skipped: no value scores yet. Fix: run `personae value`.")
@@ -1525,6 +1568,14 @@ def icp_section(ctx: _Ctx, top: int = 10) -> ReportSection:
         "common among the top tenth by predicted lifetime value than among everyone, from "
         "the icp table (`personae icp`)."
     )
+    if ctx.counts_only:
+        return ReportSection(
+            key="icp",
+            title=title,
+            intro=intro,
+            notes=[f"No ideal customer profile: {NO_AMOUNTS[0].lower()}{NO_AMOUNTS[1:-1]}, so "
+                   "there is no lifetime value to rank customers by."],
+        )  # fmt: skip
     if not ctx.has("icp", "entity", "document") or ctx.rows("icp") == 0:
         return ReportSection(
             key="icp",
@@ -1532,6 +1583,8 @@ def icp_section(ctx: _Ctx, top: int = 10) -> ReportSection:
             intro=intro,
             notes=["No ideal customer profile yet. Fix: run `personae icp`."],
         )
+    if ctx.basis is not None and ctx.basis.fallback:
+        intro += " " + ctx.basis.sentence()
     wanted = "account" if ctx.entity == "account" else "customer"
     docs = ctx.con.execute("SELECT entity, document FROM icp").fetchall()
     doc = next((d for e, d in docs if e == wanted), docs[0][1])
