@@ -313,6 +313,8 @@ def test_no_fit_ends_with_a_complete_persona_report_and_the_fallback_note(
     for p in personas:
         assert p["size"]["mean_clv"] is not None
         assert p["size"]["value_note"].startswith(FALLBACK_WORDS)
+    # everyone paid on the last billing day: an average RFM cell, not "lost"
+    assert "| need attention |" in md
     assert "There is no fitted model to check" in md  # no holdout of a model that was not used
     value_md = _flat((ws / "reports" / "value.md").read_text(encoding="utf-8"))
     assert FALLBACK_WORDS in value_md and "churn risk = 1 − exp(" in value_md

@@ -44,12 +44,18 @@ RFM_GROUP_DESCRIPTIONS = {
 
 
 def quintile_scores(values: np.ndarray, *, higher_is_better: bool = True) -> np.ndarray:
-    """Scores 1–5 by rank, ties sharing the score of their lowest rank (NaN -> 0)."""
+    """Scores 1–5 by rank, ties sharing the score of their lowest rank (NaN -> 0).
+
+    When every customer has the same value there is no ranking at all: everyone scores
+    the middle, 3 (not 1 — subscribers who all paid today are not all "lost")."""
     v = np.asarray(values, dtype=float)
     out = np.zeros(len(v), dtype=np.int8)
     ok = ~np.isnan(v)
     n = int(ok.sum())
     if n == 0:
+        return out
+    if np.ptp(v[ok]) == 0:
+        out[ok] = 3
         return out
     x = v[ok] if higher_is_better else -v[ok]
     order = np.sort(x)
