@@ -131,7 +131,7 @@ class ValueBuilder:
             customers=len(summary),
             accounts=len(accounts),
             model="bg_nbd",
-            monetary=money,
+            monetary=bool(money or contractual),  # B2B: the contract is the money
             horizon_months=self.settings.horizon_months,
         )
         scores = self._person_scores(con, summary, result, contractual)
