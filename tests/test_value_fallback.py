@@ -397,3 +397,59 @@ def test_historical_estimate_shrinks_short_histories_and_reads_lateness() -> Non
         x, tx, age, None, horizon_months=1, period_length=30.0, discount_rate=0.0
     )
     assert counts.clv is None and counts.expected_spend is None
+
+
+def test_a_converged_fit_with_impossible_predictions_is_refused() -> None:
+    from personae.value.clv import GammaGamma
+    from personae.value.estimate import check_fit
+
+    x = np.array([0.0, 3.0, 8.0])
+    tx = np.array([0.0, 60.0, 200.0])
+    age = np.array([30.0, 90.0, 210.0])
+    mon = np.array([0.0, 20.0, 35.0])
+    sane = BetaGeo.from_params(r=0.5, alpha=20.0, a=0.8, b=2.5)
+    check_fit(sane, GammaGamma.from_params(p=6.0, q=4.0, v=15.0), x, tx, age, mon, 365.0)
+    # a purchase rate of r/α = 50 purchase days a day: more purchase days than days
+    with pytest.raises(ModelInputError, match="impossible"):
+        check_fit(BetaGeo.from_params(50.0, 1.0, 0.01, 100.0), None, x, tx, age, mon, 365.0)
+    # q ≤ 1: a new customer's expected spend is infinite
+    with pytest.raises(ModelInputError, match=r"q = 0\.9 "):
+        check_fit(sane, GammaGamma.from_params(p=6.0, q=0.9, v=15.0), x, tx, age, mon, 365.0)
+    # q just above 1: a new customer's expected spend p·γ/(q−1) = 9,000 against 35 at most
+    with pytest.raises(ModelInputError, match="over ten times"):
+        check_fit(sane, GammaGamma.from_params(p=6.0, q=1.01, v=15.0), x, tx, age, mon, 365.0)
+
+
+def test_one_price_for_every_subscriber_falls_back_with_the_reason(tmp_path: Path) -> None:
+    """Subscribers who joined in different months (so BG/NBD has patterns to learn from)
+    but all pay the same £15: Gamma-Gamma has no spread of spend to fit at any penalizer."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with (folder / "unified_payments.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "Created date (UTC)", "Amount", "Amount Refunded", "Currency",
+                    "Status", "Customer ID", "Customer Email"])  # fmt: skip
+        n = 0
+        for i in range(60):
+            joined, stopped = 1 + i % 5, 6 - (i % 7 == 0) * (i % 3)
+            for month in range(joined, stopped + 1):
+                w.writerow([f"ch_3Flat{n:06d}", f"2024-{month:02d}-{1 + i % 20:02d} 09:00",
+                            "15.00", "0.00", "gbp", "Paid", f"cus_Flat{i:04d}",
+                            f"subscriber{i}@example.com"])  # fmt: skip
+                n += 1
+    ws = _workspace(tmp_path, [(folder / "unified_payments.csv", None)])
+    res = CliRunner().invoke(app, ["ingest", "-w", str(ws)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["build", "-w", str(ws)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["value", "-w", str(ws)])
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(ws / "personae.duckdb"), read_only=True)
+    summary = _summary(con)
+    con.close()
+    assert summary["estimate"] == "rfm_fallback"
+    failures = summary["checks"]["fit_failures"]
+    assert len(failures) == 1 + len(PENALIZER_LADDER)
+    # BG/NBD fits from the first penalizer on; Gamma-Gamma cannot on any rung
+    assert sum("same monetary_value" in f for f in failures) >= len(PENALIZER_LADDER)
+    assert "every repeat buyer spends the same amount" in _flat(res.output)
