@@ -452,4 +452,5 @@ def test_one_price_for_every_subscriber_falls_back_with_the_reason(tmp_path: Pat
     assert len(failures) == 1 + len(PENALIZER_LADDER)
     # BG/NBD fits from the first penalizer on; Gamma-Gamma cannot on any rung
     assert sum("same monetary_value" in f for f in failures) >= len(PENALIZER_LADDER)
+    assert summary["estimate_note"].startswith("every repeat buyer spends the same amount")
     assert "every repeat buyer spends the same amount" in _flat(res.output)

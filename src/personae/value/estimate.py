@@ -110,16 +110,15 @@ def check_fit(
 def fallback_reason(failures: list[str]) -> str:
     """The cause of the failed fits in plain words (the technical messages per penalizer
     are kept in ``value_models`` and shown in reports/value.md)."""
-    causes: list[str] = []
+    found: set[int] = set()
     for failure in failures:
-        for words, plain in _PLAIN_CAUSES:
+        for i, (words, _) in enumerate(_PLAIN_CAUSES):
             if words in failure:
-                if plain not in causes:
-                    causes.append(plain)
+                found.add(i)
                 break
-    if not causes:
-        causes.append("the model could not be fitted to this data")
-    return "; ".join(causes)
+    # the most specific cause first (the table's order), "did not converge" last
+    causes = list(dict.fromkeys(_PLAIN_CAUSES[i][1] for i in sorted(found)))
+    return "; ".join(causes) or "the model could not be fitted to this data"
 
 
 @dataclass(frozen=True)
