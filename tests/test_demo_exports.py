@@ -16,6 +16,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -47,14 +48,21 @@ VENDOR = {
     },
     "saas": {
         "hubspot-contacts.csv": "hubspot_contacts",
+        "unified_payments.csv": "stripe_payments",
         "zendesk-tickets.csv": "zendesk_tickets",
         "trustpilot-reviews.csv": "trustpilot_reviews",
         "reports_email_activity.csv": "mailchimp_email_activity",
     },
 }
-# The native files the vendor files replace (per scenario: saas keeps its native orders).
-_REPLACED = {"crm_contacts.csv", "support_tickets.jsonl", "reviews.csv", "email_activity.csv"}
-NATIVE_REPLACED = {"retail": _REPLACED | {"orders.csv", "events.jsonl"}, "saas": _REPLACED}
+# The native files the vendor files replace (per scenario: saas keeps its native events).
+_REPLACED = {
+    "crm_contacts.csv",
+    "orders.csv",
+    "support_tickets.jsonl",
+    "reviews.csv",
+    "email_activity.csv",
+}
+NATIVE_REPLACED = {"retail": _REPLACED | {"events.jsonl"}, "saas": _REPLACED}
 
 
 @dataclass
@@ -190,6 +198,7 @@ def _bad_rows(pair: Pair, name: str) -> tuple[dict, dict]:
         ("retail", "reports_email_activity.csv"),
         ("retail", "events-000000000000.json"),
         ("saas", "hubspot-contacts.csv"),
+        ("saas", "unified_payments.csv"),
         ("saas", "zendesk-tickets.csv"),
         ("saas", "reports_email_activity.csv"),
     ],
@@ -317,3 +326,62 @@ def test_the_ga4_export_carries_each_native_message(retail_pair, retail_data):
         assert r["device_type"] == msg["context"]["device"]["type"], row
         checked += 1
     assert checked > 0.9 * len(lines)
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text.strip().lstrip("$£").replace(",", "") or "0")
+
+
+@pytest.mark.slow
+def test_the_saas_invoices_as_stripe_payments_hold_one_charge_per_invoice(saas_pair, saas_data):
+    """Read back through the Stripe payments preset, the payments file holds one row per
+    native invoice (a line without its invoice number is a payment of its own): charged on
+    the invoice's date (UTC), by its billing e-mail, for the total of its charged lines
+    (quantity × unit price − discount; a cancelled line is not charged), in its currency,
+    refunded when every charged line was returned and failed when every line was
+    cancelled (Stripe writes the currency in lower case). The native file is read here
+    with csv, not by personae."""
+    name = "unified_payments.csv"
+    planted = {
+        int(r["source_row"]) for r in read_truth(saas_data, "bad_rows.csv")
+        if r["source_file"] == "orders.csv"
+    }  # fmt: skip
+    with open(saas_data / "orders.csv", encoding="utf-8", errors="replace", newline="") as fh:
+        lines = list(enumerate(csv.DictReader(fh), start=1))
+    invoices: dict[str, list[tuple[int, dict]]] = {}
+    for row, line in lines:
+        invoices.setdefault(line["Order ID"].strip() or f"row {row}", []).append((row, line))
+    expected = {}
+    for members in invoices.values():
+        if any(row in planted for row, _ in members):
+            continue
+        charged = [line for _, line in members if line["Status"] != "cancelled"]
+        total = sum(
+            int(line["Qty"]) * _money(line["Unit Price"]) - _money(line["Discount"])
+            for line in charged or [line for _, line in members]
+        )
+        status = (
+            "cancelled"
+            if not charged
+            else "returned"
+            if all(line["Status"] == "returned" for line in charged)
+            else "completed"
+        )
+        first = members[0][1]
+        key = (first["Email"].strip().lower(), _utc(first["Order Date"]))
+        assert key not in expected, key
+        expected[key] = (total, first["Currency"], status)
+    assert len(expected) > 0.95 * len(invoices)
+    got = saas_pair.exports_ws.sql(
+        "SELECT order_date, email, unit_price, currency, status, quantity FROM raw_orders "
+        "WHERE parse_filename(_source_file) = ?",
+        params=[name],
+    ).to_pylist()
+    assert len(got) == len(invoices) - len(
+        {k for k, m in invoices.items() if any(row in planted for row, _ in m)}
+    ), "not one row per invoice"
+    for r in got:
+        total, currency, status = expected[(r["email"].strip().lower(), r["order_date"])]
+        got_row = (Decimal(str(r["unit_price"])), r["currency"].upper(), r["status"])
+        assert got_row == (total, currency, status), r
+        assert r["quantity"] is None

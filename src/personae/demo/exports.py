@@ -29,6 +29,9 @@ group's own fields, is planted bad) are listed with that row's number.
 A preset with ``layout = "wide"`` (survey exports) turns the long native file, one row per
 answer, into one row per respondent with a column per question (:func:`convert_wide`); its
 rows are renumbered, so the truth's records and bad rows are rewritten through its row map.
+So are the layouts with a writer of their own: GA4's nested events
+(:mod:`personae.demo.ga4`) and Stripe's payments, one row per invoice rather than per line
+(:mod:`personae.demo.stripe`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from pathlib import Path
 
 from personae.demo.ga4 import convert_ga4
 from personae.demo.generator import DemoManifest, generate
+from personae.demo.stripe import convert_stripe_payments
 from personae.ingest.discover.presets import Preset, presets
 from personae.ingest.mapping import resolve_columns
 from personae.ingest.schema import KINDS, FieldType
@@ -64,7 +68,8 @@ class VendorFile:
     preset: str  # preset file name (without .toml)
     name: str  # the vendor file's name, as the vendor names its downloads
     drop: tuple[str, ...] = ()  # native fields the vendor layout cannot carry at all
-    writer: str = ""  # a layout with a writer of its own ("ga4": personae.demo.ga4)
+    # a layout with a writer of its own ("ga4": personae.demo.ga4, "stripe": .stripe)
+    writer: str = ""
 
 
 CONTACTS = VendorFile("crm_contacts.csv", "contacts", "hubspot_contacts", "hubspot-contacts.csv")
@@ -91,14 +96,18 @@ FORMS = VendorFile("survey_responses.csv", "survey_responses", "google_forms_res
 GA4 = VendorFile(
     "events.jsonl", "events", "ga4_bigquery_events", "events-000000000000.json", writer="ga4"
 )
+# The saas invoices as Stripe's Payments > Export: one row per invoice's charge, its total as
+# the Amount (personae.demo.stripe); the lines' products, seats and coupon are not in it.
+STRIPE = VendorFile(
+    "orders.csv", "orders", "stripe_payments", "unified_payments.csv", writer="stripe"
+)
 
 # Which vendor writes which native file, per scenario. A preset not (yet) shipped leaves the
-# file native; so do the kinds whose vendor layout would lose what the demo has (saas
-# invoices are line items, Stripe's exports one row per payment or subscription). Saas
+# file native; so do the kinds whose vendor layout would lose what the demo has. Saas
 # events stay Segment's: a B2B product's events carry group calls, which GA4 has not.
 VENDOR_FILES: dict[str, tuple[VendorFile, ...]] = {
     "retail": (CONTACTS, SHOPIFY, TICKETS, REVIEWS, EMAIL, GA4),
-    "saas": (CONTACTS, TICKETS, REVIEWS, EMAIL, FORMS),
+    "saas": (CONTACTS, STRIPE, TICKETS, REVIEWS, EMAIL, FORMS),
 }
 
 
@@ -433,6 +442,10 @@ def _consequences(lay: Layout, row: list[str], first_only: set[str]) -> list[lis
     return [[row[0], str(r), reason, column, row[1]] for r in later]
 
 
+# Layouts with a writer of their own: (native, out, planted) -> (rows, row map, bad rows).
+_WRITERS = {"ga4": convert_ga4, "stripe": convert_stripe_payments}
+
+
 def generate_exports(
     scenario: str,
     customers: int,
@@ -462,9 +475,9 @@ def generate_exports(
             files[name] = rows
             continue
         preset = shipped[spec.preset]
-        if spec.writer == "ga4":
+        if spec.writer in _WRITERS:
             planted = planted_rows(out / "truth", name)
-            count, row_map, bad = convert_ga4(native, folder / spec.name, planted)
+            count, row_map, bad = _WRITERS[spec.writer](native, folder / spec.name, planted)
             lay = Layout([], [], {}, None, set(), row_map=row_map, bad_rows=bad)
         elif preset.layout == "wide":
             planted = planted_rows(out / "truth", name)
