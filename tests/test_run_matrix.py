@@ -92,6 +92,7 @@ def test_run_completes_on_any_mix_of_sources(exports: Path, tmp_path: Path, mix:
     runs = con.execute("SELECT step, status, message FROM runs WHERE step <> 'ingest'").fetchall()
     con.close()
     statuses = {step: status for step, status, _ in runs}
+    assert len(statuses) == len(runs), runs  # each step recorded once, under its own name
     assert set(statuses.values()) <= {"ok", "skipped"}, runs
     for step, status, message in runs:
         if status == "skipped":  # stated in the output with its reason and fix
@@ -101,6 +102,9 @@ def test_run_completes_on_any_mix_of_sources(exports: Path, tmp_path: Path, mix:
         assert doc
     if "orders" not in MIXES[mix]:
         assert statuses.get("value") == "skipped"
+        # the ICP says it needs orders (not just "run value first")
+        icp = next(m for step, _, m in runs if step == "icp")
+        assert "orders" in icp and "--kind orders" in icp
     if mix == "anonymous reviews alone":  # no identifier: texts are read for everyone
         assert statuses["build"] == "skipped" and statuses["text"] == "ok"
         assert (ws / "reports" / "text.md").is_file()

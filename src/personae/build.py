@@ -197,10 +197,11 @@ def build(
         layouts = discover_layouts(con, _identifier_overrides(ws))
         if not any(identifier_columns(lay.kind, lay.columns, lay.identifiers) for lay in layouts):
             raise BuildStepError(
-                f"{ws.path}: no ingested record carries an identifier (email, phone, user, "
-                "customer or CRM id …), so there is nobody to resolve. Fix: ingest your "
-                "sources first (`personae ingest`), or check their columns with "
-                "`personae kinds KIND`."
+                "no ingested record carries an identifier (email, phone, user, customer or "
+                "CRM id …), so there is nobody to resolve into profiles (texts are still "
+                "read, for everyone: reports/text.md). Fix: add a file that names your "
+                "customers (`personae add FILE -w WORKSPACE`), or map a file's identifier "
+                "column in its [sources.NAME.columns] (`personae kinds KIND` lists the fields)."
             )
         as_of = config.profiles.as_of or latest_timestamp(con, layouts)
         if len(as_of) == 10:

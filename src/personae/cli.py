@@ -192,6 +192,11 @@ def _print_report(report: IngestReport, top: int = 5) -> None:
             "Rejected rows are kept in the [bold]quarantine[/] table: "
             "`personae quarantine` lists them with file, row, column and reason."
         )
+    _print_emptied(report, top)
+
+
+def _print_emptied(report: IngestReport, top: int = 5) -> None:
+    """How many unreadable optional values were emptied in records that were kept."""
     if report.emptied:
         kept = sum(report.emptied.values())
         reasons = ", ".join(f"{r} {n:,}" for r, n in report.emptied.most_common(top))
@@ -448,8 +453,9 @@ def ingest(
     _exit_if_all_rejected(report)
 
 
-def _print_replaced(report: IngestReport, *, forced: bool) -> None:
-    """Which files replaced the rows of their earlier reads, and what is stale now."""
+def _print_replaced(report: IngestReport, *, forced: bool, rebuilt: bool = False) -> None:
+    """Which files replaced the rows of their earlier reads, and what is stale now
+    (``rebuilt``: the command rebuilt them, as ``personae run`` does)."""
     why = "--replace" if forced else "read with another mapping or settings than before"
     shown = False
     for f in report.files:
@@ -475,7 +481,7 @@ def _print_replaced(report: IngestReport, *, forced: bool) -> None:
                        "of this file were read with another mapping or settings and are kept; "
                        "`personae ingest --replace` replaces them with this read.")
             )  # fmt: skip
-    if shown:
+    if shown and not rebuilt:
         console.print(
             "Profiles, segments and personas built before are stale: run `personae run` to "
             "rebuild them."
@@ -1391,6 +1397,8 @@ def run_all(workspace: Path = WorkspaceOpt) -> None:
         out = ws.run(progress=lambda msg: status.update(msg))
     if "ingest" in out:
         _print_reading(out["ingest"])
+        _print_emptied(out["ingest"])
+        _print_replaced(out["ingest"], forced=False, rebuilt=True)
     if "segment" in out:
         print_segments(out["segment"])
     if "personas" in out:

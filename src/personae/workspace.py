@@ -655,7 +655,20 @@ class Workspace:
             if any(p.data_version != current for p in personas):
                 personas = []  # the segments changed since: the documents are stale
         if not personas:
-            personas = self.personas(progress=progress).personas
+            from personae.runs import StepCannotRun
+
+            with self.connect(read_only=True) as con:
+                segmented = engine.DuckDBEngine(con).has_table("segments")
+            if not segmented:  # the segment and personas steps said why, once each
+                raise StepCannotRun(
+                    "no personas to report, because there are no segments yet. Fix: see why "
+                    "the segment step did not run (`personae status`), or run `personae "
+                    "segment`, then `personae report`."
+                )
+            try:
+                personas = self.personas(progress=progress).personas
+            except StepCannotRun as exc:
+                raise StepCannotRun(f"no personas to report: {exc}") from None
         if progress:
             progress("Drawing the customer profile report")
         with self.connect() as con, record_run(con, "report", self._config_hash()) as run:

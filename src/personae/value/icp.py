@@ -156,7 +156,11 @@ def icp_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, str, dict[s
     """The entities the ICP is learned on, their CLV and their banded attributes."""
     eng = DuckDBEngine(con)
     if not eng.has_table("value_scores"):
-        raise IcpError("no value scores yet. Fix: run `personae value` first.")
+        raise IcpError(
+            "no value scores: the ideal customer profile is learned from customer value, "
+            "which needs orders. Fix: add an orders source (`personae add FILE -w WORKSPACE "
+            "--kind orders`), or run `personae value` if you have one."
+        )
     basis = value_basis(con)
     if basis is not None and not basis.monetary:
         raise IcpError(
