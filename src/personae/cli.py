@@ -315,11 +315,11 @@ def sources_check(workspace: Path = WorkspaceOpt) -> None:
 
 @sources_app.command("remove")
 def sources_remove(
-    name: str = typer.Argument(..., help="The source's name, as in [sources.NAME]."),
+    name: str = typer.Argument(..., help="The source's name, as in \\[sources.NAME]."),
     workspace: Path = WorkspaceOpt,
 ) -> None:
-    """Remove a source: its [sources.NAME] block from personae.toml and its rows, quarantine
-    entries and ledger entries from the workspace."""
+    """Remove a source: its \\[sources.NAME] block from personae.toml and its rows,
+    quarantine entries and ledger entries from the workspace."""
     ws = _open(workspace)
     with _user_errors():
         done = ws.remove_source(name)
