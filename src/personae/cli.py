@@ -409,7 +409,7 @@ def ingest(
     strict: bool = typer.Option(
         None,
         "--strict/--no-strict",
-        help="Exit 1 when any row is rejected (default from [ingest] strict).",
+        help="Exit 1 when any row is rejected (default from \\[ingest] strict).",
     ),
     replace: bool = typer.Option(
         False,
@@ -719,7 +719,7 @@ def _print_profiles(ws: Workspace, *, examples: int = 3, where: str = "", params
 def build(
     workspace: Path = WorkspaceOpt,
     engine: str = typer.Option(
-        None, "--engine", help="duckdb or spark (default: [engine] backend in personae.toml)."
+        None, "--engine", help="duckdb or spark (default: \\[engine] backend in personae.toml)."
     ),
     examples: int = typer.Option(3, help="Example profiles to print."),
 ) -> None:
