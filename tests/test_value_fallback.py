@@ -352,7 +352,8 @@ def test_orders_without_amounts_give_purchase_counts_and_no_money(studio_run) ->
     md = (reports / "personas.md").read_text(encoding="utf-8")
     html = (reports / "personas.html").read_text(encoding="utf-8")
     doc = (reports / "personas.json").read_text(encoding="utf-8")
-    for text in (md, html, doc):
+    segments_md = (reports / "segments.md").read_text(encoding="utf-8")
+    for text in (md, html, doc, segments_md, output):
         assert not MONEY.findall(text), MONEY.findall(text)[:5]
     assert "purchase counts only — no order amounts in the data" in _flat(md).lower()
     personas = json.loads(doc)

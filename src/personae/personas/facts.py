@@ -31,6 +31,7 @@ import pandas as pd
 
 from personae.engine import DuckDBEngine
 from personae.governance.kanon import DEFAULT_MIN_GROUP_SIZE, small, small_cell
+from personae.value.estimate import MONEY_ATTRIBUTES
 
 # Person attributes read from the unified profile (and value scores); missing columns are
 # skipped, so a workspace without surveys or without orders still gets a persona.
@@ -48,7 +49,7 @@ PERSON_NUMBERS = (
     "mean_rating",
 )  # fmt: skip
 # Money figures: left out when the orders carry no amounts (their zeros are not spend).
-MONEY_NUMBERS = ("revenue", "avg_order_value", "clv")
+MONEY_NUMBERS = MONEY_ATTRIBUTES
 # From value_scores rather than profiles (profiles has its own orders/recency).
 VALUE_COLUMNS = ("acquisition_channel", "churn_band", "clv", "churn_risk")
 ACCOUNT_CATEGORIES = ("industry", "employee_band", "revenue_band", "plan", "country", "churn_band")

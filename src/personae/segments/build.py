@@ -35,6 +35,7 @@ from personae.segments.features import (
 from personae.segments.models import SegmentData, fit_algorithm
 from personae.segments.outliers import fit_outliers
 from personae.segments.selection import Choice, choose
+from personae.value.estimate import MONEY_ATTRIBUTES, value_basis
 
 EMBEDDING_DIMS = 16
 
@@ -228,13 +229,17 @@ class Segmenter:
             for c in dict.fromkeys([*fs.categorical, *fs.describe])
             if c not in numeric_desc and c not in fm.dropped_
         ]
+        basis = value_basis(con)
+        money = basis is None or basis.monetary
+        if not money:  # orders without amounts: their zeros are not spend
+            numeric_desc = [c for c in numeric_desc if c not in MONEY_ATTRIBUTES]
         descriptions = describe_segments(
             frame,
             labels,
             numeric=numeric_desc,
             categorical=categorical_desc,
-            value_column="clv" if "clv" in frame else None,
-            revenue_column="revenue" if "revenue" in frame else None,
+            value_column="clv" if "clv" in frame and money else None,
+            revenue_column="revenue" if "revenue" in frame and money else None,
             primary_min=s.primary_min,
             primary_max=s.primary_max,
             negative_ratio=s.negative_ratio,

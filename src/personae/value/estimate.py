@@ -21,6 +21,9 @@ import numpy as np
 from personae.value.clv import BetaGeo, GammaGamma, ModelInputError
 
 NO_AMOUNTS = "Purchase counts only — no order amounts in the data."
+# profile and value columns that are money: left out of descriptions and personas when the
+# orders carry no amounts (the profiles' zeros are not spend)
+MONEY_ATTRIBUTES = ("revenue", "avg_order_value", "clv")
 COUNTS_ONLY_CELL = "purchase counts only — no order amounts in the data"
 FALLBACK = (
     "Lifetime value estimated from past purchase rates — the statistical model did not fit "
