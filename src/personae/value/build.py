@@ -313,7 +313,8 @@ class ValueBuilder:
                 try:
                     bg = BetaGeo(penalizer=penalizer).fit(f[idx], r[idx], t[idx])
                     gg = GammaGamma(penalizer=penalizer).fit(f[rep], mon[rep]) if money else None
-                    check_fit(bg, gg, f, r, t, mon, horizon_days)
+                    # on the fit sample: a large workspace is not predicted five times
+                    check_fit(bg, gg, f[idx], r[idx], t[idx], mon[idx], horizon_days)
                 except ModelInputError as exc:
                     failures.append(f"penalizer {penalizer:g}: {exc}")
                     continue
