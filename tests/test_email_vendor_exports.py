@@ -30,7 +30,7 @@ runner = CliRunner()
 PLANTED = {
     "mailchimp/planted_bad_rows/subscribed_members_export_7d4e1a09c3.csv": {
         3: ("missing_required", "EUID"),
-        5: ("bad_timestamp", "CONFIRM_TIME"),  # optional: the contact is kept without it
+        5: ("bad_timestamp", "CONFIRM_TIME"),
     },
     "mailchimp/planted_bad_rows/email_activity.csv": {
         4: ("missing_required", "email_address"),
@@ -38,7 +38,7 @@ PLANTED = {
     },
     "klaviyo/planted_bad_rows/profiles_export.csv": {
         2: ("missing_required", "Klaviyo ID"),
-        4: ("bad_timestamp", "Profile Created On"),  # optional: kept without it
+        4: ("bad_timestamp", "Profile Created On"),
     },
     "klaviyo/planted_bad_rows/events.jsonl": {
         3: ("missing_required", None),  # no datetime: the computed timestamp is empty
@@ -67,13 +67,9 @@ def test_only_the_planted_bad_rows_are_quarantined(fixture: str, tmp_path: Path)
         assert got[row]["reason"] == reason, got[row]
         if column is not None:
             assert got[row]["column_name"] == column, got[row]
-    # a bad value in an optional field empties it and keeps the record (level 'field')
-    kept = {r for r, q in got.items() if q["level"] == "field"}
-    assert kept == {r for r, q in got.items() if q["reason"] == "bad_timestamp" and
-                    q["column_name"] in ("CONFIRM_TIME", "Profile Created On")}  # fmt: skip
     assert f.conserved
     assert f.rows_in == len(_rows(path))
-    assert f.ingested == f.rows_in - len(planted) + len(kept)
+    assert f.ingested == f.rows_in - len(planted)
 
 
 def test_mailchimp_audience_zip_is_read_as_its_three_files(tmp_path: Path):

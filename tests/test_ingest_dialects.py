@@ -50,15 +50,10 @@ def _conserved(ws: Workspace, report, path: Path) -> None:
     """Rows in = ingested + quarantined (+ duplicates), in the report and in the tables."""
     (f,) = [f for f in report.files if Path(f.path) == path.resolve()]
     assert f.rows_in == f.ingested + f.rejected + f.duplicates + f.erased
-    levels = dict(
-        _rows(
-            ws,
-            "SELECT level, count(*) FROM quarantine "
-            f"WHERE source_file = '{path.resolve()}' GROUP BY 1",
-        )
-    )
-    assert levels.get("row", 0) == f.rejected  # rejected records
-    assert levels.get("field", 0) == sum(f.emptied.values())  # values emptied in kept ones
+    quarantined = _rows(
+        ws, f"SELECT count(*) FROM quarantine WHERE source_file = '{path.resolve()}'"
+    )[0][0]
+    assert quarantined == f.rejected
     table = KINDS[f.kind].table
     stored = _rows(ws, f"SELECT count(*) FROM {table} WHERE _source_file = '{path.resolve()}'")
     assert stored[0][0] == f.ingested
@@ -231,8 +226,6 @@ MIXED = {
 
 @pytest.mark.parametrize("kind", list(MIXED))
 def test_column_mixing_day_and_month_first_is_quarantined_not_half_read(ws, tmp_path, kind):
-    """The column is optional, so the records are kept and none of its day/month values is
-    read: each is quarantined as a field-level problem and stored empty."""
     header, lines, column, mapping, proof = MIXED[kind]
     path = tmp_path / f"{kind}.csv"
     path.write_text("\n".join([header, *lines]) + "\n")
@@ -240,22 +233,15 @@ def test_column_mixing_day_and_month_first_is_quarantined_not_half_read(ws, tmp_
     d = _decision(report, column)
     assert d.decision == "mixed" and d.severity == "error"
     table = KINDS[kind].table
-    field = next(f for f, c in mapping.items() if c == column)
-    kept = _rows(ws, f"SELECT _source_row, {field} FROM {table} ORDER BY 1")
+    kept = _rows(ws, f"SELECT _source_row FROM {table} ORDER BY 1")
     held = _rows(
-        ws,
-        "SELECT source_row, reason, column_name, detail, level FROM quarantine ORDER BY source_row",
+        ws, "SELECT source_row, reason, column_name, detail FROM quarantine ORDER BY source_row"
     )
     day_month = [i for i, x in enumerate(lines, start=1) if "/" in x]
     assert [r[0] for r in held] == day_month  # every day/month value, the deciding ones too
-    assert [k[0] for k in kept] == list(range(1, len(lines) + 1))
-    sep = ";" if ";" in header else ","
-    at = header.split(sep).index(column)
-    readable = [i for i, x in enumerate(lines, 1) if i not in day_month and x.split(sep)[at]]
-    assert [k[0] for k in kept if k[1] is not None] == readable
-    assert all(k[1] is None for k in kept if k[0] in day_month)
-    for _, reason, col, detail, level in held:
-        assert (reason, col, level) == ("mixed_date_order", column, "field")
+    assert [k[0] for k in kept] == [i for i in range(1, len(lines) + 1) if i not in day_month]
+    for _, reason, col, detail in held:
+        assert (reason, col) == ("mixed_date_order", column)
         assert f"column {column!r} mixes day-first and month-first dates: {proof}" in detail
     assert d.evidence.startswith(proof)
     _conserved(ws, report, path)
@@ -765,11 +751,8 @@ def test_excel_serial_dates_in_a_csv_column(ws, tmp_path):
         ("1", dt.datetime(2023, 12, 31)),
         ("2", dt.datetime(2024, 1, 1, 18, 0)),
         ("3", dt.datetime(2024, 2, 29)),
-        ("4", None),  # the review is kept, its unreadable date emptied
     ]
-    assert _rows(ws, "SELECT source_row, reason, level FROM quarantine") == [
-        (4, "bad_timestamp", "field")
-    ]
+    assert _rows(ws, "SELECT source_row, reason FROM quarantine") == [(4, "bad_timestamp")]
     assert _decision(report, "Posted", "excel_serial").decision == "Excel serial dates"
     _conserved(ws, report, path)
 

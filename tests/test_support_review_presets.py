@@ -34,18 +34,13 @@ EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 runner = CliRunner()
 
 
-def _only_planted_rows_rejected(
-    ws: Workspace, good: int, planted: list[tuple], kept: tuple[int, ...] = ()
-) -> None:
+def _only_planted_rows_rejected(ws: Workspace, good: int, planted: list[tuple]) -> None:
     """Ingest: the ``good`` fixture rows kept, exactly the planted rows (appended after them,
-    as ``(row, column)`` or ``(row, reason, column)``) in quarantine, every row counted.
-    ``kept``: planted rows whose bad value is in an optional field, so the record is kept
-    with that field empty (quarantine level 'field')."""
+    as ``(row, column)`` or ``(row, reason, column)``) in quarantine, every row counted."""
     (f,) = ws.ingest().files
     assert f.conserved and f.rows_in == good + len(planted)
-    assert f.ingested == good + len(kept) and f.rejected == len(planted) - len(kept)
+    assert f.ingested == good and f.rejected == len(planted)
     q = ws.quarantine().to_pylist()
-    assert sorted(r["source_row"] for r in q if r["level"] == "field") == sorted(kept)
     keys = ("source_row", "reason", "column_name") if len(planted[0]) == 3 else (
         "source_row", "column_name")  # fmt: skip
     assert sorted(tuple(r[k] for k in keys) for r in q) == sorted(planted)
@@ -251,10 +246,7 @@ def test_intercom_planted_bad_rows_land_in_quarantine(tmp_path: Path):
     ]
     ws = _workspace(tmp_path, {src.name: text + "\n" + "\n".join(bad) + "\n"})
     _only_planted_rows_rejected(
-        ws,
-        n,
-        [(n + 1, "Last teammate rating"), (n + 2, "Conversation started at (UTC)")],
-        kept=(n + 1,),  # the rating is optional: the conversation is kept without it
+        ws, n, [(n + 1, "Last teammate rating"), (n + 2, "Conversation started at (UTC)")]
     )
 
 

@@ -192,19 +192,6 @@ def _print_report(report: IngestReport, top: int = 5) -> None:
             "Rejected rows are kept in the [bold]quarantine[/] table: "
             "`personae quarantine` lists them with file, row, column and reason."
         )
-    _print_emptied(report, top)
-
-
-def _print_emptied(report: IngestReport, top: int = 5) -> None:
-    """How many unreadable optional values were emptied in records that were kept."""
-    if report.emptied:
-        kept = sum(report.emptied.values())
-        reasons = ", ".join(f"{r} {n:,}" for r, n in report.emptied.most_common(top))
-        console.print(
-            f"Kept with a field left empty: {kept:,} values that could not be read in "
-            f"optional fields ({reasons}); each is in the quarantine table as level 'field' "
-            "(`personae quarantine --level field`)."
-        )
 
 
 def _print_reading(report: IngestReport) -> None:
@@ -506,53 +493,34 @@ def quarantine(
     workspace: Path = WorkspaceOpt,
     reason: str = typer.Option(None, help="Only this reason (e.g. bad_timestamp)."),
     kind: str = typer.Option(None, help="Only this source kind (e.g. orders)."),
-    level: str = typer.Option(
-        None,
-        help="Only 'row' (rejected records) or 'field' (records kept with one optional "
-        "field emptied).",
-    ),
     limit: int = typer.Option(20, help="How many rows to show (0 = all)."),
     export: Path = typer.Option(
         None, help="Write the selected rows to a CSV file (all of them, not just --limit)."
     ),
 ) -> None:
-    """List rejected rows (and values emptied in kept records): file, record number,
-    column, reason, detail and the raw record."""
+    """List rejected rows: file, record number, column, reason, detail and the raw record."""
     ws = _open(workspace)
-    if level not in (None, "row", "field"):
-        _error(f"--level {level!r}: use row (rejected records) or field (emptied values)")
-        raise typer.Exit(2)
-    summary = ws.sql(
-        "SELECT level, reason, count(*) AS n FROM quarantine GROUP BY 1, 2 ORDER BY 3 DESC"
-    ).to_pylist()
-    if not summary:
+    summary = ws.sql("SELECT reason, count(*) AS n FROM quarantine GROUP BY 1 ORDER BY 2 DESC")
+    if summary.num_rows == 0:
         console.print("Quarantine is empty: every row was ingested.")
         return
-    for lvl, title in (
-        ("row", "Rejected rows by reason"),
-        ("field", "Values emptied in kept records"),
-    ):
-        counts = [f"{r['reason']} {r['n']:,}" for r in summary if (r["level"] or "row") == lvl]
-        if counts:
-            console.print(f"{title}: " + ", ".join(counts))
+    counts = zip(summary["reason"].to_pylist(), summary["n"].to_pylist(), strict=True)
+    console.print("Rejected rows by reason: " + ", ".join(f"{r} {n:,}" for r, n in counts))
     if export is not None:
-        n = ws.export_quarantine(export, reason=reason, kind=kind, level=level)
+        n = ws.export_quarantine(export, reason=reason, kind=kind)
         console.print(f"Wrote {n:,} rows to {export}")
         return
-    rows = ws.quarantine(reason=reason, kind=kind, level=level, limit=limit or None).to_pylist()
+    rows = ws.quarantine(reason=reason, kind=kind, limit=limit or None).to_pylist()
     for r in rows:
         where = f"{Path(r['source_file']).name}:{r['source_row']}"
         column = f" [bold]{escape(r['column_name'])}[/]:" if r["column_name"] else ""
-        kept = " [yellow](record kept, field emptied)[/]" if r["level"] == "field" else ""
         console.print(
-            f"[cyan]{escape(where)}[/] [red]{r['reason']}[/]{column} "
-            f"{escape(r['detail'] or '')}{kept}",
+            f"[cyan]{escape(where)}[/] [red]{r['reason']}[/]{column} {escape(r['detail'] or '')}",
             highlight=False,
         )
         console.print(f"    [dim]{escape((r['raw'] or '')[:300])}[/]", highlight=False)
     shown = len(rows)
-    where, params = ws._quarantine_filter(reason, kind, level)
-    total = ws.sql(f"SELECT count(*) AS n FROM quarantine {where}", params)["n"][0].as_py()
+    total = ws.sql("SELECT count(*) AS n FROM quarantine")["n"][0].as_py()
     if shown < total:
         console.print(
             f"({shown:,} of {total:,} shown; --limit 0 for all, --export FILE.csv to save them)"
@@ -1397,7 +1365,6 @@ def run_all(workspace: Path = WorkspaceOpt) -> None:
         out = ws.run(progress=lambda msg: status.update(msg))
     if "ingest" in out:
         _print_reading(out["ingest"])
-        _print_emptied(out["ingest"])
         _print_replaced(out["ingest"], forced=False, rebuilt=True)
     if "segment" in out:
         print_segments(out["segment"])

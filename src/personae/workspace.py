@@ -808,47 +808,34 @@ class Workspace:
             }
 
     def quarantine(
-        self,
-        *,
-        reason: str | None = None,
-        kind: str | None = None,
-        level: str | None = None,
-        limit: int | None = None,
+        self, *, reason: str | None = None, kind: str | None = None, limit: int | None = None
     ) -> pa.Table:
-        """Rejected rows and values emptied in kept records (``level`` 'row' / 'field'), in
-        file and record order (optionally one reason, kind or level only)."""
-        where, params = self._quarantine_filter(reason, kind, level)
+        """Rejected rows, in file and record order (optionally one reason or kind only)."""
+        where, params = self._quarantine_filter(reason, kind)
         lim = f"LIMIT {int(limit)}" if limit else ""
         return self.sql(
-            "SELECT kind, source_file, source_row, reason, column_name, detail, raw, level "
+            "SELECT kind, source_file, source_row, reason, column_name, detail, raw "
             f"FROM quarantine {where} ORDER BY kind, source_file, source_row {lim}",
             params,
         )
 
     def export_quarantine(
-        self,
-        path: str | Path,
-        *,
-        reason: str | None = None,
-        kind: str | None = None,
-        level: str | None = None,
+        self, path: str | Path, *, reason: str | None = None, kind: str | None = None
     ) -> int:
         """Write rejected rows to a CSV file (to fix and re-ingest); returns the row count."""
-        where, params = self._quarantine_filter(reason, kind, level)
+        where, params = self._quarantine_filter(reason, kind)
         out = Path(path).expanduser().resolve()
         with self.connect() as con:
             con.execute(
-                "COPY (SELECT kind, source_file, source_row, reason, column_name, detail, raw, "
-                f"level FROM quarantine {where} ORDER BY kind, source_file, source_row) "
+                "COPY (SELECT kind, source_file, source_row, reason, column_name, detail, raw "
+                f"FROM quarantine {where} ORDER BY kind, source_file, source_row) "
                 f"TO {engine.quote_literal(str(out))} (FORMAT csv, HEADER true)",
                 params,
             )
             return con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchall()[0][0]
 
     @staticmethod
-    def _quarantine_filter(
-        reason: str | None, kind: str | None, level: str | None = None
-    ) -> tuple[str, list[str]]:
+    def _quarantine_filter(reason: str | None, kind: str | None) -> tuple[str, list[str]]:
         clauses, params = [], []
         if reason:
             clauses.append("reason = ?")
@@ -856,9 +843,6 @@ class Workspace:
         if kind:
             clauses.append("kind = ?")
             params.append(kind)
-        if level:
-            clauses.append("coalesce(level, 'row') = ?")
-            params.append(level)
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     @property

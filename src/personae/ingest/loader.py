@@ -56,7 +56,7 @@ from personae.ingest.nested import compute_stage, computed_columns, preset_layou
 from personae.ingest.parsers import install_phone
 from personae.ingest.readers import detect_format, json_error, read_batches, read_json_lines
 from personae.ingest.schema import ROW_KEYED, SourceKind
-from personae.ingest.tables import FIELD_LEVEL, QUARANTINE_COLUMNS, ROW_LEVEL, raw_columns
+from personae.ingest.tables import raw_columns
 from personae.ingest.wide import WideLayout, load_wide
 from personae.locale.phones import calling_code_for
 
@@ -66,10 +66,8 @@ if TYPE_CHECKING:
 from personae.ingest.validate import (
     ParseOptions,
     build_checks_sql,
-    build_field_problems_sql,
     build_rejected_sql,
     build_rows_sql,
-    field_problem_fields,
     reason_sql,
 )
 
@@ -88,9 +86,6 @@ class FileReport:
     rejected: int = 0
     duplicates: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
-    # field-level problems by reason: records kept with one optional field emptied (each
-    # one a quarantine row of level 'field'); not part of row conservation
-    emptied: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     bytes: int = 0
     source: str | None = None
@@ -157,14 +152,6 @@ class IngestReport:
         total: Counter[str] = Counter()
         for f in self.files:
             total.update(f.reasons)
-        return total
-
-    @property
-    def emptied(self) -> Counter[str]:
-        """Field-level problems by reason (records kept, one field emptied)."""
-        total: Counter[str] = Counter()
-        for f in self.files:
-            total.update(f.emptied)
         return total
 
 
@@ -382,8 +369,15 @@ def load_staged(
     reason = reason_sql(kind, mapping, options)
     tally_checks(con, reason, report)
     if report.rejected:
-        rejected = build_rejected_sql(kind, "_checks", stage, columns, mapping, options)
-        _quarantine(con, rejected, ROW_LEVEL, run_id, kind, report, now)
+        con.execute(f"""
+            INSERT INTO quarantine
+            SELECT {lit(run_id)}, {lit(kind.name)}, {lit(report.path)}, _source_row, _reason,
+                   _reason_column, _reason_detail, _raw_text, md5(_raw_text), {_timestamp(now)}
+            FROM ({build_rejected_sql(kind, "_checks", stage, columns, mapping, options)}) v
+            WHERE NOT EXISTS (SELECT 1 FROM quarantine qq
+                              WHERE qq.source_file = {lit(report.path)}
+                                AND qq.source_row = v._source_row
+                                AND qq.raw_hash = md5(v._raw_text))""")
     good = report.rows_in - report.rejected - report.erased
     if not good:
         con.execute("DROP TABLE _erased")
@@ -411,7 +405,6 @@ def load_staged(
         WHERE {reason} IS NULL
           AND EXISTS (SELECT 1 FROM {kind.table} r WHERE r.{key} = c._key)""")
     con.execute("DROP TABLE _erased")
-    emptied = _field_problems(con, kind, stage, columns, mapping, options, run_id, report, now)
     names = [n for n, _ in raw_columns(kind)]
     fixed = {
         "_source_file": lit(report.path),
@@ -429,7 +422,7 @@ def load_staged(
         return pseudonyms.column_sql(kind, present, name, expr)
 
     values = ", ".join(stored(n) for n in names)
-    rows = build_rows_sql(kind, stage, columns, types, mapping, options, "_skip", emptied=emptied)
+    rows = build_rows_sql(kind, stage, columns, types, mapping, options, "_skip")
     if pseudonyms is not None:  # readable values go to the vault, tokens to the table
         vault = pseudonyms.vault_sql(kind, present, rows)
         if vault:
@@ -438,65 +431,9 @@ def load_staged(
         INSERT INTO {kind.table} ({", ".join(q(n) for n in names)})
         SELECT {values} FROM ({rows}) v""").fetchall()
     con.execute("DROP TABLE _skip")
-    con.execute("DROP TABLE IF EXISTS _field_problems")
     n_inserted = inserted[0][0] if inserted else 0
     report.ingested += n_inserted
     report.duplicates += good - n_inserted
-
-
-def _quarantine(
-    con: duckdb.DuckDBPyConnection,
-    rows_sql: str,
-    level: str,
-    run_id: str,
-    kind: SourceKind,
-    report: FileReport,
-    now: datetime,
-) -> None:
-    """Append problems (rejected records, or emptied fields) to ``quarantine``, except
-    those an earlier run of the same file already recorded."""
-    field_match = (
-        " AND qq.column_name IS NOT DISTINCT FROM v._reason_column" if level == FIELD_LEVEL else ""
-    )
-    con.execute(f"""
-        INSERT INTO quarantine ({QUARANTINE_COLUMNS})
-        SELECT {lit(run_id)}, {lit(kind.name)}, {lit(report.path)}, _source_row, _reason,
-               _reason_column, _reason_detail, _raw_text, md5(_raw_text), {_timestamp(now)},
-               {lit(level)}
-        FROM ({rows_sql}) v
-        WHERE NOT EXISTS (SELECT 1 FROM quarantine qq
-                          WHERE qq.source_file = {lit(report.path)}
-                            AND qq.source_row = v._source_row
-                            AND qq.raw_hash = md5(v._raw_text){field_match})""")
-
-
-def _field_problems(
-    con: duckdb.DuckDBPyConnection,
-    kind: SourceKind,
-    stage: str,
-    columns: list[str],
-    mapping: dict[str, str],
-    options: ParseOptions,
-    run_id: str,
-    report: FileReport,
-    now: datetime,
-) -> list[str]:
-    """Record the field-level problems of the records about to be loaded (a bad value in
-    an optional field: quarantined as ``level = 'field'``, counted in ``report.emptied``)
-    in ``_field_problems``; returns the fields to store empty."""
-    if not field_problem_fields(kind, mapping, options):
-        return []
-    sql = build_field_problems_sql(kind, "_checks", stage, columns, mapping, options, "_skip")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _field_problems AS {sql}")
-    found = con.execute(
-        "SELECT _field, _reason, count(*) FROM _field_problems GROUP BY 1, 2"
-    ).fetchall()
-    if not found:
-        return []
-    for _, code, n in found:
-        report.emptied[code] += n
-    _quarantine(con, "SELECT * FROM _field_problems", FIELD_LEVEL, run_id, kind, report, now)
-    return sorted({f for f, _, _ in found})
 
 
 def _filled_decision(

@@ -46,8 +46,7 @@ class Field:
     ``minimum``/``maximum`` reject values outside a plausible range (a negative quantity
     is a data error, not a return). ``choices`` makes a field a strict enumeration;
     ``synonyms`` maps accepted spellings to the canonical value without rejecting
-    anything else. A bad value of an optional field empties that field and keeps the
-    record (the problem is quarantined as field-level), unless the field is ``strict``.
+    anything else.
     """
 
     name: str
@@ -64,9 +63,6 @@ class Field:
     money: bool = False
     # a 1-5 rating: stars, fractions and words are read too (ingest/ratings.toml)
     rating: bool = False
-    # a bad value rejects the whole row even though the field is optional: read as empty,
-    # it would change a figure (an order line without its quantity counts as one item)
-    strict: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -327,7 +323,6 @@ ORDERS = SourceKind(
             "line_number",
             FieldType.INTEGER,
             minimum=0,
-            strict=True,
             aliases=("line", "line no", "line item", "item number"),
         ),
         Field(
@@ -351,16 +346,11 @@ ORDERS = SourceKind(
         Field("product_name", aliases=("product name", "product", "item name", "description")),
         Field("category", aliases=("product category", "department")),
         Field(
-            "quantity",
-            FieldType.INTEGER,
-            minimum=1,
-            strict=True,
-            aliases=("qty", "units", "quantity ordered"),
+            "quantity", FieldType.INTEGER, minimum=1, aliases=("qty", "units", "quantity ordered")
         ),
         Field(
             "unit_price",
             FieldType.DECIMAL,
-            strict=True,
             money=True,
             minimum=0,
             aliases=("unit price", "price", "item price"),
@@ -368,7 +358,6 @@ ORDERS = SourceKind(
         Field(
             "discount",
             FieldType.DECIMAL,
-            strict=True,
             minimum=0,
             money=True,
             aliases=("discount amount", "discounts"),
@@ -376,7 +365,6 @@ ORDERS = SourceKind(
         Field(
             "order_total",
             FieldType.DECIMAL,
-            strict=True,
             money=True,
             minimum=0,
             aliases=(
@@ -399,7 +387,6 @@ ORDERS = SourceKind(
         Field(
             "item_count",
             FieldType.INTEGER,
-            strict=True,
             minimum=0,
             aliases=("item count", "items", "items sold", "number of items", "total items"),
             description="How many items the whole order holds (else the sum of quantity).",

@@ -1,6 +1,5 @@
 """DDL for the ingestion tables: one ``raw_<kind>`` per source kind, ``quarantine``,
-``quarantine`` (rejected records, and the fields emptied in kept ones), ``ingest_files``
-(one row per file per run: the row-conservation ledger, with the file's
+``ingest_files`` (one row per file per run: the row-conservation ledger, with the file's
 content hash and how it was read, see :mod:`personae.ingest.ledger`) and
 ``ingest_decisions`` (how each file was read, and why)."""
 
@@ -9,18 +8,8 @@ from __future__ import annotations
 import duckdb
 
 from personae.engine import quote_ident as q
-from personae.engine import quote_literal as lit
 from personae.ingest.ledger import LEDGER_COLUMNS
 from personae.ingest.schema import KINDS, SourceKind
-
-# quarantine.level: "row" = the record was rejected; "field" = the record was kept with
-# that field emptied (a bad value in an optional field, ingest/validate.py field_level)
-ROW_LEVEL, FIELD_LEVEL = "row", "field"
-# the columns every insert into quarantine names (so the table can grow a column)
-QUARANTINE_COLUMNS = (
-    "run_id, kind, source_file, source_row, reason, column_name, detail, raw, raw_hash, "
-    "quarantined_at, level"
-)
 
 LINEAGE_COLUMNS = (
     ("_source_file", "VARCHAR"),
@@ -57,14 +46,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         for name, sql_type in raw_columns(kind):
             if name not in have[kind.table]:
                 con.execute(f"ALTER TABLE {kind.table} ADD COLUMN {q(name)} {sql_type}")
-    con.execute(f"""
+    con.execute("""
         CREATE TABLE IF NOT EXISTS quarantine (
             run_id VARCHAR, kind VARCHAR, source_file VARCHAR, source_row BIGINT,
             reason VARCHAR, column_name VARCHAR, detail VARCHAR, raw VARCHAR,
-            raw_hash VARCHAR, quarantined_at TIMESTAMP,
-            level VARCHAR DEFAULT {lit(ROW_LEVEL)})""")
-    if "quarantine" in have and "level" not in have["quarantine"]:  # made before field level
-        con.execute(f"ALTER TABLE quarantine ADD COLUMN level VARCHAR DEFAULT {lit(ROW_LEVEL)}")
+            raw_hash VARCHAR, quarantined_at TIMESTAMP)""")
     con.execute("""
         CREATE TABLE IF NOT EXISTS ingest_files (
             run_id VARCHAR, kind VARCHAR, source VARCHAR, source_file VARCHAR, format VARCHAR,

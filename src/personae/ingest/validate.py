@@ -301,19 +301,9 @@ def build_checks_sql(
     )
 
 
-def reason_sql(
-    kind: SourceKind,
-    mapping: dict[str, str],
-    opt: ParseOptions | None = None,
-    *,
-    whole_row: bool = False,
-) -> str:
-    """The reason code of a ``_checks`` row that rejects it (NULL for a row that is kept).
-
-    ``whole_row``: every check rejects, field-level ones too (a wide survey's respondent
-    row, whose own fields are copied onto each of its answers)."""
-    found = [c for c in _checks(kind, mapping, {}, opt) if whole_row or c[4] is None]
-    return _case([(cond, code) for cond, code, _, _, _ in found])
+def reason_sql(kind: SourceKind, mapping: dict[str, str], opt: ParseOptions | None = None) -> str:
+    """The reason code of a ``_checks`` row (NULL for a good row)."""
+    return _case([(cond, code) for cond, code, _, _ in _checks(kind, mapping, {}, opt)])
 
 
 def build_rows_sql(
@@ -325,29 +315,18 @@ def build_rows_sql(
     opt: ParseOptions,
     skip: str,
     checks: str = "_checks",
-    emptied: Iterable[str] = (),
-    problems: str = "_field_problems",
 ) -> str:
     """Pass 2: kept records (not in table ``skip``), typed, with derived columns.
 
     A record keyed by its row hash takes the hash the checks pass already computed (a join
-    on the record number is cheaper than hashing every cell again). The ``emptied`` fields
-    are stored empty in the records table ``problems`` lists for them (field-level
-    problems, :func:`build_field_problems_sql`).
+    on the record number is cheaper than hashing every cell again).
     """
     index = {c: i for i, c in enumerate(columns)}
-    emptied = set(emptied)
     typed = []
     for f in kind.fields:
         if f.name in mapping:
             i = index[mapping[f.name]]
-            expr = _kept_expr(f, f"__s{i}", types[i], opt)
-            if f.name in emptied:
-                expr = (
-                    f"(CASE WHEN _source_row IN (SELECT _source_row FROM {problems} "
-                    f"WHERE _field = {lit(f.name)}) THEN NULL ELSE {expr} END)"
-                )
-            typed.append(f"{expr} AS {q(f.name)}")
+            typed.append(f"{_kept_expr(f, f'__s{i}', types[i], opt)} AS {q(f.name)}")
         else:
             typed.append(f"CAST(NULL AS {f.sql_type}) AS {q(f.name)}")
     unmapped = [c for c in columns if c not in set(mapping.values())]
@@ -388,91 +367,27 @@ def build_rejected_sql(
     columns: list[str],
     mapping: dict[str, str],
     opt: ParseOptions | None = None,
-    *,
-    whole_row: bool = False,
 ) -> str:
     """Rejected records: reason, column, detail and the raw record (cells from the stage)."""
-    src_of, raw_json, cells = _stage_cells(columns, mapping)
-    found = [c for c in _checks(kind, mapping, src_of, opt) if whole_row or c[4] is None]
-    reason = _case([(cond, code) for cond, code, _, _, _ in found])
-    reason_col = _case([(cond, col) for cond, _, col, _, _ in found])
-    detail = _case([(cond, det) for cond, _, _, det, _ in found])
-    return f"""
-SELECT t._source_row, {reason} AS _reason, {reason_col} AS _reason_column,
-       {detail} AS _reason_detail, coalesce(s.__raw, {raw_json}) AS _raw_text
-FROM (SELECT * FROM {checks}
-      WHERE {reason_sql(kind, mapping, opt, whole_row=whole_row)} IS NOT NULL) t
-JOIN (SELECT _source_row AS __row{cells} FROM {stage}) s ON s.__row = t._source_row"""
-
-
-def _stage_cells(
-    columns: list[str], mapping: dict[str, str], prefix: str = "s."
-) -> tuple[dict[str, str], str, str]:
-    """For queries that join the stage back (as ``s``): each field's source cell, the raw
-    record as JSON text, and the stage's select list."""
     index = {c: i for i, c in enumerate(columns)}
-    src_of = {name: f"{prefix}__s{index[col]}" for name, col in mapping.items()}
+    src_of = {name: f"s.__s{index[col]}" for name, col in mapping.items()}
     if columns:
-        raw_json = json_object_sql((c, f"{prefix}__s{i}") for i, c in enumerate(columns))
+        raw_json = json_object_sql((c, f"s.__s{i}") for i, c in enumerate(columns))
     else:
         raw_json = "'{}'"
     cells = (
         "".join(f", _raw AS __raw, __s{i}" if i == 0 else f", __s{i}" for i in range(len(columns)))
         or ", _raw AS __raw"
     )
-    return src_of, raw_json, cells
-
-
-def field_problem_fields(
-    kind: SourceKind, mapping: dict[str, str], opt: ParseOptions | None = None
-) -> list[str]:
-    """The mapped fields whose bad values are field-level problems (see :func:`field_level`)."""
-    return list(dict.fromkeys(c[4] for c in _checks(kind, mapping, {}, opt) if c[4] is not None))
-
-
-def build_field_problems_sql(
-    kind: SourceKind,
-    checks: str,
-    stage: str,
-    columns: list[str],
-    mapping: dict[str, str],
-    opt: ParseOptions | None,
-    skip: str,
-) -> str:
-    """Field-level problems of the records that are kept (not in table ``skip``): one row
-    per record and field, with the reason, column, a readable detail and the raw record.
-    The loader empties each such field (:func:`build_rows_sql`'s ``emptied``)."""
-    src_of, raw_json, cells = _stage_cells(columns, mapping, prefix="")
-    by_field: dict[str, list[Check]] = {}
-    for c in _checks(kind, mapping, src_of, opt):
-        if c[4] is not None:
-            by_field.setdefault(c[4], []).append(c)
-    if not by_field:
-        return (
-            "SELECT CAST(NULL AS BIGINT) AS _source_row, CAST(NULL AS VARCHAR) AS _field, "
-            "CAST(NULL AS VARCHAR) AS _reason, CAST(NULL AS VARCHAR) AS _reason_column, "
-            "CAST(NULL AS VARCHAR) AS _reason_detail, CAST(NULL AS VARCHAR) AS _raw_text "
-            "WHERE false"
-        )
-    any_bad = " OR ".join(f"({c[0]})" for cs in by_field.values() for c in cs)
-    parts = []
-    for name, found in by_field.items():
-        reason = _case([(cond, code) for cond, code, _, _, _ in found])
-        column = _case([(cond, col) for cond, _, col, _, _ in found])
-        detail = _case([(cond, det) for cond, _, _, det, _ in found])
-        parts.append(
-            f"SELECT _source_row, {lit(name)} AS _field, {reason} AS _reason, "
-            f"{column} AS _reason_column, {detail} AS _reason_detail, "
-            f"coalesce(__raw, {raw_json}) AS _raw_text "
-            f"FROM _bad WHERE {reason} IS NOT NULL"
-        )
+    found = _checks(kind, mapping, src_of, opt)
+    reason = _case([(cond, code) for cond, code, _, _ in found])
+    reason_col = _case([(cond, col) for cond, _, col, _ in found])
+    detail = _case([(cond, det) for cond, _, _, det in found])
     return f"""
-WITH _bad AS (
-  SELECT * FROM (SELECT * FROM {checks}
-                 WHERE _source_row NOT IN (SELECT _source_row FROM {skip}) AND ({any_bad})) t
-  JOIN (SELECT _source_row AS __row{cells} FROM {stage}) s ON s.__row = t._source_row
-)
-{" UNION ALL ".join(parts)}"""
+SELECT t._source_row, {reason} AS _reason, {reason_col} AS _reason_column,
+       {detail} AS _reason_detail, coalesce(s.__raw, {raw_json}) AS _raw_text
+FROM (SELECT * FROM {checks} WHERE {reason_sql(kind, mapping, opt)} IS NOT NULL) t
+JOIN (SELECT _source_row AS __row{cells} FROM {stage}) s ON s.__row = t._source_row"""
 
 
 def json_object_sql(pairs: Iterable[tuple[str, str]]) -> str:
@@ -491,39 +406,24 @@ def _case(branches: list[tuple[str, str]]) -> str:
     return f"(CASE {whens} END)" if whens else "CAST(NULL AS VARCHAR)"
 
 
-Check = tuple[str, str, str, str, str | None]
-
-
-def field_level(kind: SourceKind, f: Field) -> bool:
-    """Whether a bad value of ``f`` empties that field and keeps the record.
-
-    One unreadable optional value (a birth date of " 19450493") must not cost the whole
-    contact, which could then never be matched; a required field, a ``strict`` one (an
-    order line's quantity or price: read as empty it would change the revenue), the
-    de-duplication key and the fields a row rule reads reject the row as before."""
-    return not (f.required or f.strict or f.name == kind.dedup_key or _in_rules(f, kind))
-
-
 def _checks(
     kind: SourceKind,
     mapping: dict[str, str],
     src_of: dict[str, str],
     opt: ParseOptions | None = None,
-) -> list[Check]:
-    """(condition, reason SQL, column SQL, detail SQL, field) in the order they are tried;
-    ``field`` is the field a field-level check empties (None: the check rejects the row).
+) -> list[tuple[str, str, str, str]]:
+    """(condition, reason SQL, column SQL, detail SQL) in the order they are tried.
 
     Conditions use ``_typed`` columns only; detail messages may quote the source cell
     (``src_of``), which only the rejected-rows query joins in.
     """
-    checks: list[Check] = [
+    checks: list[tuple[str, str, str, str]] = [
         # Damage the reader found (bad bytes, broken JSON, wrong field count) comes first.
-        ("_reject IS NOT NULL", "_reject", "CAST(NULL AS VARCHAR)", "_reject_detail", None),
+        ("_reject IS NOT NULL", "_reject", "CAST(NULL AS VARCHAR)", "_reject_detail"),
     ]
     for f in kind.fields:
         if f.name not in mapping:
             continue  # absent from the file: nothing to check (required ones stop earlier)
-        level = f.name if field_level(kind, f) else None
         column = mapping[f.name]
         col = lit(column)
         p, v = q("__p_" + f.name), q(f.name)
@@ -537,12 +437,11 @@ def _checks(
                         f"the required field {f.name!r} (column {column!r}) is empty; "
                         "fill it in or remove the row"
                     ),
-                    None,
                 )
             )
         mixed = opt.hint(f.name).mixed_dates if opt is not None else None
         if mixed:  # the column mixes day/month orders: none of its day/month dates is read
-            checks.append((q("__m_" + f.name), lit("mixed_date_order"), col, lit(mixed), level))
+            checks.append((q("__m_" + f.name), lit("mixed_date_order"), col, lit(mixed)))
         if f.type in _TYPE_REASON:
             code, what = _TYPE_REASON[f.type]
             src = src_of.get(f.name)
@@ -551,7 +450,7 @@ def _checks(
                 if src
                 else lit("")
             )
-            checks.append((f"{p} AND {v} IS NULL", lit(code), col, shown, level))
+            checks.append((f"{p} AND {v} IS NULL", lit(code), col, shown))
             if f.type in (FieldType.TIMESTAMP, FieldType.DATE, FieldType.MONTH):
                 checks.append(
                     (
@@ -560,7 +459,6 @@ def _checks(
                         col,
                         f"'the date ' || CAST({v} AS VARCHAR) || ' is implausible "
                         f"(outside {PLAUSIBLE[0][:4]}-{int(PLAUSIBLE[1][:4]) - 1})'",
-                        level,
                     )
                 )
         elif f.choices:
@@ -570,15 +468,14 @@ def _checks(
                     lit("bad_value"),
                     col,
                     lit(f"must be one of: {', '.join(f.choices)}"),
-                    level,
                 )
             )
         if f.minimum is not None:
             below = f"'value ' || CAST({v} AS VARCHAR) || ' is below the minimum {_num(f.minimum)}'"
             if f.minimum >= 0:
-                checks.append((f"{v} < 0", lit("negative_value"), col, below, level))
+                checks.append((f"{v} < 0", lit("negative_value"), col, below))
             if f.minimum != 0:
-                checks.append((f"{v} < {f.minimum}", lit("out_of_range"), col, below, level))
+                checks.append((f"{v} < {f.minimum}", lit("out_of_range"), col, below))
         if f.maximum is not None:
             checks.append(
                 (
@@ -587,18 +484,11 @@ def _checks(
                     col,
                     f"'value ' || CAST({v} AS VARCHAR) || ' is above the maximum "
                     f"{_num(f.maximum)}'",
-                    level,
                 )
             )
     for rule in kind.rules:
         checks.append(
-            (
-                f"({rule.invalid_sql})",
-                lit(rule.code),
-                "CAST(NULL AS VARCHAR)",
-                lit(rule.message),
-                None,
-            )
+            (f"({rule.invalid_sql})", lit(rule.code), "CAST(NULL AS VARCHAR)", lit(rule.message))
         )
     return checks
 

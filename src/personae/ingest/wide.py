@@ -45,7 +45,6 @@ from personae.ingest.dialect import Decision
 from personae.ingest.errors import IngestError
 from personae.ingest.mapping import resolve_columns
 from personae.ingest.schema import SourceKind
-from personae.ingest.tables import QUARANTINE_COLUMNS, ROW_LEVEL
 from personae.ingest.validate import (
     ParseOptions,
     build_checks_sql,
@@ -180,18 +179,15 @@ def load_wide(
         con.execute("DROP TABLE _erased")
         report.rows_in += erased
         report.erased += erased
-    # a respondent's own fields are copied onto each answer: any bad one rejects the row
-    reason = reason_sql(kind, resp_map, options, whole_row=True)
+    reason = reason_sql(kind, resp_map, options)
     tally_checks(con, reason, report)
     if report.rejected:
-        rejected = build_rejected_sql(
-            kind, "_checks", "_wide_resp", resp_cols, resp_map, options, whole_row=True
-        )
+        rejected = build_rejected_sql(kind, "_checks", "_wide_resp", resp_cols, resp_map, options)
         con.execute(f"""
-            INSERT INTO quarantine ({QUARANTINE_COLUMNS})
+            INSERT INTO quarantine
             SELECT {lit(run_id)}, {lit(kind.name)}, {lit(report.path)}, _source_row, _reason,
                    _reason_column, _reason_detail, _raw_text, md5(_raw_text),
-                   TIMESTAMP {lit(now.strftime("%Y-%m-%d %H:%M:%S.%f"))}, {lit(ROW_LEVEL)}
+                   TIMESTAMP {lit(now.strftime("%Y-%m-%d %H:%M:%S.%f"))}
             FROM ({rejected}) v
             WHERE NOT EXISTS (SELECT 1 FROM quarantine qq
                               WHERE qq.source_file = {lit(report.path)}

@@ -85,27 +85,27 @@ def render_ingest_report(
     out += _reading_sections(con)
 
     out.append("## Rejected rows")
-    reasons = _quarantine_examples(con, "row")
+    reasons = con.execute("""
+        SELECT kind, reason, count(*) AS n, arg_min(source_file, source_row),
+               min(source_row), arg_min(column_name, source_row), arg_min(detail, source_row)
+        FROM quarantine GROUP BY 1, 2 ORDER BY 1, n DESC""").fetchall()
     if reasons:
         out.append(
             "Every rejected row is kept in the `quarantine` table with its file, record "
             "number, column, reason and raw text (`personae quarantine`). One example "
             "per reason:"
         )
-        out.append(_md_table(_EXAMPLE_HEADER, reasons))
+        out.append(
+            _md_table(
+                ["kind", "reason", "rows", "example", "column", "detail"],
+                [
+                    [k, r, _n(n), f"{Path(f).name}:{row}", c or "", (d or "")[:120]]
+                    for k, r, n, f, row, c, d in reasons
+                ],
+            )
+        )
     else:
         out.append("None: every row was readable.")
-    emptied = _quarantine_examples(con, "field")
-    if emptied:
-        out.append("## Values emptied in kept records")
-        out.append(
-            "A value that could not be read in an optional field (a birth date, a consent, a "
-            "satisfaction score) does not cost the record: the record is kept, with that "
-            "field empty, so it still links to its customer. Each such value is in the "
-            "`quarantine` table with level `field` (`personae quarantine --level field`); "
-            "these records are counted as ingested above. One example per reason:"
-        )
-        out.append(_md_table(_EXAMPLE_HEADER, emptied))
 
     out.append("## Field coverage")
     out.append(
@@ -223,24 +223,6 @@ def _locale_rows(con: duckdb.DuckDBPyConnection) -> list[str]:
             ["file", "column", "topic", "decided", "evidence"],
             [[Path(f).name, c or "", t.replace("_", " "), d, e] for f, t, c, d, e, _ in rows],
         )
-    ]
-
-
-_EXAMPLE_HEADER = ["kind", "reason", "rows", "example", "column", "detail"]
-
-
-def _quarantine_examples(con: duckdb.DuckDBPyConnection, level: str) -> list[list[str]]:
-    """Per kind and reason at one quarantine level: the count and the first example."""
-    found = con.execute(
-        """
-        SELECT kind, reason, count(*) AS n, arg_min(source_file, source_row),
-               min(source_row), arg_min(column_name, source_row), arg_min(detail, source_row)
-        FROM quarantine WHERE coalesce(level, 'row') = ? GROUP BY 1, 2 ORDER BY 1, n DESC""",
-        [level],
-    ).fetchall()
-    return [
-        [k, r, _n(n), f"{Path(f).name}:{row}", c or "", (d or "")[:120]]
-        for k, r, n, f, row, c, d in found
     ]
 
 

@@ -41,7 +41,6 @@ from personae.ingest.errors import IngestError
 from personae.ingest.loader import FileReport, load_staged, stage_json_tables
 from personae.ingest.mapping import resolve_columns
 from personae.ingest.schema import EVENTS
-from personae.ingest.tables import QUARANTINE_COLUMNS
 from personae.ingest.validate import ParseOptions
 from personae.web.eventlog import EventLog, Position, segment_name
 from personae.web.serving import ServingStore
@@ -440,9 +439,8 @@ class LiveUpdater:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(
-                f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) "
-                "SELECT ?, 'events', ?, ?, 'unstageable', NULL, ?, ?, md5(?), now(), 'row' "
-                "WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE source_file = ? "
+                "INSERT INTO quarantine SELECT ?, 'events', ?, ?, 'unstageable', NULL, ?, ?, "
+                "md5(?), now() WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE source_file = ? "
                 "AND source_row = ? AND raw_hash = md5(?))",
                 [run_id, str(path), row, _first_line(exc), text, text, str(path), row, text],
             )
