@@ -32,43 +32,11 @@ from personae.cli import app
 from personae.value.build import PENALIZER_LADDER
 from personae.value.clv import BetaGeo, ModelInputError
 from personae.value.fallback import historical_estimate
+from tests.uk_shop import FIRST
+from tests.uk_shop import LAST as UK_LAST
 
-FIRST = [
-    "Amelia",
-    "Oliver",
-    "Isla",
-    "Harry",
-    "Ava",
-    "Jack",
-    "Mia",
-    "George",
-    "Freya",
-    "Noah",
-    "Poppy",
-    "Arthur",
-    "Evie",
-    "Leo",
-    "Rosie",
-    "Oscar",
-    "Ivy",
-    "Alfie",
-    "Millie",
-    "Theo",
-]
-LAST = [
-    "Jones",
-    "Taylor",
-    "Brown",
-    "Davies",
-    "Evans",
-    "Wilson",
-    "Thomas",
-    "Roberts",
-    "Hughes",
-    "Walker",
-    "Wright",
-    "Green",
-]
+# the UK shop fixture's invented names (the same twelve surnames as before)
+LAST = UK_LAST[:12]
 # plan, monthly price (GBP)
 PLANS = [("Filter box", 12.00), ("Espresso box", 18.50), ("Explorer box", 26.00)]
 SUBSCRIBERS = 60
