@@ -424,8 +424,9 @@ def test_markdown_reports_pool_or_withhold_small_groups(published, tmp_path):
     }
     assert any(0 < n < k for n in bands.values())
     result = SimpleNamespace(
-        as_of="2026-01-01", customers=5000, accounts=0, model="summary", total_clv=0.0, at_risk=0
-    )
+        as_of="2026-01-01", customers=5000, accounts=0, model="summary", total_clv=0.0, at_risk=0,
+        estimate="bgnbd+gamma_gamma", monetary=True, estimate_note="",
+    )  # fmt: skip
     with ws.connect() as con:
         path = write_value_report(con, tmp_path, result, "k test", min_group_size=k)
     text = path.read_text(encoding="utf-8")
