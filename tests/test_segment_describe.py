@@ -259,12 +259,68 @@ def test_every_negative_rule_fires_on_its_own_segment() -> None:
             frame, labels, numeric=list(frame.columns), categorical=[], low_value_ratio=0.5
         )
     )
-    starts = {1: "Uses a discount on ", 2: "Opens ", 3: "Churn risk averages ", 4: "Mean "}
+    starts = {1: "Uses a discount on ", 2: "Opens ", 4: "Mean "}
     for segment, start in starts.items():
         assert out[segment].role == "negative"
         assert len(out[segment].reasons) == 1 and out[segment].reasons[0].startswith(start)
+    # churn risk alone is not harm: those customers may leave, they do not cost
+    assert out[3].role != "negative"
     assert "support tickets per customer" in out[2].reasons[0]
     assert "predicted lifetime value is only $" in out[4].reasons[0]
+
+
+def test_seasonal_profitable_buyers_are_never_negative() -> None:
+    """A garden centre (not the demo): spring-only buyers order twice a year at full price,
+    churn models give them a high risk, and they are still worth more than they cost. Only
+    the group that returns and buys on discount is negative, and its reasons quote the
+    figures a reader can recompute from the rows."""
+    rng = np.random.default_rng(11)
+    labels = np.repeat([1, 2, 3], [500, 300, 200])
+    frame = pd.DataFrame(
+        {
+            "orders": np.where(labels == 2, 2, rng.poisson(9, len(labels)) + 1),
+            "days_between_orders": np.where(labels == 2, 330.0, rng.normal(35, 5, len(labels))),
+            "churn_risk": np.where(labels == 2, rng.uniform(0.7, 0.9, len(labels)), 0.25),
+            "return_rate": np.where(labels == 3, rng.uniform(0.3, 0.5, len(labels)), 0.02),
+            "discount_share": np.where(labels == 3, 0.8, rng.uniform(0.0, 0.1, len(labels))),
+            "clv": np.where(labels == 2, 260.0, np.where(labels == 3, 60.0, 180.0)),
+            "revenue": np.where(labels == 2, 240.0, np.where(labels == 3, 90.0, 200.0)),
+        }
+    )
+    out = _by_segment(
+        describe_segments(
+            frame, labels, numeric=list(frame.columns), categorical=[], currency="EUR"
+        )
+    )
+    assert out[2].role != "negative"  # seasonal, infrequent, likely to lapse, profitable
+    assert not any("Churn" in r for r in out[2].reasons)
+    assert out[3].role == "negative"
+    returns = next(r for r in out[3].reasons if r.startswith("Returns "))
+    mine, overall = frame.return_rate[labels == 3].mean(), frame.return_rate.mean()
+    assert f"Returns {mine:.0%} of what they buy" in returns and f"({overall:.0%})" in returns
+    discount = next(r for r in out[3].reasons if r.startswith("Uses a discount on "))
+    assert f"{frame.discount_share[labels == 3].mean():.0%} of orders" in discount
+
+
+def test_reason_figures_never_read_the_same_for_segment_and_average() -> None:
+    """0.04 tickets against 0.013 is three times the average; to one decimal both read
+    "0.0", which says nothing."""
+    labels = np.repeat([1, 2, 3], [800, 800, 800])
+    frame = pd.DataFrame(
+        {
+            "support_tickets": np.where(labels == 2, 0.04, 0.0),
+            "clv": np.full(len(labels), 100.0),
+        }
+    )
+    (reason,) = [
+        r
+        for d in describe_segments(
+            frame, labels, numeric=["support_tickets", "clv"], categorical=[]
+        )
+        for r in d.reasons
+        if r.startswith("Opens ")
+    ]
+    assert "Opens 0.04 support tickets per customer" in reason and "(0.01)" in reason
 
 
 def test_pick_primary_keeps_minimum_then_cuts_small_scores() -> None:

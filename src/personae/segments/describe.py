@@ -93,6 +93,21 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}"
 
 
+def _distinct(segment: float, overall: float, percent: bool) -> tuple[str, str]:
+    """The segment's figure and the overall one, with as many decimals as it takes for the
+    two to read differently (never "0% against 0%" for 0.4% against 0.2%)."""
+    for places in range(4):
+        if percent:
+            a, b = f"{segment:.{places}%}", f"{overall:.{places}%}"
+        elif places == 0 and max(abs(segment), abs(overall)) >= 100:
+            a, b = f"{segment:,.0f}", f"{overall:,.0f}"
+        else:
+            a, b = f"{segment:.{max(places, 1)}f}", f"{overall:.{max(places, 1)}f}"
+        if a != b:
+            return a, b
+    return a, b
+
+
 def _duration(days: float) -> str:
     """Days as a spoken interval: "9 days", "3 weeks", "4 months" (singular for one)."""
     if days < 14:
@@ -663,31 +678,38 @@ def _negative_reasons(
 ) -> list[list[str]]:
     """Reasons a segment costs more than it brings, per segment (empty when none fire).
 
+    Only evidence of cost counts: returns, buying on discount, support tickets per member,
+    a mean value at or below zero (or under ``low_value_ratio`` of the average, when set).
+    Churn risk, few orders and seasonality are not harm: a segment that buys twice a year
+    at full price is a good segment, so churn is only ever added to a reason that fired.
     Ratio rules need a positive overall mean: "twice the average" of zero means nothing.
     A segment mean over fewer than ``min_group`` known values gives no reason.
     """
     reasons: list[list[str]] = [[] for _ in range(k)]
 
-    def ratio_rule(column: str, floor: float, say: Callable[[float, float, float], str]) -> None:
+    def ratio_rule(
+        column: str, floor: float, percent: bool, say: Callable[[str, float, str], str]
+    ) -> None:
         got = _group_means(frame, column, seg, k, min_group)
         if got is None or not got[1] > 0:
             return
         means, overall, _ = got
         for g in range(k):
             if means[g] >= negative_ratio * overall and means[g] >= floor:
-                reasons[g].append(say(means[g], means[g] / overall, overall))
+                mine, average = _distinct(means[g], overall, percent)
+                reasons[g].append(say(mine, means[g] / overall, average))
 
     ratio_rule(
         "return_rate",
         0.1,
-        lambda s, r, o: f"Returns {_pct(s)} of what they buy, {_lift(r)} the average ({_pct(o)}).",
+        True,
+        lambda s, r, o: f"Returns {s} of what they buy, {_lift(r)} the average ({o}).",
     )
     ratio_rule(
         "discount_share",
         0.3,
-        lambda s, r, o: (
-            f"Uses a discount on {_pct(s)} of orders, {_lift(r)} the average ({_pct(o)})."
-        ),
+        True,
+        lambda s, r, o: f"Uses a discount on {s} of orders, {_lift(r)} the average ({o}).",
     )
     tickets = next(
         (c for c in ("support_tickets", "tickets_90d", "people_support_tickets") if c in frame),
@@ -697,19 +719,11 @@ def _negative_reasons(
         ratio_rule(
             tickets,
             0.0,
+            False,
             lambda s, r, o: (
-                f"Opens {_num(s)} support tickets per {member}, {_lift(r)} the average ({_num(o)})."
+                f"Opens {s} support tickets per {member}, {_lift(r)} the average ({o})."
             ),
         )
-    churn = _group_means(frame, "churn_risk", seg, k, min_group)
-    if churn is not None and churn[1] > 0:
-        means, overall, _ = churn
-        limit = min(negative_ratio * overall, overall + 0.5 * (1 - overall))
-        for g in range(k):
-            if means[g] >= limit:
-                reasons[g].append(
-                    f"Churn risk averages {_pct(means[g])}, against {_pct(overall)} overall."
-                )
     value = _group_means(frame, value_column, seg, k, min_group)
     if value is not None and low_value_ratio is None:
         # Value is heavy-tailed (one enterprise tier can hold 90% of it), so "below half the
@@ -730,6 +744,17 @@ def _negative_reasons(
                     f"Mean {value_label} is only {_money(means[g], currency)}, "
                     f"{_lift(means[g] / overall)} the average ({_money(overall, currency)})."
                 )
+    # Churn risk is context, never harm on its own: a seasonal buyer or a one-time buyer
+    # may well not come back and still have paid more than they cost. It is added to a
+    # segment that already costs more than it brings.
+    churn = _group_means(frame, "churn_risk", seg, k, min_group)
+    if churn is not None and churn[1] > 0:
+        means, overall, _ = churn
+        limit = min(negative_ratio * overall, overall + 0.5 * (1 - overall))
+        for g in range(k):
+            if reasons[g] and means[g] >= limit:
+                mine, average = _distinct(means[g], overall, True)
+                reasons[g].append(f"Churn risk averages {mine}, against {average} overall.")
     return reasons
 
 
