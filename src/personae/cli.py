@@ -880,6 +880,9 @@ def score_leads(
 
 def print_segments(result) -> None:
     """The segment table and the choice line, shared by `segment` and `demo`."""
+    if result.choice is None:  # one group for everyone: say why, there was no choice
+        console.print(escape(result.single_group), highlight=False)
+        return
     win = result.choice.winner
     t = Table(
         title=f"{len(result.descriptions)} segments of {result.entities:,} {result.entity}s",
@@ -1230,7 +1233,7 @@ def demo(
             console.print(f"              {basis}")
     if result.icp is not None and result.icp.traits:
         console.print(f"Ideal customer: {_icp_line(result.icp)}")
-    if result.segments is not None:
+    if result.segments is not None and result.segments.choice is not None:
         sr = result.segments
         primary = [d.name for d in sr.descriptions if d.role == "primary"]
         negative = [d.name for d in sr.descriptions if d.role == "negative"]

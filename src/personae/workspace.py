@@ -531,6 +531,7 @@ class Workspace:
                 currency=currency,
             )
             result = segmenter.run(con)
+            run.message = result.single_group  # why there is one group, if there is
             run.counts = {
                 "entities": result.entities,
                 "segments": len(result.descriptions),
@@ -645,45 +646,60 @@ class Workspace:
         Returns a :class:`personae.reports.persona_report.ReportFiles`."""
         from personae.personas.build import PersonaBuilder
         from personae.personas.journey import overall_journey
+        from personae.reports.everyone_report import NO_IDENTITY, anonymous_voice
         from personae.reports.persona_report import write_report
         from personae.reports.profile_report import profile_report
+        from personae.segments.build import single_group
 
+        k = self.config.governance.min_group_size
         personas = self.load_personas()
         if personas:
             with self.connect(read_only=True) as con:
                 current = PersonaBuilder.data_version(con)
             if any(p.data_version != current for p in personas):
                 personas = []  # the segments changed since: the documents are stale
+        anonymous = []  # nobody identified: the texts speak for everyone
         if not personas:
             from personae.runs import StepCannotRun
 
             with self.connect(read_only=True) as con:
                 segmented = engine.DuckDBEngine(con).has_table("segments")
-            if not segmented:  # the segment and personas steps said why, once each
+                if not segmented:
+                    anonymous = anonymous_voice(con, k)
+            if not segmented and not anonymous:  # the segment and personas steps said why
                 raise StepCannotRun(
                     "no personas to report, because there are no segments yet. Fix: see why "
                     "the segment step did not run (`personae status`), or run `personae "
                     "segment`, then `personae report`."
                 )
             try:
-                personas = self.personas(progress=progress).personas
+                personas = self.personas(progress=progress).personas if segmented else []
             except StepCannotRun as exc:
                 raise StepCannotRun(f"no personas to report: {exc}") from None
         if progress:
             progress("Drawing the customer profile report")
         with self.connect() as con, record_run(con, "report", self._config_hash()) as run:
-            k = self.config.governance.min_group_size
-            journeys = {"All customers": overall_journey(con, min_group_size=k)}
-            journeys.update({p.title.text: p.journey for p in personas if p.journey})
-            labels = {p.segment: p.title.text for p in personas}
             currency = self.currency(con)
-            sections = profile_report(
-                con,
-                currency=currency,
-                journeys=journeys,
-                segment_labels=labels,
-                min_group_size=k,
-            )
+            subtitle = f"{len(personas)} personas from the workspace at {self.path}"
+            if anonymous:
+                sections, subtitle = anonymous, NO_IDENTITY
+            else:
+                journeys = {"All customers": overall_journey(con, min_group_size=k)}
+                journeys.update({p.title.text: p.journey for p in personas if p.journey})
+                labels = {p.segment: p.title.text for p in personas}
+                sections = profile_report(
+                    con,
+                    currency=currency,
+                    journeys=journeys,
+                    segment_labels=labels,
+                    min_group_size=k,
+                )
+                one = single_group(con)
+                if one is not None:
+                    subtitle = (
+                        f"One persona for everyone in the workspace at {self.path}, because "
+                        f"{one[0]}. {one[1]}"
+                    )
             if progress:
                 progress("Writing HTML, Markdown, JSON and PDF")
             files = write_report(
@@ -691,7 +707,7 @@ class Workspace:
                 sections,
                 self.reports_dir,
                 title=f"Customer personas — {self.config.workspace.name}",
-                subtitle=f"{len(personas)} personas from the workspace at {self.path}",
+                subtitle=subtitle,
                 pdf=self.config.personas.pdf,
                 currency=currency,
                 data_date=_as_of(con),

@@ -7,6 +7,11 @@ guidance (:mod:`.guidance`), measure quality; then name and draw everyone at onc
 stay distinct. Documents are stored in the ``personas`` table, one row per persona and
 version: a re-run on unchanged data keeps the version, changed data adds one.
 
+When the segment step kept one group for everyone (the data could not split the customers,
+:func:`personae.segments.build.single_group`), its persona describes the whole base: the
+bio says so and why, themes are not compared with an average they are, and without orders
+the size says "no purchases" rather than leaving revenue blank.
+
 Minimum group size (``[governance] min_group_size``, k): a segment of fewer than k is not
 made a persona (the result's warnings say which and why); within a persona every fact,
 trait, theme, quote and journey stage rests on at least k members (see
@@ -53,6 +58,7 @@ from personae.personas.schema import (
     VoiceTheme,
 )
 from personae.runs import StepCannotRun
+from personae.segments.build import single_group
 from personae.segments.describe import humanise, money, percent
 from personae.value.estimate import COUNTS_ONLY_CELL, ValueBasis, value_basis
 
@@ -138,6 +144,9 @@ class PersonaBuilder:
         self.progress = progress
         # what the value figures rest on (read from value_models in build)
         self.basis: ValueBasis | None = None
+        # (reason, fix) when the segment step kept one group for everyone (read in build)
+        self.single: tuple[str, str] | None = None
+        self.purchases = True  # whether any customer has an order (read in build)
 
     # ------------------------------------------------------------------ public
     def build(self, con: duckdb.DuckDBPyConnection) -> PersonaResult:
@@ -152,6 +161,8 @@ class PersonaBuilder:
         fx.register_population(con, entity)
         k = self.min_group_size
         self.basis = value_basis(con)
+        self.single = single_group(con)
+        self.purchases = entity == "account" or _has_purchases(con)
         money = self.basis is None or self.basis.monetary
         stats = fx.gather(con, entity, k, money=money)
         timings["facts"] = time.perf_counter() - start
@@ -407,7 +418,10 @@ class PersonaBuilder:
         basis = self.basis
         note = basis.sentence() if basis is not None else ""
         money = basis is None or basis.monetary
-        if not money:
+        if basis is None and not self.purchases:
+            note = NO_PURCHASES
+            counted = "share of everyone segmented; no purchases, so no revenue or value"
+        elif not money:
             counted = "share of everyone segmented; " + COUNTS_ONLY_CELL
         elif basis is not None and basis.fallback:
             counted = (
@@ -466,8 +480,9 @@ class PersonaBuilder:
         if small(writers, self.min_group_size):
             return []
         out = []
+        everyone = self.single is not None  # the group is the average: no lift to state
         for t in voice.themes.get(facet, [])[:THEMES_PER_FACET]:
-            if t.lift < 1.0 and out:
+            if t.lift < 1.0 and out and not everyone:
                 continue
             q = quotes.get(t.label)
             evidence = [
@@ -501,7 +516,7 @@ class PersonaBuilder:
                     lift=t.lift,
                     quote=q.text if q else None,
                     text=f"{humanise(t.label).capitalize()} — {percent(t.share)} of what "
-                    f"they write on this ({t.lift:.1f}× the average)",
+                    f"they write on this" + ("" if everyone else f" ({t.lift:.1f}× the average)"),
                     evidence=evidence,
                 )
             )
@@ -573,7 +588,21 @@ class PersonaBuilder:
         pick = int(draft.key[:4], 16)
         unit = "accounts" if firmographics else "customers"
         they = {"female": "She", "male": "He"}.get(draft.gender, "They")
-        if size.revenue_share is None:  # no purchases in the workspace
+        if self.single is not None:  # the one group for everyone: say so, and why
+            reason, fix = self.single
+            opener = [
+                f"{name} stands for all {size.customers:,} {unit}: this persona describes "
+                f"everyone, in one group, because {reason}."
+            ] * 2
+            size = size.model_copy(
+                update={
+                    "evidence": [
+                        *size.evidence,
+                        Evidence(kind="model", source="segment_models", note=fix),
+                    ]
+                }
+            )
+        elif size.revenue_share is None:  # no purchases in the workspace
             opener = [
                 f"{name} stands for {size.customers:,} {unit}, {percent(size.share)} of the base.",
                 f"{percent(size.share)} of {unit} ({size.customers:,}) look like {name}.",
@@ -842,6 +871,20 @@ def store(con: duckdb.DuckDBPyConnection, personas: list[Persona]) -> None:
             "INSERT INTO personas VALUES (?, ?, true, ?, ?, ?, ?, ?, ?, ?)",
             [p.id, version + 1, p.segment, p.role, p.name, p.title.text, p.data_version, doc, now],
         )
+
+
+NO_PURCHASES = (
+    "No purchases: the data holds no orders, so there is no revenue or lifetime value. "
+    "To add them: `personae add FILE -w WORKSPACE --kind orders`, then `personae run`."
+)
+
+
+def _has_purchases(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any profile has an order (the value step may simply not have run yet)."""
+    try:
+        return bool(con.execute("SELECT coalesce(max(orders), 0) > 0 FROM profiles").fetchone()[0])
+    except duckdb.Error:  # no orders column: no orders source was ever built
+        return False
 
 
 def _share_or_none(value) -> float | None:

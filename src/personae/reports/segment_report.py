@@ -25,6 +25,8 @@ def render_segment_report(
     currency: str = "USD",
 ) -> str:
     k = check_k(min_group_size)
+    if result.choice is None:  # one group for everyone: nothing was chosen
+        return _render_single_group(result, workspace_name, k, currency)
     win = result.choice.winner
     lines = [
         f"# Segments — {workspace_name}",
@@ -120,6 +122,26 @@ def render_segment_report(
         )
         lines.append("")
     lines += [f"Outliers: {result.outlier_note}.", ""]
+    return "\n".join(lines)
+
+
+def _render_single_group(result, workspace_name: str, k: int, currency: str) -> str:
+    """The report of a step that kept one group for everyone: its size, value and why."""
+    (d,) = result.descriptions
+    lines = [f"# Segments — {workspace_name}", "", result.single_group, ""]
+    if small(d.size, k):
+        lines += [f"Not described: {fewer_than(k, result.entity + 's')} (minimum group size).", ""]
+        return "\n".join(lines)
+    lines += [
+        "| # | segment | role | size | share | revenue share | mean value |",
+        "|---|---|---|---:|---:|---:|---:|",
+        f"| {d.segment} | {d.name} | {d.role} | {d.size:,} | {_pct(d.share)} | "
+        f"{_pct(d.revenue_share)} | {money_text(d.mean_value, currency)} |",
+        "",
+        "No algorithm was fitted and nothing was resampled, so there is no stability figure; "
+        "personas and the report describe this one group.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -7,6 +7,11 @@ largest first, so "segment 1" means the same thing across re-runs of the same da
 
 Writes ``segments`` (one row per entity), ``segment_descriptions`` (one row per segment)
 and ``segment_models`` (the choice table, features and settings as JSON).
+
+When the data cannot split the entities — too few of them, or no attribute on which they
+differ — the step writes one segment, "Everyone", through the same writer and says why in
+``segment_models`` (``single_group``, read back by :func:`single_group`), so personas and
+the report still describe the whole customer base. That is decided here and nowhere else.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from personae.segments.features import (
     FeatureError,
     FeatureMatrix,
     FeatureSet,
+    NothingVaries,
     consent_excluded,
     feature_set,
     load_frame,
@@ -38,10 +44,57 @@ from personae.segments.selection import Choice, choose
 from personae.value.estimate import MONEY_ATTRIBUTES, value_basis
 
 EMBEDDING_DIMS = 16
+EVERYONE = "Everyone"  # the name of the one segment written when the data cannot be split
 
 
 class SegmentStepError(StepCannotRun):
     """Segmentation cannot run on this workspace (with a fix in the message)."""
+
+
+class SingleGroup(SegmentStepError):
+    """The entities exist but the data cannot split them (too few, or alike on every
+    attribute). Carries the population, so :class:`Segmenter` writes one group for everyone
+    instead of none; other callers of :func:`prepare` see a segment step error as before.
+
+    ``reason`` completes "one group for everyone, because …"; ``fix`` says what data would
+    allow segments.
+    """
+
+    def __init__(self, features: FeatureSet, frame: pd.DataFrame, reason: str, fix: str) -> None:
+        super().__init__(f"{reason[:1].upper()}{reason[1:]}. {fix}")
+        self.features, self.frame, self.reason, self.fix = features, frame, reason, fix
+
+
+def _noun(entity: str) -> str:
+    return "accounts" if entity == "account" else "customers"
+
+
+def _split_fix(entity: str) -> str:
+    """What data would let segments form, naming commands and options that exist."""
+    if entity == "account":
+        differ = (
+            "account fields such as industry, employees or plan, product events "
+            "(`personae add FILE -w WORKSPACE --kind events`) or support tickets "
+            "(`--kind tickets`)"
+        )
+    else:
+        differ = (
+            "orders (`personae add FILE -w WORKSPACE --kind orders`), app or web events "
+            "(`--kind events`), survey answers (`--kind survey_responses`), reviews or "
+            "tickets linked to a customer by e-mail or customer id, or contact fields such "
+            "as gender, birth date or loyalty tier"
+        )
+    return (
+        f"To get segments, add data on which {_noun(entity)} differ: {differ}; then "
+        "`personae run` again."
+    )
+
+
+def _same_for_all(fs: FeatureSet, frame: pd.DataFrame) -> str:
+    """'(the same for all: support_tickets, text_sentiment)' — the attributes that have a
+    value, each one value only; empty when every attribute is empty."""
+    same = [c for c in dict.fromkeys([*fs.numeric, *fs.categorical]) if frame[c].notna().any()]
+    return f" (the same for all: {', '.join(same)})" if same else ""
 
 
 @dataclass
@@ -53,15 +106,17 @@ class SegmentResult:
     numeric: list[str]
     categorical: list[str]
     dropped: dict[str, str]
-    choice: Choice
+    choice: Choice | None
     descriptions: list[SegmentDescription]
-    stability: dict[int, float]
+    stability: dict[int, float | None]  # None: nothing was resampled (one group)
     outliers: int
     outlier_note: str
     sample: int
     seconds: float
     report_path: object = None
     timings: dict[str, float] = field(default_factory=dict)
+    # why there is one group for everyone (then ``choice`` is None); empty when segmented
+    single_group: str = ""
 
 
 def _embed(fm: FeatureMatrix, frame: pd.DataFrame, pca, chunk: int = 100_000) -> np.ndarray:
@@ -103,17 +158,34 @@ def prepare(
     except FeatureError as exc:
         raise SegmentStepError(str(exc)) from None
     n = len(frame)
-    if n < max(50, 10 * s.k_min):
+    least = max(50, 10 * s.k_min)
+    if n == 0:
         raise SegmentStepError(
             f"only {n} {fs.entity}s match [segments] where = {fs.where!r}; segments need "
-            f"at least {max(50, 10 * s.k_min)}. Fix: ingest more data or widen "
-            "[segments] where."
+            f"at least {least}. Fix: ingest more data or widen [segments] where."
+        )
+    if n < least:
+        raise SingleGroup(
+            fs,
+            frame,
+            f"only {n:,} {_noun(fs.entity)} match [segments] where = {fs.where!r}, and splitting "
+            f"them needs at least {least:,} (10 × [segments] k_min, never fewer than 50)",
+            f"To get segments, add more {_noun(fs.entity)} (`personae add FILE -w WORKSPACE`) or "
+            "widen [segments] where; then `personae run` again.",
         )
     rng = np.random.default_rng(s.seed)
     sample_rows = np.sort(rng.choice(n, size=min(n, s.sample), replace=False))
     sample = frame.iloc[sample_rows].reset_index(drop=True)
     try:
         fm = FeatureMatrix(fs.numeric, fs.categorical, bins=s.bins).fit(sample)
+    except NothingVaries:
+        raise SingleGroup(
+            fs,
+            frame,
+            f"every attribute segments use is empty or the same for all {n:,} "
+            f"{_noun(fs.entity)}{_same_for_all(fs, frame)}, so there is nothing to split them on",
+            _split_fix(fs.entity),
+        ) from None
     except FeatureError as exc:
         raise SegmentStepError(str(exc)) from None
     codes, groups = fm.codes(frame)
@@ -167,7 +239,10 @@ class Segmenter:
         s = self.settings
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        prepared = prepare(con, s, self.governance)
+        try:
+            prepared = prepare(con, s, self.governance)
+        except SingleGroup as one:
+            return self._everyone(con, one, started)
         fs, frame, fm = prepared.features, prepared.frame, prepared.matrix
         n, sample_rows = len(frame), prepared.sample_rows
         data_all, data_sample = prepared.data, prepared.sample
@@ -229,23 +304,7 @@ class Segmenter:
             for c in dict.fromkeys([*fs.categorical, *fs.describe])
             if c not in numeric_desc and c not in fm.dropped_
         ]
-        basis = value_basis(con)
-        money = basis is None or basis.monetary
-        if not money:  # orders without amounts: their zeros are not spend
-            numeric_desc = [c for c in numeric_desc if c not in MONEY_ATTRIBUTES]
-        descriptions = describe_segments(
-            frame,
-            labels,
-            numeric=numeric_desc,
-            categorical=categorical_desc,
-            value_column="clv" if "clv" in frame and money else None,
-            revenue_column="revenue" if "revenue" in frame and money else None,
-            primary_min=s.primary_min,
-            primary_max=s.primary_max,
-            negative_ratio=s.negative_ratio,
-            currency=self.currency,
-            min_group_size=(self.governance or GovernanceSettings()).min_group_size,
-        )
+        descriptions = self._describe(con, frame, labels, numeric_desc, categorical_desc)
         timings["describe"] = time.perf_counter() - started - sum(timings.values())
 
         by_segment = {d.segment: d for d in descriptions}
@@ -270,6 +329,80 @@ class Segmenter:
         result.seconds = time.perf_counter() - started
         return result
 
+    def _describe(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        frame: pd.DataFrame,
+        labels: np.ndarray,
+        numeric: list[str],
+        categorical: list[str],
+    ) -> list[SegmentDescription]:
+        """:func:`describe_segments` with the step's settings and what value rests on."""
+        s = self.settings
+        basis = value_basis(con)
+        money = basis is None or basis.monetary
+        if not money:  # orders without amounts: their zeros are not spend
+            numeric = [c for c in numeric if c not in MONEY_ATTRIBUTES]
+        return describe_segments(
+            frame,
+            labels,
+            numeric=numeric,
+            categorical=categorical,
+            value_column="clv" if "clv" in frame and money else None,
+            revenue_column="revenue" if "revenue" in frame and money else None,
+            primary_min=s.primary_min,
+            primary_max=s.primary_max,
+            negative_ratio=s.negative_ratio,
+            currency=self.currency,
+            min_group_size=(self.governance or GovernanceSettings()).min_group_size,
+        )
+
+    def _everyone(
+        self, con: duckdb.DuckDBPyConnection, one: SingleGroup, started: float
+    ) -> SegmentResult:
+        """One segment holding every entity, written like any segmentation: its size and
+        value figures come from the same description, its role is primary (the only group
+        is the customer base, never a group to deter), and its reasons say why."""
+        fs, frame = one.features, one.frame
+        n = len(frame)
+        self._say(f"one group for everyone: {one.reason}")
+        labels = np.ones(n, dtype=np.int64)
+        numeric = [
+            c
+            for c in dict.fromkeys([*fs.numeric, *fs.describe])
+            if c in fs.numeric or c in _NUMERIC_DESCRIBE
+        ]
+        categorical = [
+            c for c in dict.fromkeys([*fs.categorical, *fs.describe]) if c not in numeric
+        ]
+        (d,) = self._describe(con, frame, labels, numeric, categorical)
+        d.name = EVERYONE
+        if d.role != "other":  # "other": fewer than the minimum group size, not described
+            d.role, d.differences = "primary", []
+            d.reasons = [f"One group for everyone: {one.reason}."]
+            d.sentences = [f"All {n:,} {_noun(fs.entity)}, in one group: {one.reason}."]
+        stability: dict[int, float | None] = {1: None}  # nothing was resampled
+        outliers = np.zeros(n, dtype=bool)
+        self._write(con, fs.entity, frame, labels, np.ones((n, 1)), outliers, {1: d}, stability)
+        result = SegmentResult(
+            entity=fs.entity,
+            entities=n,
+            numeric=[],
+            categorical=[],
+            dropped={},
+            choice=None,
+            descriptions=[d],
+            stability=stability,
+            outliers=0,
+            outlier_note="not looked for (one group)",
+            sample=n,
+            seconds=0.0,
+            single_group=f"One group for everyone: {one.reason}. {one.fix}",
+        )
+        self._write_models(con, result, fs, one)
+        result.seconds = time.perf_counter() - started
+        return result
+
     # -- tables ------------------------------------------------------------------------
     def _write(
         self,
@@ -280,7 +413,7 @@ class Segmenter:
         proba: np.ndarray,
         outliers: np.ndarray,
         by_segment: dict[int, SegmentDescription],
-        stability: dict[int, float],
+        stability: dict[int, float | None],
     ) -> None:
         names = np.array([""] + [by_segment[i].name for i in sorted(by_segment)], dtype=object)
         roles = np.array([""] + [by_segment[i].role for i in sorted(by_segment)], dtype=object)
@@ -315,7 +448,7 @@ class Segmenter:
                     "revenue_share": d.revenue_share,
                     "mean_value": d.mean_value,
                     "mean_revenue": d.mean_revenue,
-                    "stability": round(stability[seg], 4),
+                    "stability": None if stability[seg] is None else round(stability[seg], 4),
                     "reasons": d.reasons,
                     "sentences": d.sentences,
                     "differences": json.dumps([_jsonable(x) for x in d.differences]),
@@ -348,8 +481,13 @@ class Segmenter:
         con.unregister("_segdesc_arrow")
 
     def _write_models(
-        self, con: duckdb.DuckDBPyConnection, r: SegmentResult, fs: FeatureSet
+        self,
+        con: duckdb.DuckDBPyConnection,
+        r: SegmentResult,
+        fs: FeatureSet,
+        one: SingleGroup | None = None,
     ) -> None:
+        choice = r.choice
         doc = {
             "entity": r.entity,
             "where": fs.where,
@@ -359,15 +497,32 @@ class Segmenter:
             "numeric": r.numeric,
             "categorical": r.categorical,
             "dropped": r.dropped,
-            "rule": r.choice.rule,
-            "winner": r.choice.winner.to_dict(),
-            "candidates": [c.to_dict() for c in r.choice.candidates],
+            "rule": choice.rule if choice else "one group for everyone",
+            "winner": choice.winner.to_dict() if choice else None,
+            "candidates": [c.to_dict() for c in choice.candidates] if choice else [],
             "stability": {str(k): v for k, v in r.stability.items()},
             "outliers": r.outlier_note,
             "settings": self.settings.model_dump(),
         }
+        if one is not None:
+            doc["single_group"] = {"reason": one.reason, "fix": one.fix}
         con.execute("CREATE OR REPLACE TABLE segment_models (model JSON)")
         con.execute("INSERT INTO segment_models VALUES (?)", [json.dumps(doc)])
+
+
+def single_group(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(reason, fix) when the segment step kept one group for everyone, else None.
+
+    Personas and the report ask this instead of guessing from the number of segments.
+    """
+    try:
+        row = con.execute(
+            "SELECT model->'single_group'->>'reason', model->'single_group'->>'fix' "
+            "FROM segment_models"
+        ).fetchone()
+    except duckdb.Error:  # no segment_models table yet
+        return None
+    return (row[0], row[1] or "") if row and row[0] else None
 
 
 _NUMERIC_DESCRIBE = {"revenue", "clv", "churn_risk", "recency_days", "days_to_renewal"}

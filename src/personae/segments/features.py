@@ -39,6 +39,12 @@ class FeatureError(StepCannotRun):
     """A configured attribute does not exist, or nothing is left to segment on."""
 
 
+class NothingVaries(FeatureError):
+    """Every attribute has one value (or none) across the entities: the data cannot split
+    them, which is a fact about the data, not a mistake (the segment step then keeps one
+    group for everyone)."""
+
+
 # What a person is clustered on by default: behaviour (how much, how often, how, when),
 # engagement, service, demographics and stated preferences. Value outputs (CLV, churn risk)
 # are left out on purpose: they describe segments, they do not define them.
@@ -413,7 +419,7 @@ class FeatureMatrix:
                 continue
             self.categories_.append(_Categorical(c, levels))
         if not self.numbers_ and not self.categories_:
-            raise FeatureError(
+            raise NothingVaries(
                 "no attribute varies across the entities, so there is nothing to segment on. "
                 "Fix: check [segments] numeric / categorical and that `personae build` ran."
             )
