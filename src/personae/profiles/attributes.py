@@ -42,6 +42,21 @@ def daypart(ts_sql: str) -> str:
     )
 
 
+def timed_rows(base: str, ts_sql: str) -> str:
+    """The rows of ``base`` whose file gives times of day, not dates alone (a SELECT).
+
+    A file of dates without times reads as midnight everywhere — or as one or two UTC hours
+    once a time zone is applied (23:00 and 00:00 across daylight saving) — and every customer
+    would then "usually buy at night". A time of day is only claimed from a file whose rows
+    carry more than two distinct times; weekdays and dates are read from every file.
+    """
+    tod = f"hour({ts_sql}) * 3600 + minute({ts_sql}) * 60 + second({ts_sql})"
+    return (
+        f"SELECT * FROM {base} WHERE _source_file IN (SELECT _source_file FROM {base} "
+        f"GROUP BY _source_file HAVING count(DISTINCT {tod}) > 2)"
+    )
+
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -114,7 +129,7 @@ def orders_sql(records: Callable[[str], str], columns: Columns, as_of: str, stag
     category = "category" if _has(c, "orders", "category") else "CAST(NULL AS VARCHAR)"
     recs = records("orders")
     base = f"""
-        SELECT profile_id, {order_key} AS order_key, order_date,
+        SELECT profile_id, _source_file, {order_key} AS order_key, order_date,
                {status} AS status, {total} AS line_total, {qty} AS qty,
                {discount} AS discounted, {channel} AS channel, {category} AS category
         FROM {recs} WHERE profile_id IS NOT NULL AND order_date <= {as_of}
@@ -149,7 +164,8 @@ def orders_sql(records: Callable[[str], str], columns: Columns, as_of: str, stag
         "preferred_channel",
     )
     dpart = most_frequent(
-        f"SELECT profile_id, {daypart('order_date')} AS value, 1 AS weight FROM {base} o",
+        f"SELECT profile_id, {daypart('order_date')} AS value, 1 AS weight "
+        f"FROM ({timed_rows(base, 'order_date')}) o",
         "profile_id",
         "preferred_order_daypart",
     )
@@ -195,7 +211,7 @@ def events_sql(records: Callable[[str], str], columns: Columns, as_of: str, stag
             "nullif(split_part(page_path, '/', 2), '') END)"
         )
     base = f"""
-        SELECT profile_id, type, timestamp, {device} AS device,
+        SELECT profile_id, _source_file, type, timestamp, {device} AS device,
                {session_id} || '/' || CAST(CAST(timestamp AS DATE) AS VARCHAR) AS session,
                {category} AS interest
         FROM {records("events")} WHERE profile_id IS NOT NULL AND timestamp <= {as_of}
@@ -227,7 +243,8 @@ def events_sql(records: Callable[[str], str], columns: Columns, as_of: str, stag
         "interest",
     )
     dpart = most_frequent(
-        f"SELECT profile_id, {daypart('timestamp')} AS value, 1 AS weight FROM {base} e",
+        f"SELECT profile_id, {daypart('timestamp')} AS value, 1 AS weight "
+        f"FROM ({timed_rows(base, 'timestamp')}) e",
         "profile_id",
         "preferred_daypart",
     )
