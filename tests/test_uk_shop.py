@@ -148,3 +148,43 @@ def test_a_currency_with_no_rate_at_all_is_left_out_and_said_so(tmp_path: Path) 
     assert revenue["ann@example.net"] == 120.0 and revenue["cem@example.net"] == 0.0
     ingest = (ws / "reports" / "ingest.md").read_text(encoding="utf-8")
     assert "ISK (12 order lines): amounts left out of revenue and value" in ingest
+
+
+def test_personas_get_british_names_and_the_caption_says_gb(shop: Path) -> None:
+    """The country column says "United Kingdom": names come from the GB (ONS) lists or
+    Faker's en_GB ones, and the caption under each face names GB (issue "Personas that
+    read right", item 6)."""
+    from personae.personas.naming import _GB, _NEUTRAL, _faker_lists
+
+    british = {n for by_decade in _GB.values() for names in by_decade.values() for n in names}
+    british |= {n for names in _NEUTRAL.values() for n in names}  # any gender: US and GB
+    british |= {n for names in _faker_lists("en_GB") for n in names}
+    doc = json.loads((shop / "reports" / "personas.json").read_text(encoding="utf-8"))
+    personas = doc["personas"] if isinstance(doc, dict) else doc
+    assert personas
+    for p in personas:
+        assert p["naming"]["country"] == "GB", p["naming"]
+        assert p["name"] in british, p["name"]
+    html = (shop / "reports" / "personas.html").read_text(encoding="utf-8")
+    assert html.count(", GB</span>") >= len(personas)
+
+
+def test_without_a_country_column_the_phone_region_names_the_country(tmp_path: Path) -> None:
+    from personae import Workspace
+    from personae.personas.locale import home_country
+
+    contacts = tmp_path / "members.csv"
+    contacts.write_text(
+        "Member,Email,Mobile\n"
+        + "".join(
+            f"M{i},member{i}@allotment-society.test,+44 7700 900{i:03d}\n" for i in range(30)
+        ),
+        encoding="utf-8",
+    )
+    ws = Workspace.init(tmp_path / "ws")
+    ws.add_source("members", "contacts", [str(contacts)])
+    ws.ingest()
+    ws.build()
+    with ws.connect(read_only=True) as con:
+        country, how = home_country(con)
+    assert country == "GB" and "phone region" in how

@@ -43,7 +43,13 @@ from personae.personas import facts as fx
 from personae.personas import sections as sx
 from personae.personas.avatar import avatar_svg
 from personae.personas.guidance import guidance
-from personae.personas.naming import NameRequest, assign_names, normalise_gender
+from personae.personas.locale import home_country
+from personae.personas.naming import (
+    NameRequest,
+    assign_names,
+    normalise_country,
+    normalise_gender,
+)
 from personae.personas.schema import (
     EMPATHY_QUADRANTS,
     Claim,
@@ -57,6 +63,7 @@ from personae.personas.schema import (
     SizeFigures,
     VoiceTheme,
 )
+from personae.personas.wording import habit_word, people_word, share_words
 from personae.runs import StepCannotRun
 from personae.segments.build import single_group
 from personae.segments.describe import humanise, money, percent
@@ -144,6 +151,8 @@ class PersonaBuilder:
         self.progress = progress
         # what the value figures rest on (read from value_models in build)
         self.basis: ValueBasis | None = None
+        # the customers' country when a segment shows none, and how it was decided
+        self.home: tuple[str, str] = ("US", "")
         # (reason, fix) when the segment step kept one group for everyone (read in build)
         self.single: tuple[str, str] | None = None
         self.purchases = True  # whether any customer has an order (read in build)
@@ -162,6 +171,7 @@ class PersonaBuilder:
         k = self.min_group_size
         self.basis = value_basis(con)
         self.single = single_group(con)
+        self.home = home_country(con)
         self.purchases = entity == "account" or _has_purchases(con)
         money = self.basis is None or self.basis.monetary
         stats = fx.gather(con, entity, k, money=money)
@@ -251,7 +261,9 @@ class PersonaBuilder:
         age_stat = stats.numbers.get("age")
         age = round(age_stat.median) if age_stat else 40
         country_stat = stats.categories.get("account_country") or stats.categories.get("country")
-        country = self.settings.country or (country_stat.top.level if country_stat else "US")
+        known = country_stat.top.level if country_stat and country_stat.top else None
+        home, home_note = self.home
+        country = normalise_country(self.settings.country or known or home)
         negative = d["role"] == "negative"
         epithet = ep.choose_epithet(
             signals,
@@ -267,6 +279,8 @@ class PersonaBuilder:
             basis.append(sx.number_evidence(age_stat))
         if country_stat and country_stat.top:
             basis.append(sx.level_evidence(country_stat, country_stat.top, "typical country"))
+        elif not self.settings.country:
+            basis.append(Evidence(kind="model", source="locale", note=home_note))
         if not basis:
             basis.append(
                 Evidence(kind="model", source="personas", note="no demographics: default name")
@@ -618,8 +632,11 @@ class PersonaBuilder:
         who = self._who(demographics, firmographics)
         if who is not None:
             out.append(who)
+        # only what holds for the typical member: a purchase interval that rests on the few
+        # who bought twice is in the facts, with whom it describes, not in the bio
         how = [f for f in behaviour if f.label in ("Purchase frequency", "Channel", "Time of day",
-                                                     "Order value")]  # fmt: skip
+                                                     "Order value")
+               and (f.coverage is None or f.coverage >= share_words().min_coverage)]  # fmt: skip
         if how:
             bits = {f.label: f for f in how}
             words = []
@@ -627,10 +644,10 @@ class PersonaBuilder:
                 words.append(f"buys {bits['Purchase frequency'].value}")
             if "Order value" in bits:
                 words.append(f"spends about {bits['Order value'].value} an order")
-            if "Channel" in bits:
-                words.append(f"mostly {bits['Channel'].value}")
-            if "Time of day" in bits:
-                words.append(f"usually {bits['Time of day'].value}")
+            for label in ("Channel", "Time of day"):
+                if label in bits:
+                    f = bits[label]
+                    words.append(f"{habit_word(f.share or 0.0)} {f.value}")
             subject = they if they != "They" else "They"
             verb_fix = (lambda w: w) if they != "They" else (
                 lambda w: w.replace("buys ", "buy ").replace("spends ", "spend "))  # fmt: skip
@@ -654,7 +671,7 @@ class PersonaBuilder:
         facts = {f.label: f for f in (firmographics or demographics)}
         words, used = [], []
         for label, fmt in (
-            ("Gender", lambda f: f"mostly {f.value} ({percent(f.share or 0)})"),
+            ("Gender", lambda f: f"{people_word(f.share or 0)} {f.value} ({percent(f.share)})"),
             ("Age", lambda f: f"{f.value} years old"),
             ("Household", lambda f: f.value.lower()),
             ("Industry", lambda f: f"in {f.value} ({percent(f.share or 0)})"),
@@ -666,6 +683,10 @@ class PersonaBuilder:
             ),
         ):
             f = facts.get(label)
+            if label == "Gender" and f is not None:
+                overall = f.evidence[0].overall_value if f.evidence else None
+                if people_word(f.share or 0.0, overall) is None:
+                    continue  # half and half, or no more than everyone: no claim
             if f is not None and (f.share is None or f.share >= 0.3):
                 words.append(fmt(f))
                 used.append(f)

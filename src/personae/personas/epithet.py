@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from personae.personas.facts import SegmentStats
 from personae.personas.schema import Evidence
 from personae.personas.sections import share_evidence
+from personae.personas.wording import covers_typical_member
 
 MIN_SHARE = 0.2
 MIN_LIFT = 1.3
@@ -172,7 +173,9 @@ def signals(stats: SegmentStats) -> list[Signal]:
                 )
     for attribute, num in stats.numbers.items():
         d = num.std_diff
-        if abs(d) >= MIN_STD_DIFF:
+        # a number most members lack (a purchase interval when most bought once) does not
+        # describe the segment: "Frequent" for lapsed one-time buyers would be false
+        if abs(d) >= MIN_STD_DIFF and covers_typical_member(num.n, stats.members(num.source)):
             out.append(
                 Signal(
                     attribute,

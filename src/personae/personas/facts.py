@@ -112,6 +112,10 @@ class SegmentStats:
     categories: dict[str, CategoryStat] = field(default_factory=dict)
     numbers: dict[str, NumberStat] = field(default_factory=dict)
 
+    def members(self, source: str) -> int:
+        """How many members a figure from ``source`` could describe (its denominator)."""
+        return self.accounts if source == "account_profiles" else self.people
+
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     eng = DuckDBEngine(con)

@@ -167,7 +167,10 @@ def normalise_gender(gender: str | None) -> str:
 
 def normalise_country(country: str | None) -> str:
     """ISO alpha-2 upper case; missing/unknown countries become 'US' (the en_US default)."""
-    c = (country or "").strip().upper()
+    from personae.locale.phones import country_code_of
+
+    named = country_code_of(country)  # "United Kingdom", "Deutschland", "uk" as exports write
+    c = named or (country or "").strip().upper()
     c = _COUNTRY_ALIASES.get(c, c)
     return "US" if c in _UNKNOWN_COUNTRY else c
 

@@ -71,6 +71,11 @@ class Fact(Claim):
     label: str
     value: str
     share: float | None = Field(None, description="Share of members it applies to, 0..1.")
+    coverage: float | None = Field(
+        None,
+        description="Share of members the figure rests on (those with a value), 0..1; under "
+        "half, the figure is not stated as the persona's.",
+    )
 
 
 class VoiceTheme(Claim):

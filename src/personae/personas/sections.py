@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from personae.personas.facts import CategoryStat, LevelShare, NumberStat, SegmentStats
 from personae.personas.schema import Claim, Evidence, Fact
+from personae.personas.wording import covers_typical_member
 from personae.segments.describe import (
     band_text,
     channel_phrase,
@@ -78,13 +79,22 @@ def category_fact(
         return None
     lv = cat.top
     value = phrase(lv.level) if phrase else humanise(lv.level)
+    members = stats.members(cat.source)
+    coverage = cat.known / members if members else None
+    whom = "" if covers_typical_member(cat.known, members) else _whom(coverage)
     return Fact(
         label=label,
         value=value,
         share=lv.share,
-        text=f"{label}: {value} — {percent(lv.share)}{_vs(lv)}",
+        coverage=coverage,
+        text=f"{label}: {value} — {percent(lv.share)}{_vs(lv)}{whom}",
         evidence=[level_evidence(cat, lv)],
     )
+
+
+def _whom(coverage: float | None) -> str:
+    """Who a minority figure describes: ' (of the 6% of members with a value)'."""
+    return f" (of the {percent(coverage or 0.0)} of members with a value)"
 
 
 def number_fact(
@@ -97,9 +107,14 @@ def number_fact(
     overall = num.overall_median if what == "median" else num.overall_mean
     value = fmt(seg)
     word = "typical" if what == "median" else "average"
+    members = stats.members(num.source)
+    coverage = num.n / members if members else None
+    if not covers_typical_member(num.n, members):  # most members have no such figure
+        word = f"{word} of the {percent(coverage or 0.0)} of members with a value"
     return Fact(
         label=label,
         value=value,
+        coverage=coverage,
         text=f"{label}: {value} ({word}; {fmt(overall)} overall)",
         evidence=[number_evidence(num, what)],
     )
