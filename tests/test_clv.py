@@ -294,6 +294,30 @@ def test_formulas_match_lifetimes_exactly_with_the_same_parameters(
     )
 
 
+def test_one_time_buyers_can_have_left_as_in_the_modified_model(
+    cdnow: pd.DataFrame, ref_bg: BetaGeoFitter
+) -> None:
+    """The P(alive) a reader sees: repeat buyers keep BG/NBD's; one-time buyers get the
+    MBG/NBD form with the same parameters (lifetimes' ModifiedBetaGeoFitter, eq. 5 of
+    Batislam et al.), so a one-timer from long ago is no longer alive for certain."""
+    params = ref_bg.params_.to_dict()
+    bg = BetaGeo.from_params(**params)
+    mbg = lifetimes.ModifiedBetaGeoFitter()
+    mbg.params_ = pd.Series(params)
+    x, t_x, age = (cdnow[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    shown = bg.p_alive_comparable(x, t_x, age)
+    once = x == 0
+    assert once.sum() > 1000 and (~once).sum() > 900  # CDNOW: most bought once
+    np.testing.assert_allclose(shown[~once], bg.p_alive(x, t_x, age)[~once], rtol=1e-12)
+    np.testing.assert_allclose(
+        shown[once], mbg.conditional_probability_alive(x, t_x, age)[once], rtol=1e-10
+    )
+    assert (shown[once] < 1).all()
+    # the longer ago their one purchase, the less likely they are still a customer
+    order = np.argsort(age[once])
+    assert (np.diff(shown[once][order]) <= 1e-12).all()
+
+
 def test_clv_matches_lifetimes_with_its_month(
     cdnow: pd.DataFrame,
     bg: BetaGeo,

@@ -250,7 +250,7 @@ class ValueBuilder:
                 expected, spend, clv = est.expected_purchases, est.expected_spend, est.clv
             else:
                 bg, gg = fitted
-                p_alive = bg.p_alive(f, r, t)
+                p_alive = bg.p_alive_comparable(f, r, t)  # one-timers can have left too
                 risk = 1 - p_alive
                 expected = bg.predict_purchases(horizon_days, f, r, t)
                 spend = clv = None

@@ -791,6 +791,24 @@ class BetaGeo(_ParametricModel):
         x, tx, age = _rfm(frequency, recency, T)
         return self._p_alive(x, tx, age, r, alpha, a, b)
 
+    def p_alive_comparable(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """P(alive), except that a customer with no repeat purchase may also have left right
+        after the first one, with the same drop-out chance p ~ Beta(a, b) as after any other
+        (the MBG/NBD assumption, Batislam et al. 2007): 1 / (1 + a/b · ((α+T)/α)^r).
+
+        Plain BG/NBD rates every one-time buyer alive with certainty however long ago they
+        bought, so their churn risk (0) cannot be compared with a repeat buyer's, and a
+        group of lapsed one-timers looks safer than the loyal customers. This is used for
+        the P(alive) and churn risk a reader sees; expected purchases and CLV keep the fitted
+        model's own terms."""
+        r, alpha, a, b = self._p()
+        x, tx, age = _rfm(frequency, recency, T)
+        alive = self._p_alive(x, tx, age, r, alpha, a, b)
+        log_odds = math.log(a) - math.log(b) + r * (np.log(alpha + age) - math.log(alpha))
+        return np.where(x > 0, alive, special.expit(-log_odds))
+
     @staticmethod
     def _p_alive(
         x: FloatArray, tx: FloatArray, age: FloatArray, r: float, alpha: float, a: float, b: float
