@@ -357,10 +357,32 @@ class NarrativeSettings(_Strict):
         return self
 
 
+class EpithetWords(_Strict):
+    """A ``[personas.epithets]`` entry written as a table: the words a trait offers."""
+
+    modifier: str | None = None
+    noun: str | None = None
+    tier: int | None = Field(None, ge=0, le=3)
+
+
 class PersonaSettings(_Strict):
     quotes: int = Field(4, ge=3, le=5)
     country: str = ""
     pdf: bool = True
+    # title words of this workspace: "attribute=level" or "attribute+"/"attribute-" -> a
+    # noun, or {modifier, noun}; see personas/epithet.py user_rules and docs/personas.md
+    epithets: dict[str, str | EpithetWords] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _epithet_keys(self) -> PersonaSettings:
+        for key in self.epithets:
+            if "=" not in key and not key.endswith(("+", "-")):
+                raise ValueError(
+                    f"[personas.epithets] key {key!r}: write 'attribute=level' (a category "
+                    "level) or 'attribute+' / 'attribute-' (a number above / below average)"
+                )
+        return self
+
     narrative: NarrativeSettings = Field(default_factory=NarrativeSettings)
 
 
@@ -830,6 +852,14 @@ quotes = 4
 country = ""
 # Write a PDF one-pager per persona with `personae report` (WeasyPrint).
 pdf = true
+
+[personas.epithets]
+# Title words of your own ("Casey, the Sourdough Regular"). A key is "attribute=level"
+# (a category level, a case-insensitive regular expression) or "attribute+" / "attribute-"
+# (a number above / below average); the value is a noun, or { modifier = "...", noun = "..." }.
+# Your words come before the built-in ones (personas/epithets.toml). For example:
+# "top_category=sourdough" = "Sourdough Regular"
+# "orders+" = { modifier = "Devoted" }
 
 [personas.narrative]
 # Optional narrative bio from a language model. Off by default: nothing leaves the machine.

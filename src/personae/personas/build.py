@@ -191,6 +191,10 @@ class PersonaBuilder:
                 )
                 continue
             drafts.append(self._draft(d, stats[d["segment"]], entity, as_of.year))
+        for draft, distinct in zip(
+            drafts, ep.make_distinct([d.epithet for d in drafts]), strict=True
+        ):
+            draft.epithet = distinct
         self._name(drafts, entity)
         data_version = self.data_version(con)
         personas: list[Persona] = []
@@ -271,6 +275,7 @@ class PersonaBuilder:
             birth_year=year - age if age_stat else None,
             female_share=female_share,
             b2b=entity == "account",
+            extra=ep.user_rules(self.settings.epithets),
         )
         basis: list[Evidence] = []
         if gender_stat and top_gender:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 
 from personae.personas.facts import SegmentStats
 from personae.personas.schema import Evidence
@@ -74,81 +76,96 @@ class Rule:
     tier: int = 3  # noun tier: 0 negative problem, 1 life stage / company type, 2 behaviour
 
 
+def _load() -> dict:
+    """The word rules, tuning and vocabulary from ``epithets.toml`` (read once, at import)."""
+    text = resources.files("personae.personas").joinpath("epithets.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+_DATA = _load()
 # Order matters only for equal strength. Levels are matched case-insensitively.
-RULES: tuple[Rule, ...] = (
-    # negative problems (used for negative personas only)
-    Rule(r"return_rate", "+", noun="Serial Returner", tier=0),
-    Rule(r"discount_share", "+", noun="Discount Hunter", tier=0),
-    Rule(r"survey_hear_about", r"coupon|deal", noun="Discount Hunter", tier=0),
-    Rule(r"(support_tickets|tickets_90d)", "+", noun="Support Drain", tier=0),
-    Rule(r"seat_utilisation", "-", modifier="At-risk", noun="Support Drain", tier=0),
-    Rule(r"churn_risk", "+", modifier="At-risk"),
-    # life stage
-    Rule(r"household", r"young children|(?<!no )kids|toddler|baby|teen", noun="{parent}", tier=1),
-    Rule(r"household", r"retired|empty nest", noun="Retiree", tier=1),
-    Rule(r"age_band", r"^(65|70|75)", noun="Retiree", tier=1),
-    Rule(r"occupation|job_title", r"student", noun="Student", tier=1),
-    # B2B company type
-    Rule(r"account_employee_band", r"^(1000|5000|10000)", noun="Enterprise Buyer", tier=1),
-    Rule(r"account_plan", r"enterprise", noun="Enterprise Buyer", tier=1),
-    Rule(
-        r"account_employee_band",
-        r"^(1|2)\s*[-–]\s*9$|^1-9|^1–9",
-        noun="Small Business Owner",
-        tier=1,
-    ),
-    Rule(r"account_industry", r"marketing|advertis|agency", modifier="Marketing Agency"),
-    Rule(r"account_industry", r"software|fintech|saas|tech", noun="Startup Team", tier=2),
-    Rule(r"account_employee_band", r"^(250|200|500)", noun="Mid-Market Team", tier=1),
-    Rule(r"survey_hours_week", r"more than 20|11-20|20\+", noun="Power User", tier=2),
-    Rule(r"survey_use_case", r"data|analy", modifier="Analytics-driven"),
-    Rule(r"survey_use_case", r"compliance|audit", modifier="Compliance-minded"),
-    Rule(r"survey_use_case", r"workflow|automation", modifier="Scaling"),
-    Rule(r"survey_use_case", r"client report", modifier="Client-reporting"),
-    Rule(r"survey_use_case", r"project", modifier="Hands-on"),
-    # what moves them
-    Rule(
-        r"survey_|interest|top_category",
-        r"sustainab|eco\b|eco[-_ ]|green|organic|packaging|recycl",
-        modifier="Eco-conscious",
-    ),
-    Rule(
-        r"survey_|interest|top_category",
-        r"performance|fitness|sport|athlet|gym|training|"
-        r"\d\+ times a week|3-4 times",
-        modifier="Fitness",
-        noun="Enthusiast",
-        tier=2,
-    ),
-    Rule(r"survey_|interest|top_category", r"gift|present", noun="Gift Shopper", tier=2),
-    Rule(r"days_between_orders", "+", modifier="Seasonal"),
-    Rule(r"days_between_orders", "-", modifier="Frequent"),
-    Rule(r"survey_matters_most", r"price|value for money", modifier="Budget-minded"),
-    Rule(r"survey_matters_most", r"expert|advice", modifier="Mindful"),
-    Rule(r"survey_matters_most", r"quality|purity|ingredient", modifier="Quality-first"),
-    Rule(r"survey_matters_most", r"safe for my family|family", modifier="Busy Professional"),
-    Rule(r"survey_matters_most", r"convenien", modifier="Time-pressed"),
-    Rule(r"preferred_order_daypart|preferred_daypart", r"evening|night", modifier="Busy"),
-    Rule(r"preferred_channel", r"store", modifier="In-store"),
-    Rule(r"preferred_channel", r"sales", modifier="Sales-led"),
-    Rule(r"email_open_rate", "+", modifier="Newsletter-loyal"),
+RULES: tuple[Rule, ...] = tuple(
+    Rule(r["attribute"], r["level"], r.get("modifier"), r.get("noun"), int(r.get("tier", 3)))
+    for r in _DATA["rule"]
 )
+TIER_BONUS = {int(k): float(v) for k, v in _DATA["tuning"]["tier_bonus"].items()}
+NEGATIVE_MODIFIERS = tuple(_DATA["tuning"]["negative_modifiers"])
+BEHAVIOUR_NOUN = float(_DATA["tuning"]["behaviour_noun"])
+COHORTS = tuple((int(y), str(n)) for y, n in _DATA["tuning"]["cohorts"])
+OLDEST_COHORT = str(_DATA["tuning"]["oldest_cohort"])
+_VOCAB = _DATA["vocabulary"]
+MAX_LEVEL_WORDS = int(_VOCAB["max_words"])
+CATEGORY_WORDS = tuple(
+    (c["attribute"], c.get("modifier"), c.get("noun")) for c in _VOCAB["category"]
+)
+NUMBER_WORDS: dict[str, str] = dict(_VOCAB["numbers"])
+GENERIC_NOUN = "Customer"
+# a workspace's own words come before every built-in word of the same kind
+USER_BONUS = 100.0
 
-# Who someone is outweighs what they do, but only by this much strength: a strong behaviour
-# ("gift sets", 1.3) beats a weak life stage ("family with teenagers", 0.4).
-TIER_BONUS = {1: 0.3}
-NEGATIVE_MODIFIERS = ("At-risk",)
-BEHAVIOUR_NOUN = 0.6
 
-# Birth cohorts (Pew Research Center's generation boundaries).
-COHORTS = ((1997, "Gen Z"), (1981, "Millennial"), (1965, "Gen Xer"), (1946, "Boomer"))
+def user_rules(words: dict[str, object]) -> tuple[Rule, ...]:
+    """Rules from ``[personas.epithets]``: ``"attribute=level" = "Noun"`` (the level a
+    case-insensitive regular expression, the attribute one too) or ``"attribute+"`` /
+    ``"attribute-"`` for a number; the value a noun, or ``{ modifier = ..., noun = ... }``.
+    A user's noun ranks with life stage (tier 1) and comes before the built-in rules."""
+    out: list[Rule] = []
+    for key, value in words.items():
+        if "=" in key:
+            attribute, level = (x.strip() for x in key.split("=", 1))
+        elif key.endswith(("+", "-")):
+            attribute, level = key[:-1].strip(), key[-1]
+        else:
+            raise ValueError(
+                f"[personas.epithets] key {key!r}: write 'attribute=level' or 'attribute+' / "
+                "'attribute-'"
+            )
+        if isinstance(value, str):
+            out.append(Rule(attribute, level, noun=value, tier=1))
+        else:
+            got = dict(value) if isinstance(value, dict) else value.model_dump()  # type: ignore[union-attr]
+            tier = int(got.get("tier") or 1)
+            out.append(Rule(attribute, level, got.get("modifier"), got.get("noun"), tier))
+    return tuple(out)
+
+
+def humanise(level: str) -> str:
+    """A level as title words: the last part of a page path, dashes and underscores as
+    spaces, each word capitalised ("/products/sourdough-loaf" -> "Sourdough Loaf")."""
+    text = level.strip().rstrip("/")
+    if "/" in text:
+        text = text.rsplit("/", 1)[-1]
+    text = re.sub(r"[-_]+", " ", text).strip()
+    return " ".join(w[:1].upper() + w[1:] for w in text.split())
 
 
 def cohort(birth_year: int) -> str:
     for start, name in COHORTS:
         if birth_year >= start:
             return name
-    return "Silent Generation"
+    return OLDEST_COHORT
+
+
+def _fallback(sig: Signal) -> tuple[str | None, str | None]:
+    """Modifier and noun from the data's own vocabulary for a trait no rule matched."""
+    if sig.level is None:
+        word = NUMBER_WORDS.get(sig.attribute + ("+" if sig.direction > 0 else "-"))
+        return word, None
+    words = humanise(sig.level)
+    if not words or len(words.split()) > MAX_LEVEL_WORDS or re.fullmatch(r"[\d.,%\s]+", words):
+        return None, None
+    for attribute, modifier, noun in CATEGORY_WORDS:
+        if re.search(attribute, sig.attribute):
+
+            def fill(t: str | None) -> str | None:
+                if t is None:
+                    return None
+                out = t.replace("{level}", words)
+                # "Phone-order": a one-word level joins its suffix; later words keep case
+                return out[:1].upper() + out[1:]
+
+            return fill(modifier), fill(noun)
+    return None, None
 
 
 def signals(stats: SegmentStats) -> list[Signal]:
@@ -206,6 +223,9 @@ def _matches(rule: Rule, signal: Signal) -> bool:
 class Epithet:
     text: str
     used: list[Signal]
+    # next-best distinct titles, best first, for :func:`make_distinct`
+    alternatives: tuple[tuple[str, tuple[Signal, ...]], ...] = ()
+    strength: float = 0.0
 
 
 def _parent(female_share: float | None) -> str:
@@ -223,52 +243,114 @@ def choose_epithet(
     birth_year: int | None,
     female_share: float | None,
     b2b: bool = False,
+    extra: tuple[Rule, ...] = (),
 ) -> Epithet:
-    """``[modifier] noun`` from the strongest matching traits (see the module doc)."""
+    """``[modifier] noun`` from the strongest matching traits (see the module doc).
+
+    ``extra`` are the workspace's own rules (:func:`user_rules`), tried before the built-in
+    ones. A trait no rule matches offers words from the data's own vocabulary
+    (:func:`_fallback`); those rank after every rule word, so they name a segment only where
+    the rules have nothing, and a cohort word only where no trait gives a word at all."""
+    rules = (*extra, *RULES)
     nouns: list[tuple[int, float, str, Signal]] = []
     modifiers: list[tuple[float, str, Signal]] = []
+    spare_nouns: list[tuple[float, str, Signal]] = []
+    spare_mods: list[tuple[float, str, Signal]] = []
     for order, sig in enumerate(found):
-        for rule in RULES:
+        matched = False
+        for rule in rules:
             if not _matches(rule, sig):
                 continue
+            matched = True
+            bonus = USER_BONUS if rule in extra else 0.0
             if rule.noun and (rule.tier > 0 or negative):
                 noun = rule.noun.replace("{parent}", _parent(female_share))
-                nouns.append((rule.tier, -(sig.strength + TIER_BONUS.get(rule.tier, 0)), noun, sig))
+                strength = sig.strength + TIER_BONUS.get(rule.tier, 0) + bonus
+                nouns.append((rule.tier, -strength, noun, sig))
             if rule.modifier and (rule.tier > 0 or negative or rule.noun is None):
-                modifiers.append((sig.strength - order * 1e-9, rule.modifier, sig))
+                modifiers.append((sig.strength + bonus - order * 1e-9, rule.modifier, sig))
+        if not matched:
+            mod, noun = _fallback(sig)
+            if mod:
+                spare_mods.append((sig.strength - order * 1e-9, mod, sig))
+            if noun and not negative:
+                spare_nouns.append((sig.strength - order * 1e-9, noun, sig))
     nouns.sort(key=lambda x: (x[0] != 0, x[1]))
     modifiers.sort(key=lambda x: -x[0])
+    spare_mods.sort(key=lambda x: -x[0])
+    spare_nouns.sort(key=lambda x: -x[0])
     # A behavioural noun must be about as strong as the strongest modifier: a weak "3-4
     # times a week" must not turn an eco-conscious segment into "Fitness Enthusiasts".
     if nouns and nouns[0][0] == 2 and modifiers and -nouns[0][1] < BEHAVIOUR_NOUN * modifiers[0][0]:
         nouns = [n for n in nouns if n[0] != 2]
-    used: list[Signal] = []
-    if nouns:
-        noun, sig = nouns[0][2], nouns[0][3]
-        used.append(sig)
-    elif b2b:
-        noun = "Team"
-    elif birth_year is not None:
-        noun = cohort(birth_year)
-    else:
-        noun = "Customer"
     # A negative persona is named by its problem alone ("Serial Returner"); only a risk
     # modifier may qualify it ("At-risk Support Drain"), never a habit ("Busy").
     allowed = [m for m in modifiers if not negative or m[1] in NEGATIVE_MODIFIERS]
-    modifier = next(
-        (m for m in allowed if m[1].lower() not in noun.lower() and m[2] not in used), None
-    )
-    # A behavioural noun that brought its own modifier ("Fitness" + "Enthusiast") keeps it.
-    if nouns and modifier is not None:
-        own = [
-            r.modifier
-            for r in RULES
-            if r.noun == nouns[0][2] and r.modifier and _matches(r, nouns[0][3])
-        ]
-        if own and nouns[0][0] == 2:
-            modifier = (0.0, own[0], nouns[0][3])
-    if modifier is None:
-        return Epithet(noun, used)
-    if modifier[2] not in used:
-        used.append(modifier[2])
-    return Epithet(f"{modifier[1]} {noun}", used)
+    if not negative:
+        allowed += spare_mods
+    default = "Team" if b2b else None
+    if default is None:
+        default = GENERIC_NOUN if birth_year is None else cohort(birth_year)
+    noun_options: list[tuple[str, Signal | None]] = [(n[2], n[3]) for n in nouns]
+    noun_options += [(n[1], n[2]) for n in spare_nouns]
+    noun_options.append((default, None))
+
+    def title(noun: str, nsig: Signal | None, first: bool) -> tuple[str, list[Signal]]:
+        used = [nsig] if nsig is not None else []
+        mod = next(
+            (m for m in allowed if m[1].lower() not in noun.lower() and m[2] not in used), None
+        )
+        # A behavioural noun that brought its own modifier ("Fitness" + "Enthusiast") keeps it
+        # and so does a workspace's own noun with its modifier ("Wholesale Cafe Owner")
+        if first and nouns and mod is not None:
+            own = [
+                r.modifier
+                for r in rules
+                if r.noun == nouns[0][2]
+                and r.modifier
+                and (nouns[0][0] == 2 or r in extra)
+                and _matches(r, nouns[0][3])
+            ]
+            if own:
+                mod = (0.0, own[0], nouns[0][3])
+        if mod is None:
+            return noun, used
+        if mod[2] not in used:
+            used.append(mod[2])
+        return f"{mod[1]} {noun}", used
+
+    text, used = title(*noun_options[0], first=bool(nouns))
+    # next-best titles: another modifier with the same noun, then the next nouns
+    options: list[tuple[str, tuple[Signal, ...]]] = []
+    seen = {text.lower()}
+    for noun, nsig in noun_options:
+        base = [nsig] if nsig is not None else []
+        for m in [None, *allowed]:
+            if m is not None and (m[1].lower() in noun.lower() or m[2] in base):
+                continue
+            alt = noun if m is None else f"{m[1]} {noun}"
+            if alt.lower() in seen:
+                continue
+            seen.add(alt.lower())
+            options.append((alt, tuple(base + ([m[2]] if m is not None else []))))
+    strength = sum(s.strength for s in used)
+    return Epithet(text, used, tuple(options), strength)
+
+
+def make_distinct(epithets: list[Epithet]) -> list[Epithet]:
+    """The same epithets, made distinct within one workspace: when two would read the
+    same, the weaker one (less strength behind its words) takes its next-best title that no
+    other persona has. Never a number suffix: a segment with no distinct alternative keeps
+    its title."""
+    out = list(epithets)
+    order = sorted(range(len(out)), key=lambda i: -out[i].strength)
+    taken: set[str] = set()
+    for i in order:
+        e = out[i]
+        if e.text.lower() in taken:
+            alt = next((a for a in e.alternatives if a[0].lower() not in taken), None)
+            if alt is not None:
+                e = Epithet(alt[0], list(alt[1]), e.alternatives, e.strength)
+                out[i] = e
+        taken.add(e.text.lower())
+    return out

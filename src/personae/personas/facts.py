@@ -40,13 +40,13 @@ PERSON_CATEGORIES = (
     "income_band", "education", "loyalty_tier", "interest_1", "top_category_1",
     "preferred_channel", "preferred_order_daypart", "preferred_order_weekday",
     "preferred_daypart", "top_device", "acquisition_channel", "churn_band",
-    "seniority", "buying_committee_role", "job_title",
+    "seniority", "buying_committee_role", "job_title", "payment_method",
 )  # fmt: skip
 PERSON_NUMBERS = (
     "age", "orders", "revenue", "avg_order_value", "days_between_orders", "return_rate",
     "discount_share", "email_open_rate", "email_click_rate", "support_tickets", "sessions",
     "mobile_share", "text_sentiment", "recency_days", "clv", "churn_risk", "survey_nps",
-    "mean_rating",
+    "mean_rating", "item_count", "quantity",
 )  # fmt: skip
 # Money figures: left out when the orders carry no amounts (their zeros are not spend).
 MONEY_NUMBERS = MONEY_ATTRIBUTES
