@@ -180,3 +180,21 @@ def test_workspace_words_override_the_built_in_ones():
 def test_demo_rules_still_come_from_the_data_file():
     assert any(r.noun == "Serial Returner" and r.tier == 0 for r in ep.RULES)
     assert ep.cohort(1990) == "Millennial" and ep.cohort(1930) == "Silent Generation"
+
+
+def test_the_written_default_config_documents_and_reads_epithets(tmp_path):
+    from personae.config import default_toml, load_config
+
+    text = default_toml("bakery")
+    assert "[personas.epithets]" in text
+    path = tmp_path / "personae.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_config(path).personas.epithets == {}
+    on = text.replace(
+        '# "top_category=sourdough" = "Sourdough Regular"',
+        '"top_category=sourdough" = "Sourdough Regular"',
+    )
+    path.write_text(on, encoding="utf-8")
+    words = load_config(path).personas.epithets
+    got = titles(bakery(), extra=ep.user_rules(words))
+    assert got["morning"].endswith("Sourdough Regular"), got

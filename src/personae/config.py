@@ -856,10 +856,10 @@ pdf = true
 [personas.epithets]
 # Title words of your own ("Casey, the Sourdough Regular"). A key is "attribute=level"
 # (a category level, a case-insensitive regular expression) or "attribute+" / "attribute-"
-# (a number above / below average); the value is a noun, or { modifier = "...", noun = "..." }.
+# (a number above / below average); the value is a noun, or {{ modifier = "...", noun = "..." }}.
 # Your words come before the built-in ones (personas/epithets.toml). For example:
 # "top_category=sourdough" = "Sourdough Regular"
-# "orders+" = { modifier = "Devoted" }
+# "orders+" = {{ modifier = "Devoted" }}
 
 [personas.narrative]
 # Optional narrative bio from a language model. Off by default: nothing leaves the machine.
