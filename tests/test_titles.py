@@ -198,3 +198,14 @@ def test_the_written_default_config_documents_and_reads_epithets(tmp_path):
     words = load_config(path).personas.epithets
     got = titles(bakery(), extra=ep.user_rules(words))
     assert got["morning"].endswith("Sourdough Regular"), got
+
+
+def test_person_b2b_signs_do_not_name_account_personas():
+    s = SegmentStats(7, 200, 40)
+    s.categories = {"job_title": cat("job_title", {"head chef": (0.6, 0.2)})}
+    person = ep.choose_epithet(ep.signals(s), negative=False, birth_year=None, female_share=None)
+    assert person.text.endswith("Business Buyer"), person.text
+    account = ep.choose_epithet(
+        ep.signals(s), negative=False, birth_year=None, female_share=None, b2b=True
+    )
+    assert "Business Buyer" not in account.text, account.text

@@ -74,6 +74,7 @@ class Rule:
     modifier: str | None = None
     noun: str | None = None
     tier: int = 3  # noun tier: 0 negative problem, 1 life stage / company type, 2 behaviour
+    persons_only: bool = False  # a B2B sign among persons, meaningless for account personas
 
 
 def _load() -> dict:
@@ -85,7 +86,14 @@ def _load() -> dict:
 _DATA = _load()
 # Order matters only for equal strength. Levels are matched case-insensitively.
 RULES: tuple[Rule, ...] = tuple(
-    Rule(r["attribute"], r["level"], r.get("modifier"), r.get("noun"), int(r.get("tier", 3)))
+    Rule(
+        r["attribute"],
+        r["level"],
+        r.get("modifier"),
+        r.get("noun"),
+        int(r.get("tier", 3)),
+        bool(r.get("persons_only", False)),
+    )
     for r in _DATA["rule"]
 )
 TIER_BONUS = {int(k): float(v) for k, v in _DATA["tuning"]["tier_bonus"].items()}
@@ -251,7 +259,7 @@ def choose_epithet(
     ones. A trait no rule matches offers words from the data's own vocabulary
     (:func:`_fallback`); those rank after every rule word, so they name a segment only where
     the rules have nothing, and a cohort word only where no trait gives a word at all."""
-    rules = (*extra, *RULES)
+    rules = tuple(r for r in (*extra, *RULES) if not (b2b and r.persons_only))
     nouns: list[tuple[int, float, str, Signal]] = []
     modifiers: list[tuple[float, str, Signal]] = []
     spare_nouns: list[tuple[float, str, Signal]] = []
