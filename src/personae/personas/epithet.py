@@ -12,8 +12,12 @@ stage ("Mom", "Retiree") and the B2B company type ("Enterprise Buyer") get a sma
 over behavioural nouns ("Enthusiast", "Gift Shopper"); the birth cohort ("Millennial") is
 the fallback, then "Customer".
 
-The rules are plain data: marketers can read them, and a workspace with other categories
-still gets an epithet from the cohort and its strongest other trait.
+The rules are plain data (``epithets.toml``): marketers can read them, and a workspace adds
+its own words in ``[personas.epithets]`` (:func:`user_rules`). A trait no rule names still
+speaks, in the data's own vocabulary: its level humanised ("Sourdough Buyer", "Phone-order
+Customer") or a plain number word ("Big-basket"), ranked after every rule word; so the
+cohort is the noun only where no trait gives one. :func:`make_distinct` keeps the titles of
+one workspace apart by giving the weaker of two equal titles its next-best words.
 """
 
 from __future__ import annotations
