@@ -853,8 +853,9 @@ country = ""
 # Write a PDF one-pager per persona with `personae report` (WeasyPrint).
 pdf = true
 
+# Title words of your own ("Casey, the Sourdough Regular"); empty: the built-in words only.
 [personas.epithets]
-# Title words of your own ("Casey, the Sourdough Regular"). A key is "attribute=level"
+# A key is "attribute=level"
 # (a category level, a case-insensitive regular expression) or "attribute+" / "attribute-"
 # (a number above / below average); the value is a noun, or {{ modifier = "...", noun = "..." }}.
 # Your words come before the built-in ones (personas/epithets.toml). For example:
