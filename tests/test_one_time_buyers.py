@@ -42,20 +42,18 @@ def _history(path: Path) -> dict[str, str]:
         buy(cid, first, rng.gamma(4, 8))
         if i % 16 == 0:  # 6% came back once within days (a forgotten item) and never again
             buy(cid, first + timedelta(days=int(rng.integers(2, 9))), rng.gamma(2, 5))
-    for i in range(350):
-        cid = f"C{20000 + i}"
-        truth[cid] = "regular"
-        day = END - timedelta(days=int(rng.integers(500, 700)))
-        while day < END:
-            buy(cid, day, rng.gamma(5, 4))
-            day += timedelta(days=int(rng.integers(21, 36)))
-    for i in range(150):
-        cid = f"C{30000 + i}"
-        truth[cid] = "big_spender"
-        day = END - timedelta(days=int(rng.integers(500, 700)))
-        while day < END:
-            buy(cid, day, rng.gamma(6, 60))
-            day += timedelta(days=int(rng.integers(42, 71)))
+    # (group, how many, first id, gamma spend shape and scale, days between orders)
+    for group, n, first_id, spend, gap in (
+        ("regular", 350, 20000, (5, 4), (21, 36)),
+        ("big_spender", 150, 30000, (6, 60), (42, 71)),
+    ):
+        for i in range(n):
+            cid = f"C{first_id + i}"
+            truth[cid] = group
+            day = END - timedelta(days=int(rng.integers(500, 700)))
+            while day < END:
+                buy(cid, day, rng.gamma(*spend))
+                day += timedelta(days=int(rng.integers(*gap)))
     rows.sort(key=lambda r: (r[1], r[0]))
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
